@@ -1,18 +1,12 @@
-"""Shared test set-up: quiet TensorFlow, deterministic seeds, paths to shipped real data."""
+"""Shared test set-up: quiet TensorFlow, deterministic seeds, Python in fresh processes (see helpers.py)."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import pathlib
-import subprocess
-import sys
-
 import keras
 import pytest
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -20,24 +14,3 @@ def _seed_and_clear():
     keras.utils.set_random_seed(1234)
     yield
     keras.backend.clear_session()
-
-
-def run_python(code_or_args, env=None, timeout=600, cwd=None):
-    """Runs Python in a fresh process; returns CompletedProcess, raising with its output on failure."""
-    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, *args],
-        env=full_env,
-        cwd=cwd or REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(
-            f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout[-4000:]}\n"
-            f"STDERR:\n{proc.stderr[-4000:]}"
-        )
-    return proc

@@ -1,0 +1,29 @@
+"""Helpers for tests: running Python in a fresh process."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_python(code_or_args, env=None, timeout=600, cwd=None):
+    """Runs Python in a fresh process; returns CompletedProcess, raising with its output on failure."""
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, *args],
+        env=full_env,
+        cwd=cwd or REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout[-4000:]}\n"
+            f"STDERR:\n{proc.stderr[-4000:]}"
+        )
+    return proc
