@@ -1,0 +1,244 @@
+"""WordPiece tokenizer with character offsets into the original text.
+
+Built on the `tokenizers` library with the same pipeline as Hugging Face's
+`BertTokenizerFast` (clean text, Chinese characters split one per token, optional
+lower-casing with accent stripping, punctuation split, WordPiece), so the ids are the
+same; offsets point into the text exactly as the user passed it.
+"""
+
+import dataclasses
+import pathlib
+
+import tokenizers
+from tokenizers import normalizers, pre_tokenizers
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+class TextTooLongError(ValueError):
+    """A text needs more tokens than allowed; split it into windows instead."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoding:
+    """A tokenised text.
+
+    Attributes:
+        ids: list of int token ids.
+        segment_ids: list of int segment (token type) ids, same length.
+        offsets: list of `(start, end)` character offsets into the original text, end
+            exclusive; `(0, 0)` for [CLS], [SEP] and other added tokens.
+        tokens: list of str tokens.
+    """
+
+    ids: list
+    segment_ids: list
+    offsets: list
+    tokens: list
+
+    def __len__(self):
+        return len(self.ids)
+
+
+def read_vocab(vocab_file):
+    """Reads `vocab.txt` (one token per line; the line number is the id).
+
+    Raises:
+        FileNotFoundError: no file at `vocab_file`.
+        ValueError: a duplicated token or a missing special token (names the line).
+    """
+    path = pathlib.Path(vocab_file)
+    if not path.is_file():
+        raise FileNotFoundError(f"vocabulary not found: {path} (expected vocab.txt)")
+    vocab = {}
+    with path.open(encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            token = line.rstrip("\r\n")
+            if token in vocab:
+                raise ValueError(
+                    f"{path}:{line_number}: token {token!r} already defined at line "
+                    f"{vocab[token] + 1}; each token must appear once"
+                )
+            vocab[token] = line_number - 1
+    missing = [t for t in ("[UNK]", "[CLS]", "[SEP]") if t not in vocab]
+    if missing:
+        raise ValueError(f"{path}: special token(s) {missing} missing from the vocabulary")
+    return vocab
+
+
+def infer_do_lower_case(vocab):
+    """True when no ordinary vocabulary entry holds an ASCII capital (an uncased model).
+
+    Only A-Z count: uncased vocabularies keep symbols such as 'ℝ'.
+    """
+    return not any(
+        any("A" <= c <= "Z" for c in token)
+        for token in vocab
+        if not (token.startswith("[") and token.endswith("]"))
+    )
+
+
+class Tokenizer:
+    """BERT WordPiece tokenizer returning ids and character offsets.
+
+    Args:
+        vocab_file: path to `vocab.txt`.
+        do_lower_case: bool or None. Lower-case and strip accents (uncased models and
+            Chinese BERT). None infers it from the vocabulary: uncased when no entry
+            holds an upper-case letter.
+        max_chars_per_word: int, longer words become one [UNK] (as in Google's code).
+
+    Example:
+    >>> tokenizer = Tokenizer("checkpoints/chinese_L-12_H-768_A-12/vocab.txt")  # doctest: +SKIP
+    >>> encoding = tokenizer.encode("我爱北京")  # doctest: +SKIP
+    >>> encoding.offsets  # doctest: +SKIP
+    [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (0, 0)]
+    """
+
+    def __init__(self, vocab_file, do_lower_case=None, max_chars_per_word=100):
+        self.vocab_file = str(vocab_file)
+        self.vocab = read_vocab(vocab_file)
+        if do_lower_case is None:
+            do_lower_case = infer_do_lower_case(self.vocab)
+        self.do_lower_case = bool(do_lower_case)
+        self._id_to_token = {i: t for t, i in self.vocab.items()}
+        model = tokenizers.models.WordPiece(
+            self.vocab, unk_token="[UNK]", max_input_chars_per_word=max_chars_per_word
+        )
+        self._backend = tokenizers.Tokenizer(model)
+        self._backend.normalizer = normalizers.BertNormalizer(
+            clean_text=True,
+            handle_chinese_chars=True,
+            strip_accents=self.do_lower_case,
+            lowercase=self.do_lower_case,
+        )
+        self._backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        self._backend.add_special_tokens([t for t in SPECIAL_TOKENS if t in self.vocab])
+
+    @property
+    def vocab_size(self):
+        return len(self.vocab)
+
+    @property
+    def pad_id(self):
+        return self.vocab.get("[PAD]", 0)
+
+    @property
+    def cls_id(self):
+        return self.vocab["[CLS]"]
+
+    @property
+    def sep_id(self):
+        return self.vocab["[SEP]"]
+
+    @property
+    def unk_id(self):
+        return self.vocab["[UNK]"]
+
+    def token_to_id(self, token):
+        return self.vocab.get(token, self.unk_id)
+
+    def id_to_token(self, token_id):
+        return self._id_to_token[token_id]
+
+    def tokenize(self, text):
+        """Tokenises `text` without [CLS]/[SEP]; segment ids are all 0.
+
+        Returns:
+            `Encoding`.
+        """
+        return _to_encoding(text, self._backend.encode(text, add_special_tokens=False))
+
+    def tokenize_batch(self, texts):
+        """`tokenize` for many texts at once (parallel in the Rust backend)."""
+        texts = list(texts)
+        encoded = self._backend.encode_batch(texts, add_special_tokens=False)
+        return [_to_encoding(t, e) for t, e in zip(texts, encoded)]
+
+    def encode(self, text, pair=None, max_length=None):
+        """Tokenises `text` (and optionally `pair`) as `[CLS] text [SEP] (pair [SEP])`.
+
+        Args:
+            text: str.
+            pair: optional second str (segment id 1), for sentence-pair tasks.
+            max_length: optional int; a longer result raises instead of truncating.
+
+        Returns:
+            `Encoding`; offsets of `pair` tokens point into `pair`.
+
+        Raises:
+            TextTooLongError: more than `max_length` tokens.
+        """
+        first = self.tokenize(text)
+        return self.with_special_tokens(
+            first, self.tokenize(pair) if pair is not None else None, max_length
+        )
+
+    def with_special_tokens(self, first, second=None, max_length=None):
+        """Wraps tokenised pieces as `[CLS] first [SEP] (second [SEP])`.
+
+        Raises:
+            TextTooLongError: more than `max_length` tokens.
+        """
+        cls, sep = (self.cls_id, "[CLS]", (0, 0)), (self.sep_id, "[SEP]", (0, 0))
+        pieces = [(cls, 0), *((t, 0) for t in _triples(first)), (sep, 0)]
+        if second is not None:
+            pieces += [*((t, 1) for t in _triples(second)), (sep, 1)]
+        if max_length is not None and len(pieces) > max_length:
+            raise TextTooLongError(
+                f"text needs {len(pieces)} tokens with [CLS]/[SEP], more than max_length="
+                f"{max_length}; split it into windows (tf_ner.data.split_windows) or raise "
+                f"max_length"
+            )
+        return Encoding(
+            ids=[t[0] for t, _ in pieces],
+            segment_ids=[s for _, s in pieces],
+            offsets=[t[2] for t, _ in pieces],
+            tokens=[t[1] for t, _ in pieces],
+        )
+
+
+def _to_encoding(text, encoded):
+    return Encoding(
+        ids=list(encoded.ids),
+        segment_ids=[0] * len(encoded.ids),
+        offsets=_cover_dropped_characters(text, [tuple(o) for o in encoded.offsets]),
+        tokens=list(encoded.tokens),
+    )
+
+
+def _cover_dropped_characters(text, offsets):
+    """Extends offsets over characters the normaliser dropped inside a word.
+
+    Combining accents (stripped when lower-casing) and control characters leave no
+    token of their own; each such run joins the token it touches in the same
+    whitespace-free run (the one before it, else the one after), so that every
+    visible character of a word belongs to exactly one token. A run that touches
+    no token (a lone control character between spaces) stays uncovered.
+    """
+    covered = bytearray(len(text))
+    for start, end in offsets:
+        covered[start:end] = b"\x01" * (end - start)
+    ending_at = {end: i for i, (start, end) in enumerate(offsets) if end > start}
+    starting_at = {start: i for i, (start, end) in enumerate(offsets) if end > start}
+    offsets = list(offsets)
+    position = 0
+    while position < len(text):
+        if covered[position] or text[position].isspace():
+            position += 1
+            continue
+        run_end = position
+        while run_end < len(text) and not covered[run_end] and not text[run_end].isspace():
+            run_end += 1
+        if position in ending_at:
+            i = ending_at[position]
+            offsets[i] = (offsets[i][0], run_end)
+        elif run_end in starting_at:
+            i = starting_at[run_end]
+            offsets[i] = (position, offsets[i][1])
+        position = run_end
+    return offsets
+
+
+def _triples(encoding):
+    return zip(encoding.ids, encoding.tokens, encoding.offsets)
