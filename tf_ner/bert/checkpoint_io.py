@@ -89,7 +89,7 @@ class CheckpointReader:
             raise KeyError(f"{name} is not in checkpoint {self.path}")
         try:
             return np.asarray(self._reader.get_tensor(name))
-        except tf.errors.OpError as error:
+        except (tf.errors.OpError, IndexError, ValueError) as error:  # IndexError: short read
             raise CheckpointError(
                 f"checkpoint {self.path}: cannot read variable {name}: {_first_line(error)} "
                 f"(the .data file may be truncated)"
