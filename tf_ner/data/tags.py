@@ -59,8 +59,9 @@ class SpanList(list):
     """The list of spans `tags_to_spans` returns, with the number of repairs made.
 
     Attributes:
-        repairs: int, how many positions broke the scheme and were repaired the way
-            seqeval reads them (0 for a valid sequence).
+        repairs: int, how many violations of the scheme were repaired the way
+            seqeval reads them (0 for a valid sequence): a tag that continues no
+            entity, and an entity left unclosed (one tag can be both).
         problems: list of `(position, reason)`, one per repair.
     """
 
@@ -129,12 +130,13 @@ def _violations(parsed, tags, scheme):
     for i, (prefix, type_) in enumerate(parsed):
         opened = prev_prefix in ("B", "I") and closing
         if prefix in ("I", "E") and (prev_prefix not in ("B", "I") or prev_type != type_):
+            before = f"'B-{type_}' or '{_middle(scheme)}-{type_}'"
+            here = f"'{_opener(scheme, prefix)}-{type_}'"
             problems.append(
                 (
                     i,
                     f"{tags[i]!r} continues no entity: it follows {prev_tag} (expected "
-                    f"'B-{type_}' or '{tags[i]}' before it, or '{_opener(scheme, prefix)}"
-                    f"-{type_}' here to start an entity)",
+                    f"{before} before it, or {here} here to start an entity)",
                 )
             )
         elif opened and (prefix not in ("I", "E") or type_ != prev_type):

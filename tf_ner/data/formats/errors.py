@@ -36,8 +36,9 @@ class DatasetInfo:
         format: str, the format it was read as (resolved: e.g. `"conll_iob1"`,
             never `"auto"` or plain `"conll"`).
         detected: bool, True when `format` was chosen by auto-detection.
-        repairs: list of `(line, reason)`, one per tag that broke its scheme and
-            was repaired (`repair=True` only).
+        repairs: list of `(line, reason)`, one per violation of the tag scheme
+            that was repaired as seqeval reads it (`repair=True` only; see
+            `tf_ner.data.tags.SpanList`).
         duplicates: int, entities listed more than once in a record (same start,
             end and type); each is kept once.
     """
