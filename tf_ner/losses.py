@@ -1,5 +1,7 @@
 """Losses of the NER heads: GlobalPointer (dense or sparse labels), softmax tagging.
 
+The loss functions are registered with Keras, so compiled models save and load.
+
 The CRF's loss is its negative log-likelihood, `-CRF.log_likelihood(...)`, computed
 by `tf_ner.layers.CRFModel` (it needs the layer's transitions and the mask).
 
@@ -11,6 +13,7 @@ Label conventions:
     Token labels: int `[batch, length]` tag ids, -100 where no loss is taken.
 """
 
+import keras
 import tensorflow as tf
 
 from tf_ner.layers._checks import check_in_range, check_rank
@@ -82,6 +85,7 @@ def dense_global_pointer_labels(sparse, num_types, length, dtype="float32"):
     return tf.cast(tf.minimum(counts, 1), dtype)
 
 
+@keras.saving.register_keras_serializable(package="tf_ner")
 def global_pointer_loss(y_true, y_pred):
     """Multi-label cross-entropy of GlobalPointer logits, dense or sparse labels.
 
@@ -134,6 +138,7 @@ def global_pointer_loss(y_true, y_pred):
     return tf.reduce_mean(loss)
 
 
+@keras.saving.register_keras_serializable(package="tf_ner")
 def sparse_global_pointer_loss(y_true, y_pred):
     """`global_pointer_loss` with sparse labels `[batch, max_spans, 3]`.
 
@@ -148,6 +153,7 @@ def sparse_global_pointer_loss(y_true, y_pred):
     return global_pointer_loss(labels, y_pred)
 
 
+@keras.saving.register_keras_serializable(package="tf_ner")
 def masked_token_crossentropy(y_true, y_pred, from_logits=True, ignore_label=-100):
     """Sparse categorical cross-entropy over tags, ignoring label `ignore_label`.
 

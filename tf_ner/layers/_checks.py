@@ -4,7 +4,8 @@ Each check raises `ValueError` naming the argument, the value received and what 
 expected. Checks on tensor values raise `ValueError` when run eagerly; inside a
 `tf.function` (e.g. `model.fit`) the same message is raised by a graph assertion as
 `tf.errors.InvalidArgumentError`, since a traced graph cannot raise Python errors on
-data it has not seen yet.
+data it has not seen yet. Under XLA (`jit_compile=True`) graph assertions are
+dropped by the compiler, so run one eager or non-XLA step when labels are in doubt.
 """
 
 import tensorflow as tf

@@ -18,6 +18,19 @@ def _compact(mask, *tensors):
     return (inverse, *compacted)
 
 
+def _time_major_steps(emissions, mask):
+    """Splits `[batch, length, tags]` into the first step and the later steps, time major.
+
+    One masked step is appended, so the scans never run over an empty sequence (with
+    length 1 and an unknown batch size, stacking an empty scan fails); a masked step
+    carries the state unchanged.
+    """
+    emissions = tf.pad(emissions, [[0, 0], [0, 1], [0, 0]])
+    mask = tf.pad(mask, [[0, 0], [0, 1]])
+    time_major = tf.transpose(emissions, [1, 0, 2])
+    return time_major[0], time_major[1:], tf.transpose(mask)[1:]
+
+
 @keras.saving.register_keras_serializable(package="tf_ner")
 class CRF(keras.layers.Layer):
     """Linear-chain CRF over per-token tag scores (emissions).
@@ -124,6 +137,8 @@ class CRF(keras.layers.Layer):
     def effective_transitions(self):
         """Returns `(transitions, start_transitions, end_transitions)` float32 tensors,
         the values the model uses (stored variables times `lr_multiplier`)."""
+        if not self.built:
+            self.build()
         return tuple(
             tf.cast(tf.convert_to_tensor(v), tf.float32) * self.lr_multiplier
             for v in (self.transitions, self.start_transitions, self.end_transitions)
@@ -212,12 +227,8 @@ class CRF(keras.layers.Layer):
             candidate = tf.reduce_logsumexp(alpha[:, :, None] + transitions, axis=1) + emission
             return tf.where(keep[:, None], candidate, alpha)
 
-        time_major = tf.transpose(emissions, [1, 0, 2])
-        alpha = tf.foldl(
-            step,
-            (time_major[1:], tf.transpose(mask)[1:]),
-            initializer=start + time_major[0],
-        )
+        first, later, keep = _time_major_steps(emissions, mask)
+        alpha = tf.foldl(step, (later, keep), initializer=start + first)
         return tf.reduce_logsumexp(alpha + end, axis=1)
 
     def decode(self, emissions, mask=None):
@@ -249,21 +260,19 @@ class CRF(keras.layers.Layer):
                 tf.where(keep[:, None], best_previous, identity),
             )
 
-        time_major = tf.transpose(emissions, [1, 0, 2])
-        first = start + time_major[0]
+        first, later, keep = _time_major_steps(emissions, mask)
+        first = start + first
         scores, back_pointers = tf.scan(
-            forward,
-            (time_major[1:], tf.transpose(mask)[1:]),
-            initializer=(first, tf.zeros_like(first, tf.int32)),
+            forward, (later, keep), initializer=(first, tf.zeros_like(first, tf.int32))
         )
-        final = tf.concat([first[None], scores], axis=0)[-1] + end
-        last_tag = tf.argmax(final, axis=1, output_type=tf.int32)
+        last_tag = tf.argmax(scores[-1] + end, axis=1, output_type=tf.int32)
 
         def backward(tag, back_pointer):
             return tf.gather(back_pointer, tag, axis=1, batch_dims=1)
 
         earlier = tf.scan(backward, back_pointers, initializer=last_tag, reverse=True)
-        path = tf.transpose(tf.concat([earlier, last_tag[None]], axis=0))  # compacted
+        # `last_tag` sits on the appended masked step; `earlier` covers the real ones.
+        path = tf.transpose(earlier)  # compacted order
         path = tf.gather(path, inverse, axis=1, batch_dims=1)
         return tf.where(original_mask, path, 0)
 

@@ -53,10 +53,11 @@ class CRFModel(keras.Model):
             raise ValueError(f"CRFModel: `crf` must be a tf_ner.layers.CRF, received {crf!r}.")
         self.emission_model = emission_model
         self.crf = crf
+        if not crf.built:
+            crf.build((None, None, crf.num_tags))
 
     def build(self, input_shape=None):
-        if not self.crf.built:
-            self.crf.build((None, None, self.crf.num_tags))
+        # The emission model is built by construction, the CRF in __init__.
         self.built = True
 
     def call(self, inputs, training=None):
@@ -80,6 +81,12 @@ class CRFModel(keras.Model):
                 f"compile it without `loss`, received loss={loss!r}."
             )
         super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips this for models that override `compile`; restore it on load.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         nll = -self.crf.log_likelihood(y_pred["emissions"], y, y_pred["mask"])
