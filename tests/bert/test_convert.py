@@ -37,9 +37,11 @@ def keras_outputs(google_dir, ids):
 
 def torch_outputs(model, ids):
     with torch.no_grad():
-        out = model(input_ids=torch.tensor(ids, dtype=torch.long),
-                    attention_mask=torch.tensor(ids != 0, dtype=torch.long),
-                    token_type_ids=torch.zeros(ids.shape, dtype=torch.long))
+        out = model(
+            input_ids=torch.tensor(ids, dtype=torch.long),
+            attention_mask=torch.tensor(ids != 0, dtype=torch.long),
+            token_type_ids=torch.zeros(ids.shape, dtype=torch.long),
+        )
     return out.last_hidden_state.numpy(), out.pooler_output.numpy()
 
 
@@ -51,7 +53,9 @@ def test_real_minilm_matches_hugging_face(minilm_dir, tmp_path):
     ids = padded_batch(Tokenizer(tmp_path / "vocab.txt"))
     assert (ids == 0).any()  # the batch is padded
     ours_seq, ours_pooled = keras_outputs(tmp_path, ids)
-    theirs_seq, theirs_pooled = torch_outputs(BertModel.from_pretrained(str(minilm_dir)).eval(), ids)
+    theirs_seq, theirs_pooled = torch_outputs(
+        BertModel.from_pretrained(str(minilm_dir)).eval(), ids
+    )
     valid = ids != 0
     assert np.abs(ours_seq[valid] - theirs_seq[valid]).max() <= 1e-4
     assert np.abs(ours_pooled - theirs_pooled).max() <= 1e-4
@@ -66,7 +70,8 @@ def test_google_to_hf_to_google_is_identical(tiny_bert_dir, tmp_path):
     for name in original.names():
         np.testing.assert_array_equal(original.read(name), again.read(name))
     assert json.loads((back / "bert_config.json").read_text()) == json.loads(
-        (tiny_bert_dir / "bert_config.json").read_text())
+        (tiny_bert_dir / "bert_config.json").read_text()
+    )
     assert (back / "vocab.txt").read_text() == (tiny_bert_dir / "vocab.txt").read_text()
 
 
@@ -76,14 +81,19 @@ def test_hugging_face_reads_our_conversion(tiny_bert_dir, tmp_path):
     model = BertForPreTraining.from_pretrained(str(tmp_path)).eval()
     ids = padded_batch(Tokenizer(tmp_path / "vocab.txt"))
     with torch.no_grad():
-        out = model.bert(input_ids=torch.tensor(ids, dtype=torch.long),
-                         attention_mask=torch.tensor(ids != 0, dtype=torch.long))
-    keras_model = build_bert(BertConfig.from_json_file(tiny_bert_dir / "bert_config.json"), with_mlm=True)
+        out = model.bert(
+            input_ids=torch.tensor(ids, dtype=torch.long),
+            attention_mask=torch.tensor(ids != 0, dtype=torch.long),
+        )
+    keras_model = build_bert(
+        BertConfig.from_json_file(tiny_bert_dir / "bert_config.json"), with_mlm=True
+    )
     load_bert_checkpoint(keras_model, tiny_bert_dir)
     ours = keras_model((ids, np.zeros_like(ids)))
     valid = ids != 0
-    np.testing.assert_allclose(ours["sequence_output"].numpy()[valid], out.last_hidden_state.numpy()[valid],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        ours["sequence_output"].numpy()[valid], out.last_hidden_state.numpy()[valid], atol=1e-5
+    )
     with torch.no_grad():
         logits = model.cls.predictions(out.last_hidden_state).numpy()
     np.testing.assert_allclose(ours["mlm_logits"].numpy()[valid], logits[valid], atol=1e-4)
@@ -112,7 +122,9 @@ def test_prefixes_tied_decoder_and_torch_bin(tiny_bert_dir, tmp_path):
     torch_dir = tmp_path / "torch_bin"
     shutil.copytree(hf_dir, torch_dir)
     (torch_dir / "model.safetensors").unlink()
-    torch.save({k: torch.from_numpy(v.copy()) for k, v in weights.items()}, torch_dir / "pytorch_model.bin")
+    torch.save(
+        {k: torch.from_numpy(v.copy()) for k, v in weights.items()}, torch_dir / "pytorch_model.bin"
+    )
     convert_hf_to_google(torch_dir, tmp_path / "from_bin")
     got = CheckpointReader(tmp_path / "from_bin")
     for name in expected.names():
@@ -126,7 +138,9 @@ def test_bad_input_names_what_is_missing(tiny_bert_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match="expected model.safetensors or pytorch_model.bin"):
         convert_hf_to_google(hf_dir, tmp_path / "out")
     config = json.loads((hf_dir / "config.json").read_text())
-    (hf_dir / "config.json").write_text(json.dumps(dict(config, position_embedding_type="relative_key")))
+    (hf_dir / "config.json").write_text(
+        json.dumps(dict(config, position_embedding_type="relative_key"))
+    )
     with pytest.raises(BertConfigError, match="position_embedding_type 'relative_key'"):
         convert_hf_to_google(hf_dir, tmp_path / "out")
     (hf_dir / "config.json").unlink()
@@ -142,6 +156,9 @@ def test_weights_that_do_not_fit_the_config(tiny_bert_dir, tmp_path):
     weights = load_file(str(hf_dir / "model.safetensors"))
     weights["bert.encoder.layer.1.output.dense.weight"] = np.zeros((32, 10), np.float32)
     save_file(weights, str(hf_dir / "model.safetensors"))
-    with pytest.raises(ValueError, match=r"layer_1/output/dense/kernel has shape \(10, 32\), but its "
-                                         r"config implies \(64, 32\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer_1/output/dense/kernel has shape \(10, 32\), but its "
+        r"config implies \(64, 32\)",
+    ):
         convert_hf_to_google(hf_dir, tmp_path / "out")

@@ -4,8 +4,14 @@ import pytest
 
 from tf_ner.bert import BertConfig, build_bert
 
-CONFIG = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-                    intermediate_size=24, max_position_embeddings=32)
+CONFIG = BertConfig(
+    vocab_size=40,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=24,
+    max_position_embeddings=32,
+)
 
 
 def google_names(layers):
@@ -21,8 +27,14 @@ def google_names(layers):
     ]
     for i in range(layers):
         p = f"bert/encoder/layer_{i}/"
-        for part in ("attention/self/query", "attention/self/key", "attention/self/value",
-                     "attention/output/dense", "intermediate/dense", "output/dense"):
+        for part in (
+            "attention/self/query",
+            "attention/self/key",
+            "attention/self/value",
+            "attention/output/dense",
+            "intermediate/dense",
+            "output/dense",
+        ):
             names += [p + part + "/kernel", p + part + "/bias"]
         for part in ("attention/output/LayerNorm", "output/LayerNorm"):
             names += [p + part + "/gamma", p + part + "/beta"]
@@ -92,15 +104,22 @@ def numpy_bert(w, ids, segments, config):
         return x @ w[scope + "/kernel"] + w[scope + "/bias"]
 
     length = ids.shape[1]
-    h = (w["bert/embeddings/word_embeddings"][ids] + w["bert/embeddings/token_type_embeddings"][segments]
-         + w["bert/embeddings/position_embeddings"][:length])
+    h = (
+        w["bert/embeddings/word_embeddings"][ids]
+        + w["bert/embeddings/token_type_embeddings"][segments]
+        + w["bert/embeddings/position_embeddings"][:length]
+    )
     h = norm(h, "bert/embeddings/LayerNorm")
     heads, size = config.num_attention_heads, config.head_size
     bias = np.where(ids == 0, -1e12, 0.0)[:, None, None, :]
     for i in range(config.num_hidden_layers):
         p = f"bert/encoder/layer_{i}/"
-        q, k, v = (dense(h, p + f"attention/self/{n}").reshape(*ids.shape, heads, size).transpose(0, 2, 1, 3)
-                   for n in ("query", "key", "value"))
+        q, k, v = (
+            dense(h, p + f"attention/self/{n}")
+            .reshape(*ids.shape, heads, size)
+            .transpose(0, 2, 1, 3)
+            for n in ("query", "key", "value")
+        )
         scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
         probs = np.exp(scores - scores.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
@@ -109,7 +128,9 @@ def numpy_bert(w, ids, segments, config):
         inner = gelu(dense(h, p + "intermediate/dense"))
         h = norm(h + dense(inner, p + "output/dense"), p + "output/LayerNorm")
     pooled = np.tanh(dense(h[:, 0], "bert/pooler/dense"))
-    t = norm(gelu(dense(h, "cls/predictions/transform/dense")), "cls/predictions/transform/LayerNorm")
+    t = norm(
+        gelu(dense(h, "cls/predictions/transform/dense")), "cls/predictions/transform/LayerNorm"
+    )
     logits = t @ w["bert/embeddings/word_embeddings"].T + w["cls/predictions/output_bias"]
     return h, pooled, logits
 
@@ -130,11 +151,15 @@ def test_fit_step_trains_every_variable():
     target = np.where(ids > 0, (ids * 7) % 40, 0)
     before = {v.path: v.numpy().copy() for v in model.trainable_weights}
     trainer = keras.Model(model.inputs, model.output["mlm_logits"])
-    trainer.compile(optimizer=keras.optimizers.Adam(1e-2),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(1e-2),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     history = trainer.fit([ids, segments], target, epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    unchanged = {v.path for v in model.trainable_weights if np.array_equal(v.numpy(), before[v.path])}
+    unchanged = {
+        v.path for v in model.trainable_weights if np.array_equal(v.numpy(), before[v.path])
+    }
     # The pooler feeds no loss here; every other variable must move.
     assert unchanged == {"bert/pooler/dense/kernel", "bert/pooler/dense/bias"}
 
@@ -146,7 +171,7 @@ def test_mixed_precision_matches_float32():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         mixed = build_bert(CONFIG)
-        for variable, value in zip(mixed.weights, weights):
+        for variable, value in zip(mixed.weights, weights, strict=True):
             variable.assign(value)
         out = mixed((ids, segments))["sequence_output"]
     finally:

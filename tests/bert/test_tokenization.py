@@ -19,8 +19,25 @@ SAMPLES = [
     "   ",
 ]
 
-CHINESE_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"我爱北京天安门年全角文本，：", "20", "##23",
-                 "hello", "world", ",", "!", "emoji", "in", "text", "Hello", "##s"]
+CHINESE_VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    *"我爱北京天安门年全角文本，：",
+    "20",
+    "##23",
+    "hello",
+    "world",
+    ",",
+    "!",
+    "emoji",
+    "in",
+    "text",
+    "Hello",
+    "##s",
+]
 
 
 @pytest.fixture
@@ -52,7 +69,19 @@ def test_offsets_map_tokens_to_the_original_text(chinese_vocab):
     text = "Hello 我爱北京 2023年!"
     encoding = Tokenizer(chinese_vocab, do_lower_case=False).encode(text)
     pieces = [text[s:e] for s, e in encoding.offsets]
-    assert encoding.tokens == ["[CLS]", "Hello", "我", "爱", "北", "京", "20", "##23", "年", "!", "[SEP]"]
+    assert encoding.tokens == [
+        "[CLS]",
+        "Hello",
+        "我",
+        "爱",
+        "北",
+        "京",
+        "20",
+        "##23",
+        "年",
+        "!",
+        "[SEP]",
+    ]
     assert pieces == ["", "Hello", "我", "爱", "北", "京", "20", "23", "年", "!", ""]
     assert encoding.offsets[0] == encoding.offsets[-1] == (0, 0)
 
@@ -119,7 +148,7 @@ def test_offsets_property(text):
         previous_end = end
         for i in range(start, end):
             owners[i] += 1
-    for char, owner in zip(text, owners):
+    for char, owner in zip(text, owners, strict=True):
         if char.isspace():
             assert owner == 0
         elif unicodedata.category(char) in ("Cc", "Cf", "Mn"):

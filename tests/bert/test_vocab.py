@@ -2,7 +2,11 @@ from tf_ner.bert import Tokenizer
 from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.bert.vocab import build_vocab, write_vocab
 
-TEXTS = ["我爱北京天安门。", "John lives in New York, john!", "Johnny 2023年 visited York again; York."]
+TEXTS = [
+    "我爱北京天安门。",
+    "John lives in New York, john!",
+    "Johnny 2023年 visited York again; York.",
+]
 
 
 def test_every_character_has_a_token_and_frequent_words_are_whole(tmp_path):

@@ -185,7 +185,9 @@ def _log(report, variables):
     status = {n: "*INIT_FROM_CKPT*" for n in report.loaded}
     status.update({n: "*REINITIALIZED*" for n in report.reinitialized})
     for name in sorted(variables):
-        logger.info("  name = %s, shape = %s %s", name, tuple(variables[name].shape), status.get(name, ""))
+        logger.info(
+            "  name = %s, shape = %s %s", name, tuple(variables[name].shape), status.get(name, "")
+        )
     logger.info("%s", report)
     if report.missing:
         logger.info("left at init: %s", ", ".join(report.missing))

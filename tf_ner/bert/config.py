@@ -137,7 +137,9 @@ class BertConfig:
         try:
             values = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
-            raise BertConfigError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}")
+            raise BertConfigError(
+                f"{path}: invalid JSON at line {error.lineno}: {error.msg}"
+            ) from None
         return cls.from_dict(values, source=str(path))
 
     def to_dict(self):

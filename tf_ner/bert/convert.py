@@ -15,8 +15,12 @@ import shutil
 
 import numpy as np
 
-from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME, OPTIMIZER_VARIABLE, CheckpointReader
-from tf_ner.bert.checkpoint_io import write_checkpoint
+from tf_ner.bert.checkpoint_io import (
+    CHECKPOINT_NAME,
+    OPTIMIZER_VARIABLE,
+    CheckpointReader,
+    write_checkpoint,
+)
 from tf_ner.bert.config import BertConfig, BertConfigError
 
 logger = logging.getLogger(__name__)
@@ -67,8 +71,15 @@ _CONFIG_KEYS = (
     "type_vocab_size",
     "initializer_range",
 )
-_HF_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_approximate", "gelu_pytorch_tanh": "gelu_approximate",
-                   "relu": "relu", "tanh": "tanh", "silu": "silu", "swish": "swish"}
+_HF_ACTIVATIONS = {
+    "gelu": "gelu",
+    "gelu_new": "gelu_approximate",
+    "gelu_pytorch_tanh": "gelu_approximate",
+    "relu": "relu",
+    "tanh": "tanh",
+    "silu": "silu",
+    "swish": "swish",
+}
 
 
 @dataclasses.dataclass
@@ -90,9 +101,15 @@ def _name_table(num_layers):
         for i in indices:
             hf, google = hf_module.format(i=i), google_scope.format(i=i)
             if "LayerNorm" in hf:
-                table += [(f"{hf}.weight", f"{google}/gamma", False), (f"{hf}.bias", f"{google}/beta", False)]
+                table += [
+                    (f"{hf}.weight", f"{google}/gamma", False),
+                    (f"{hf}.bias", f"{google}/beta", False),
+                ]
             else:
-                table += [(f"{hf}.weight", f"{google}/kernel", True), (f"{hf}.bias", f"{google}/bias", False)]
+                table += [
+                    (f"{hf}.weight", f"{google}/kernel", True),
+                    (f"{hf}.bias", f"{google}/bias", False),
+                ]
     return table
 
 
@@ -142,7 +159,7 @@ def _read_hf_weights(hf_dir):
 
 def _strip_prefix(weights):
     """Drops the `bert.` prefix of task models; keeps `cls.` heads."""
-    return {(k[len("bert."):] if k.startswith("bert.") else k): v for k, v in weights.items()}
+    return {(k[len("bert.") :] if k.startswith("bert.") else k): v for k, v in weights.items()}
 
 
 def _require(path):
@@ -253,7 +270,10 @@ def google_shapes(config):
             continue
         out = inter if "intermediate/dense" in name else h
         if name.endswith("/kernel"):
-            shapes[name] = (inter if "/output/dense" in name and "attention" not in name else h, out)
+            shapes[name] = (
+                inter if "/output/dense" in name and "attention" not in name else h,
+                out,
+            )
         else:
             shapes[name] = (out,)
     return shapes
@@ -268,7 +288,8 @@ def _check_shapes(tensors, config, source):
                 f"{expected[name]}"
             )
     missing = sorted(
-        n for n in expected
+        n
+        for n in expected
         if n.startswith(("bert/embeddings/", "bert/encoder/")) and n not in tensors
     )
     if missing:

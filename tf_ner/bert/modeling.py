@@ -83,7 +83,9 @@ class BertEmbeddings(_BertSublayer):
     def build(self, input_shape):
         c = self.config
         self.word_embeddings = self.add_weight(
-            name="word_embeddings", shape=(c.vocab_size, c.hidden_size), initializer=self.initializer()
+            name="word_embeddings",
+            shape=(c.vocab_size, c.hidden_size),
+            initializer=self.initializer(),
         )
         self.token_type_embeddings = self.add_weight(
             name="token_type_embeddings",
@@ -129,7 +131,7 @@ class BertSelfAttention(_BertSublayer):
         self.built = True
 
     def call(self, hidden, attention_bias, training=None):
-        """hidden `[batch, length, H]`, attention_bias `[batch, 1, 1, length]` -> `[batch, length, H]`."""
+        """hidden `[batch, length, H]`, bias `[batch, 1, 1, length]` -> `[batch, length, H]`."""
         heads, size = self.config.num_attention_heads, self.config.head_size
         batch, length = tf.shape(hidden)[0], tf.shape(hidden)[1]
 
@@ -253,7 +255,10 @@ class BertEncoder(_BertSublayer):
         keep = tf.cast(tf.not_equal(token_ids, 0), hidden.dtype)[:, tf.newaxis, tf.newaxis, :]
         attention_bias = (1.0 - keep) * large_negative(hidden.dtype)
         all_layers = self.encoder(hidden, attention_bias, training=training)
-        outputs = {"sequence_output": all_layers[-1], "word_embeddings": tf.convert_to_tensor(self.embeddings.word_embeddings)}
+        outputs = {
+            "sequence_output": all_layers[-1],
+            "word_embeddings": tf.convert_to_tensor(self.embeddings.word_embeddings),
+        }
         if self.with_pooler:
             outputs["pooled_output"] = self.pooler(all_layers[-1][:, 0])
         if self.return_all_layers:
@@ -330,7 +335,9 @@ class _MLMPredictions(_BertSublayer):
         hidden_shape = tuple(input_shape[0])
         self.transform = _MLMTransform(c, name="transform", dtype=self.dtype_policy)
         self.transform.build(hidden_shape)
-        self.output_bias = self.add_weight(name="output_bias", shape=(c.vocab_size,), initializer="zeros")
+        self.output_bias = self.add_weight(
+            name="output_bias", shape=(c.vocab_size,), initializer="zeros"
+        )
         self.built = True
 
     def call(self, inputs):
@@ -354,7 +361,9 @@ class _MLMTransform(_BertSublayer):
         return self.norm(self.dense_layer(hidden))
 
 
-def build_bert(config, with_pooler=True, with_mlm=False, return_all_layers=False, name="bert_model"):
+def build_bert(
+    config, with_pooler=True, with_mlm=False, return_all_layers=False, name="bert_model"
+):
     """Builds the BERT encoder as a functional `keras.Model`.
 
     Args:

@@ -10,8 +10,24 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.bert.modeling import build_bert
 from tf_ner.bert.tokenization import SPECIAL_TOKENS
 
-DEFAULT_TOKENS = tuple("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动")
-DEFAULT_TOKENS += ("the", "a", "of", "to", "##s", "##ing", "john", "new", "york", "0", "1", "2", "3")
+DEFAULT_TOKENS = tuple(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+)
+DEFAULT_TOKENS += (
+    "the",
+    "a",
+    "of",
+    "to",
+    "##s",
+    "##ing",
+    "john",
+    "new",
+    "york",
+    "0",
+    "1",
+    "2",
+    "3",
+)
 
 
 def write_random_checkpoint(

@@ -153,7 +153,7 @@ class Tokenizer:
         """`tokenize` for many texts at once (parallel in the Rust backend)."""
         texts = list(texts)
         encoded = self._backend.encode_batch(texts, add_special_tokens=False)
-        return [_to_encoding(t, e) for t, e in zip(texts, encoded)]
+        return [_to_encoding(t, e) for t, e in zip(texts, encoded, strict=True)]
 
     def encode(self, text, pair=None, max_length=None):
         """Tokenises `text` (and optionally `pair`) as `[CLS] text [SEP] (pair [SEP])`.
@@ -241,4 +241,4 @@ def _cover_dropped_characters(text, offsets):
 
 
 def _triples(encoding):
-    return zip(encoding.ids, encoding.tokens, encoding.offsets)
+    return zip(encoding.ids, encoding.tokens, encoding.offsets, strict=True)

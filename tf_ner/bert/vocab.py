@@ -27,7 +27,10 @@ def build_vocab(texts, do_lower_case=True, min_word_count=3, max_size=None):
         A list of tokens, the special tokens first.
     """
     normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=do_lower_case, lowercase=do_lower_case
+        clean_text=True,
+        handle_chinese_chars=True,
+        strip_accents=do_lower_case,
+        lowercase=do_lower_case,
     )
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     pieces, words = collections.Counter(), collections.Counter()
@@ -42,7 +45,8 @@ def build_vocab(texts, do_lower_case=True, min_word_count=3, max_size=None):
             words[word] += 1
     ranked = sorted(pieces.items(), key=lambda item: (-item[1], item[0]))
     ranked += sorted(
-        ((w, n) for w, n in words.items() if n >= min_word_count), key=lambda item: (-item[1], item[0])
+        ((w, n) for w, n in words.items() if n >= min_word_count),
+        key=lambda item: (-item[1], item[0]),
     )
     tokens = list(SPECIAL_TOKENS) + [t for t, _ in ranked if t not in SPECIAL_TOKENS]
     return tokens[:max_size] if max_size else tokens
