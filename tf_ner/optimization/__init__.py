@@ -3,25 +3,47 @@
 - `AdamWeightDecayOptimizer`, `create_optimizer`: TF1 graphs (Google BERT's API).
 - `AdamWeightDecay`: Keras 3 optimizer with layer-wise decay, lr multipliers and
   pre-trained weight decay.
-- `WarmupLinearDecay`, `WarmupPolynomialDecay`, `WarmupConstant`: schedules.
-- `tf_ner.optimization.legacy.AdamWeightDecay`: Keras 2 (tf-keras); import it yourself,
-  it is not imported here.
+- `WarmupLinearDecay`, `WarmupPolynomialDecay`, `WarmupConstant`: Keras 3 schedules.
+- `tf_ner.optimization.legacy`: the same optimizer and schedules for tf-keras (Keras 2).
 
 The update rule, shared by all of them, is written out in `update_rule`.
+
+Under `TF_USE_LEGACY_KERAS=1` the names are loaded on first use only, so that
+`tf_ner.optimization.legacy` never imports Keras 3 behind a tf-keras project's back
+(bert4keras rebinds `keras` to tf-keras and breaks if Keras 3 was imported first).
+Otherwise they are imported here, which also registers the Keras 3 classes for
+`keras.models.load_model`.
 """
 
-from tf_ner.optimization.keras_optimizer import AdamWeightDecay
-from tf_ner.optimization.schedules import WarmupConstant, WarmupLinearDecay, WarmupPolynomialDecay
-from tf_ner.optimization.tf1 import AdamWeightDecayOptimizer, create_optimizer
-from tf_ner.optimization.variable_rules import VariableRule, VariableRules
+import importlib
+import os
 
-__all__ = [
-    "AdamWeightDecay",
-    "AdamWeightDecayOptimizer",
-    "VariableRule",
-    "VariableRules",
-    "WarmupConstant",
-    "WarmupLinearDecay",
-    "WarmupPolynomialDecay",
-    "create_optimizer",
-]
+_EXPORTS = {
+    "AdamWeightDecay": "tf_ner.optimization.keras_optimizer",
+    "AdamWeightDecayOptimizer": "tf_ner.optimization.tf1",
+    "create_optimizer": "tf_ner.optimization.tf1",
+    "VariableRule": "tf_ner.optimization.variable_rules",
+    "VariableRules": "tf_ner.optimization.variable_rules",
+    "WarmupConstant": "tf_ner.optimization.schedules",
+    "WarmupLinearDecay": "tf_ner.optimization.schedules",
+    "WarmupPolynomialDecay": "tf_ner.optimization.schedules",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tf_ner.optimization' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() not in ("1", "true", "yes"):
+    for _name in __all__:
+        __getattr__(_name)

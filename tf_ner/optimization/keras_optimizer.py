@@ -36,10 +36,11 @@ class AdamWeightDecay(keras.optimizers.Adam):
     `weight_decay_rate`.
 
     Pre-trained weight decay: the anchors `param_0` are optimizer variables (saved with
-    the optimizer) set in `build` from the variables' values at that moment. Build the
-    optimizer after the checkpoint is loaded (e.g. `optimizer.build(model.trainable_variables)`
-    after loading, or let the first `fit` step build it), or call
-    `snapshot_pretrained_weights()` after loading.
+    the optimizer, so a resumed run keeps them) set in `build` from the variables' values
+    at that moment. `model.compile` does not build the optimizer, `model.fit` does at its
+    start; so load the checkpoint before the first `fit` (or before an explicit
+    `optimizer.build(model.trainable_variables)`), or call `snapshot_pretrained_weights()`
+    after loading. Anchors exist only for variables that decay.
 
     Args:
         learning_rate: float >= 0, a `LearningRateSchedule` (e.g. `WarmupLinearDecay`)

@@ -1,24 +1,25 @@
 """Keras 2 front end (the `tf-keras` package) for projects such as bert4keras or Model Garden.
 
-Import this module only in a tf-keras project: it imports `tf_keras`, which
-`tf_ner.optimization` itself never does. Run such a project with
-`TF_USE_LEGACY_KERAS=1` (and `TF_KERAS=1` for bert4keras) so that `tf.keras` is tf-keras.
+Import this module only in a tf-keras project: it imports `tf_keras` and never Keras 3
+(run with `TF_USE_LEGACY_KERAS=1`, and `TF_KERAS=1` for bert4keras, so that `tf.keras`
+is tf-keras and `tf_ner.optimization` does not load its Keras 3 classes):
 
-    from tf_ner.optimization.legacy import AdamWeightDecay
-    model.compile(optimizer=AdamWeightDecay(2e-5, weight_decay_rate=0.01), loss=...)
+    from tf_ner.optimization.legacy import AdamWeightDecay, WarmupLinearDecay
+    optimizer = AdamWeightDecay(WarmupLinearDecay(2e-5, decay_steps=1000, warmup_steps=100),
+                                weight_decay_rate=0.01)
+    model.compile(optimizer=optimizer, loss=...)
 
-Same options and update as the Keras 3 `tf_ner.optimization.AdamWeightDecay`. Patterns
-match `variable.name` without `:0`, which in tf-keras is the full scope
-(`Transformer-0-FeedForward-Norm/gamma` in bert4keras): pass patterns that fit your
-model's names (bert4keras's norm layers are `...-Norm`, so `exclude_from_weight_decay=
-["Norm", "bias"]` and `layer_pattern=r"Transformer-(\\d+)-"`, `embedding_pattern="Embedding-"`).
-Keras 3 schedules from `tf_ner.optimization` (`WarmupLinearDecay`, ...) are accepted.
+Same options and update as the Keras 3 `tf_ner.optimization.AdamWeightDecay`, and the
+same schedules as tf-keras `LearningRateSchedule`s. Patterns match `variable.name`
+without `:0`, which in tf-keras is the full scope (`Transformer-0-FeedForward-Norm/gamma`
+in bert4keras): pass patterns that fit your model's names (for bert4keras
+`exclude_from_weight_decay=["Norm", "bias"]`, `layer_pattern=r"Transformer-(\\d+)-"`,
+`embedding_pattern="Embedding-"`).
 """
 
-import keras
 import tf_keras
 
-from tf_ner.optimization import hyperparameters, update_rule
+from tf_ner.optimization import hyperparameters, schedule_math, update_rule
 from tf_ner.optimization.variable_rules import (
     DEFAULT_EMBEDDING_PATTERN,
     DEFAULT_LAYER_PATTERN,
@@ -26,31 +27,26 @@ from tf_ner.optimization.variable_rules import (
     format_rules,
 )
 
-
-@tf_keras.saving.register_keras_serializable(package="tf_ner")
-class Keras3Schedule(tf_keras.optimizers.schedules.LearningRateSchedule):
-    """Lets a Keras 3 `LearningRateSchedule` written with tf ops drive a tf-keras optimizer.
-
-    Args:
-        schedule: a `keras.optimizers.schedules.LearningRateSchedule` (Keras 3).
-    """
-
-    def __init__(self, schedule):
-        super().__init__()
-        self.schedule = schedule
-
-    def __call__(self, step):
-        return self.schedule(step)
-
-    def get_config(self):
-        return {"schedule": keras.saving.serialize_keras_object(self.schedule)}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(keras.saving.deserialize_keras_object(config["schedule"]))
+_register = tf_keras.saving.register_keras_serializable(package="tf_ner")
+_Schedule = tf_keras.optimizers.schedules.LearningRateSchedule
 
 
-@tf_keras.saving.register_keras_serializable(package="tf_ner")
+@_register
+class WarmupPolynomialDecay(schedule_math.WarmupPolynomialDecayMixin, _Schedule):
+    __doc__ = schedule_math.WarmupPolynomialDecayMixin.__doc__
+
+
+@_register
+class WarmupLinearDecay(schedule_math.WarmupLinearDecayMixin, _Schedule):
+    __doc__ = schedule_math.WarmupLinearDecayMixin.__doc__
+
+
+@_register
+class WarmupConstant(schedule_math.WarmupConstantMixin, _Schedule):
+    __doc__ = schedule_math.WarmupConstantMixin.__doc__
+
+
+@_register
 class AdamWeightDecay(tf_keras.optimizers.Adam):
     """AdamWeightDecay for tf-keras (Keras 2); see `tf_ner.optimization.AdamWeightDecay`.
 
@@ -63,7 +59,8 @@ class AdamWeightDecay(tf_keras.optimizers.Adam):
     `wd` 0 for excluded variables and `param_0` 0 or the build-time value.
 
     Args:
-        learning_rate: float >= 0, a tf-keras or tf_ner (Keras 3) schedule, or a callable.
+        learning_rate: float >= 0, or a tf-keras schedule (e.g. this module's
+            `WarmupLinearDecay`).
         weight_decay_rate: float >= 0.
         beta_1, beta_2: floats in [0, 1).
         epsilon: float >= 0, added to `sqrt(v_t)`.
@@ -115,11 +112,8 @@ class AdamWeightDecay(tf_keras.optimizers.Adam):
             layer_pattern=layer_pattern,
             embedding_pattern=embedding_pattern,
         )
-        learning_rate = hyperparameters.check_learning_rate(learning_rate)
-        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            learning_rate = Keras3Schedule(learning_rate)
         super().__init__(
-            learning_rate=learning_rate,
+            learning_rate=hyperparameters.check_learning_rate(learning_rate),
             beta_1=hyperparameters.check_beta("beta_1", beta_1),
             beta_2=hyperparameters.check_beta("beta_2", beta_2),
             epsilon=hyperparameters.check_non_negative("epsilon", epsilon),
@@ -137,18 +131,20 @@ class AdamWeightDecay(tf_keras.optimizers.Adam):
         if getattr(self, "_built", False):
             return
         super().build(var_list)
-        self._variable_rules = self.rules.resolve(
-            hyperparameters.variable_path(v) for v in var_list
-        )
-        self._anchors = []
-        for variable, rule in zip(var_list, self._variable_rules, strict=True):
+        rules = self.rules.resolve(hyperparameters.variable_path(v) for v in var_list)
+        anchors = []
+        for variable, rule in zip(var_list, rules, strict=True):
             if self.pretrained_weight_decay and rule.decays:
-                self._anchors.append(
+                # Tracked through `self._variables`, so checkpoints hold it.
+                anchors.append(
                     self.add_variable_from_reference(variable, "pretrained", initial_value=variable)
                 )
             else:
-                self._anchors.append(None)
-        self._built_variables = list(var_list)
+                anchors.append(None)
+        # Plain lists, not checkpoint dependencies (the model owns its variables).
+        self._variable_rules = self._no_dependency(rules)
+        self._anchors = self._no_dependency(anchors)
+        self._built_variables = self._no_dependency(list(var_list))
 
     def snapshot_pretrained_weights(self):
         """Sets the pre-trained anchors to the variables' current values (after loading)."""

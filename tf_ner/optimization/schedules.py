@@ -1,165 +1,34 @@
-"""Learning-rate schedules: linear warmup, then polynomial / linear decay or a constant.
+"""Keras 3 learning-rate schedules: linear warmup, then polynomial / linear decay or constant.
 
-They are Keras 3 `LearningRateSchedule`s written with `tf` ops, so the same object also
-builds the schedule tensor of a TF1 graph (`schedule(global_step)`), and the Keras 2
-front end wraps it. Step 0 is the first optimizer step (Keras `optimizer.iterations`,
-TF1 `global_step` before its increment), so with warmup the first step's rate is 0,
-exactly as in Google BERT's `create_optimizer`.
+Written with `tf` ops (see `schedule_math`), so a schedule object also builds a TF1
+graph's rate from `global_step`. The tf-keras versions live in `legacy`.
 """
 
-import numbers
-
 import keras
-import tensorflow as tf
 
-from tf_ner.optimization import hyperparameters
+from tf_ner.optimization import schedule_math
 
-
-def _check_steps(name, value, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Argument `{name}` must be an int >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def _warmup(step, rate, warmup_steps, warmup_rate_at_end):
-    """`rate` after warmup; before it, `warmup_rate_at_end * step / warmup_steps`."""
-    if not warmup_steps:
-        return rate
-    # Google compares int32 steps and divides float32 steps; same ops here.
-    step_int = tf.cast(step, tf.int32)
-    warmup_int = tf.constant(warmup_steps, dtype=tf.int32)
-    done = tf.cast(step_int, tf.float32) / tf.cast(warmup_int, tf.float32)
-    warmup_rate = warmup_rate_at_end * done
-    return tf.where(step_int < warmup_int, warmup_rate, rate)
+_Base = keras.optimizers.schedules.LearningRateSchedule
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
-class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup to `initial_learning_rate`, then Google's polynomial decay.
-
-    At step `s` (0-based):
-    `decayed = (init - end) * (1 - min(s, decay_steps) / decay_steps) ** power + end`;
-    for `s < warmup_steps` the rate is `init * s / warmup_steps` instead. As in Google's
-    `create_optimizer`, the decay is measured from step 0, not from the end of warmup.
-
-    Args:
-        initial_learning_rate: float >= 0, the peak rate.
-        decay_steps: int >= 1, the step at which the rate reaches `end_learning_rate`
-            (Google's `num_train_steps`).
-        warmup_steps: int >= 0, Google's `num_warmup_steps`.
-        end_learning_rate: float >= 0.
-        power: float >= 0; 1 is linear decay.
-        name: optional name.
-
+class WarmupPolynomialDecay(schedule_math.WarmupPolynomialDecayMixin, _Base):
+    __doc__ = (
+        schedule_math.WarmupPolynomialDecayMixin.__doc__
+        + """
     Example:
         >>> schedule = WarmupPolynomialDecay(2e-5, decay_steps=1000, warmup_steps=100)
         >>> round(float(schedule(50)), 12)  # halfway through warmup
         1e-05
     """
-
-    def __init__(
-        self,
-        initial_learning_rate,
-        decay_steps,
-        warmup_steps=0,
-        end_learning_rate=0.0,
-        power=1.0,
-        name=None,
-    ):
-        super().__init__()
-        self.initial_learning_rate = _check_rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps("decay_steps", decay_steps, 1)
-        self.warmup_steps = _check_steps("warmup_steps", warmup_steps, 0)
-        self.end_learning_rate = _check_rate("end_learning_rate", end_learning_rate)
-        self.power = hyperparameters.check_non_negative("power", power)
-        self.name = name
-
-    def __call__(self, step):
-        with tf.name_scope(self.name or "WarmupPolynomialDecay"):
-            # Google's tf.train.polynomial_decay(cycle=False), op for op.
-            init = tf.constant(self.initial_learning_rate, dtype=tf.float32)
-            end = tf.constant(self.end_learning_rate, dtype=tf.float32)
-            step_f = tf.cast(step, tf.float32)
-            decay_steps = tf.constant(self.decay_steps, dtype=tf.float32)
-            fraction = tf.minimum(step_f, decay_steps) / decay_steps
-            rate = (init - end) * tf.pow(1.0 - fraction, self.power) + end
-            return _warmup(step, rate, self.warmup_steps, init)
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "warmup_steps": self.warmup_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "name": self.name,
-        }
+    )
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
-class WarmupLinearDecay(WarmupPolynomialDecay):
-    """Linear warmup, then linear decay to `end_learning_rate` at `decay_steps`.
-
-    `WarmupPolynomialDecay` with `power=1` (Google BERT's default schedule).
-
-    Args:
-        initial_learning_rate: float >= 0, the peak rate.
-        decay_steps: int >= 1, total training steps.
-        warmup_steps: int >= 0.
-        end_learning_rate: float >= 0.
-        name: optional name.
-    """
-
-    def __init__(
-        self, initial_learning_rate, decay_steps, warmup_steps=0, end_learning_rate=0.0, name=None
-    ):
-        super().__init__(
-            initial_learning_rate,
-            decay_steps,
-            warmup_steps=warmup_steps,
-            end_learning_rate=end_learning_rate,
-            power=1.0,
-            name=name,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["power"]
-        return config
+class WarmupLinearDecay(schedule_math.WarmupLinearDecayMixin, _Base):
+    __doc__ = schedule_math.WarmupLinearDecayMixin.__doc__
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
-class WarmupConstant(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup to `learning_rate` over `warmup_steps`, then constant.
-
-    Args:
-        learning_rate: float >= 0.
-        warmup_steps: int >= 0; 0 means constant from the first step.
-        name: optional name.
-    """
-
-    def __init__(self, learning_rate, warmup_steps=0, name=None):
-        super().__init__()
-        self.learning_rate = _check_rate("learning_rate", learning_rate)
-        self.warmup_steps = _check_steps("warmup_steps", warmup_steps, 0)
-        self.name = name
-
-    def __call__(self, step):
-        with tf.name_scope(self.name or "WarmupConstant"):
-            rate = tf.constant(self.learning_rate, dtype=tf.float32)
-            return _warmup(step, rate, self.warmup_steps, rate)
-
-    def get_config(self):
-        return {
-            "learning_rate": self.learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "name": self.name,
-        }
+class WarmupConstant(schedule_math.WarmupConstantMixin, _Base):
+    __doc__ = schedule_math.WarmupConstantMixin.__doc__

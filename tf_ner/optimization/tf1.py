@@ -2,14 +2,13 @@
 
 Drops into code written for Google BERT's `optimization.py` (`run_classifier.py` and
 friends) with one import line changed. The update is `update_rule`'s; with
-`bias_correction=False` it is Google's to the last bit.
+`bias_correction=False` it is Google's to the last bit. Imports no Keras.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.optimization import hyperparameters, update_rule
-from tf_ner.optimization.schedules import WarmupPolynomialDecay
+from tf_ner.optimization import hyperparameters, schedule_math, update_rule
 from tf_ner.optimization.variable_rules import (
     DEFAULT_EMBEDDING_PATTERN,
     DEFAULT_LAYER_PATTERN,
@@ -225,10 +224,16 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         m_increment, v_increment = update_rule.sparse_moment_increments(
             values, self.beta_1, self.beta_2
         )
-        m_decayed = m.assign(tf.multiply(self.beta_1, m), use_locking=self._use_locking)
+        m_decayed = m.assign(
+            tf.multiply(update_rule.as_dtype(self.beta_1, m.dtype), m),
+            use_locking=self._use_locking,
+        )
         with tf.control_dependencies([m_decayed]):
             m_t = scatter_add(m, indices, m_increment)
-        v_decayed = v.assign(tf.multiply(self.beta_2, v), use_locking=self._use_locking)
+        v_decayed = v.assign(
+            tf.multiply(update_rule.as_dtype(self.beta_2, v.dtype), v),
+            use_locking=self._use_locking,
+        )
         with tf.control_dependencies([v_decayed]):
             v_t = scatter_add(v, indices, v_increment)
         next_param = update_rule.parameter_step(
@@ -317,7 +322,7 @@ def create_optimizer(
         An `Operation` that applies one step and then increments the global step.
     """
     global_step = tf.compat.v1.train.get_or_create_global_step()
-    schedule = WarmupPolynomialDecay(
+    schedule = schedule_math.WarmupPolynomialDecayMixin(
         init_lr,
         decay_steps=num_train_steps,
         warmup_steps=num_warmup_steps or 0,

@@ -19,6 +19,8 @@ variable's value before this step.
 Without bias correction the ops below are Google BERT's `AdamWeightDecayOptimizer`
 op for op (`next_m`, `next_v`, `update = next_m / (sqrt(next_v) + eps)`,
 `update += wd * param`, `param - lr * update`), so float32 results match it bit for bit.
+With it they are grouped as `param - ((lr * c_t) * update + (lr * wd) * (param - param_0))`
+so that the scalar factors are multiplied first (one full-size multiply per term).
 The `(1 - beta)` coefficients are computed in Python double precision and then rounded to
 the variable's dtype, as Google's `1.0 - self.beta_1` is.
 
@@ -42,12 +44,16 @@ def as_dtype(value, dtype):
 
 def first_moment(m, grad, beta_1):
     """`m_t = beta_1 * m + (1 - beta_1) * g`. `beta_1` is a Python float. [same shape as m]"""
-    return tf.multiply(beta_1, m) + tf.multiply(1.0 - beta_1, grad)
+    return tf.multiply(as_dtype(beta_1, m.dtype), m) + tf.multiply(
+        as_dtype(1.0 - beta_1, grad.dtype), grad
+    )
 
 
 def second_moment(v, grad, beta_2):
     """`v_t = beta_2 * v + (1 - beta_2) * g**2`. `beta_2` is a Python float."""
-    return tf.multiply(beta_2, v) + tf.multiply(1.0 - beta_2, tf.square(grad))
+    return tf.multiply(as_dtype(beta_2, v.dtype), v) + tf.multiply(
+        as_dtype(1.0 - beta_2, grad.dtype), tf.square(grad)
+    )
 
 
 def sparse_moment_increments(values, beta_1, beta_2):
@@ -63,7 +69,11 @@ def sparse_moment_increments(values, beta_1, beta_2):
     Returns:
         `((1 - beta_1) * values, (1 - beta_2) * values**2)`.
     """
-    return tf.multiply(1.0 - beta_1, values), tf.multiply(1.0 - beta_2, tf.square(values))
+    dtype = values.dtype
+    return (
+        tf.multiply(as_dtype(1.0 - beta_1, dtype), values),
+        tf.multiply(as_dtype(1.0 - beta_2, dtype), tf.square(values)),
+    )
 
 
 def bias_correction_factor(beta_1_power, beta_2_power):
@@ -96,13 +106,21 @@ def parameter_step(
         Tensor [same shape as param].
     """
     dtype = param.dtype
+    learning_rate = as_dtype(learning_rate, dtype)
     update = m_t / (tf.sqrt(v_t) + epsilon)
-    if correction is not None:
-        update = as_dtype(correction, dtype) * update
+    decay_from = None
     if weight_decay_rate:
         decay_from = param if anchor is None else param - anchor
-        update += weight_decay_rate * decay_from
-    return param - as_dtype(learning_rate, dtype) * update
+    if correction is None:
+        # Google's grouping, op for op: param - lr * (update + wd * param).
+        if decay_from is not None:
+            update += weight_decay_rate * decay_from
+        return param - learning_rate * update
+    # Scalars first, so the full-size tensors see one multiply per term.
+    step = (learning_rate * as_dtype(correction, dtype)) * update
+    if decay_from is not None:
+        step += (learning_rate * weight_decay_rate) * decay_from
+    return param - step
 
 
 def adam_weight_decay_step(

@@ -1,0 +1,165 @@
+"""Run in a fresh process with TF_USE_LEGACY_KERAS=1 (and TF_KERAS=1 for bert4keras).
+
+    python legacy_script.py trajectories PROBLEM.npz OUT.npz   # 200-step runs to compare
+    python legacy_script.py bert4keras WORKDIR                   # train a tiny bert4keras model
+
+Each prints one JSON line with what the parent test checks.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from tf_ner.optimization.legacy import AdamWeightDecay, WarmupLinearDecay
+
+CONFIGS = {
+    "bc_wd_default_exclusions": dict(bias_correction=True, weight_decay_rate=0.05),
+    "nobc_wd_default_exclusions": dict(bias_correction=False, weight_decay_rate=0.05),
+    "bc_no_wd": dict(bias_correction=True),
+    "nobc_wd_no_exclusions": dict(
+        bias_correction=False, weight_decay_rate=0.05, exclude_from_weight_decay=()
+    ),
+    # Run in float32 (the others in float64, the problem's dtype).
+    "float32_bc_wd_default_exclusions": dict(bias_correction=True, weight_decay_rate=0.05),
+    "float32_nobc_wd_default_exclusions": dict(bias_correction=False, weight_decay_rate=0.05),
+}
+
+
+def trajectories(problem_path, out_path):
+    problem = np.load(problem_path)
+    paths = [str(p) for p in problem["paths"]]
+    lrs = problem["lrs"]
+    results = {}
+    for key, kwargs in CONFIGS.items():
+        dtype = "float32" if key.startswith("float32") else "float64"
+        variables = [tf.Variable(problem[f"init/{p}"].astype(dtype), name=p) for p in paths]
+        optimizer = AdamWeightDecay(learning_rate=float(lrs[0]), **kwargs)
+
+        @tf.function
+        def apply(grads, optimizer=optimizer, variables=variables):
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+        for step, lr in enumerate(lrs):
+            optimizer.learning_rate = float(lr)
+            apply([tf.constant(problem[f"grad/{step}/{p}"].astype(dtype)) for p in paths])
+        for p, v in zip(paths, variables, strict=True):
+            results[f"{key}/{p}"] = v.numpy()
+    np.savez(out_path, **results)
+    optimizer = AdamWeightDecay(
+        WarmupLinearDecay(1e-3, decay_steps=10, warmup_steps=2), weight_decay_rate=0.01
+    )
+    restored = AdamWeightDecay.from_config(optimizer.get_config())
+    print(json.dumps({**check_round_trip(optimizer, restored), **save_and_load(out_path)}))
+
+
+def check_round_trip(optimizer, restored):
+    return {
+        "tf_keras_is_tf_keras": tf.keras.Model is tf_keras.Model,
+        "keras3_imported": any(m == "keras.src" or m.startswith("keras.src.") for m in sys.modules),
+        "config_round_trip": restored.get_config() == optimizer.get_config(),
+        "schedule": type(restored._learning_rate).__name__,
+    }
+
+
+def save_and_load(out_path):
+    """A tf-keras model trained, saved as .keras and loaded back with its optimizer state."""
+    inputs = tf_keras.Input((3,))
+    hidden = tf_keras.layers.LayerNormalization(name="LayerNorm")(inputs)
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(1, name="dense")(hidden))
+    optimizer = AdamWeightDecay(1e-2, weight_decay_rate=0.1, pretrained_weight_decay=True)
+    model.compile(optimizer=optimizer, loss="mse")
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+    model.fit(x, y, verbose=0)
+    path = os.path.splitext(out_path)[0] + ".keras"
+    model.save(path)
+    loaded = tf_keras.models.load_model(path)
+    same = [
+        bool(np.array_equal(a.numpy(), b.numpy()))
+        for a, b in zip(loaded.optimizer.variables(), optimizer.variables(), strict=True)
+    ]
+    loaded.fit(x, y, verbose=0)
+    return {
+        "loaded_optimizer": type(loaded.optimizer).__name__,
+        "loaded_state_equal": all(same),
+        "anchor_names": [v.name for v in optimizer.variables() if "pretrained" in v.name],
+    }
+
+
+def bert4keras(workdir):
+    from bert4keras.models import build_transformer_model
+
+    config = dict(
+        attention_probs_dropout_prob=0.0,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.0,
+        hidden_size=16,
+        initializer_range=0.02,
+        intermediate_size=32,
+        max_position_embeddings=16,
+        num_attention_heads=2,
+        num_hidden_layers=2,
+        type_vocab_size=2,
+        vocab_size=20,
+    )
+    config_path = os.path.join(workdir, "bert_config.json")
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    try:
+        from bert4keras.optimizers import Adam as B4KAdam
+
+        B4KAdam(1e-3)
+        own_optimizer = "constructs"
+    except Exception as error:  # recorded for the report, not asserted
+        own_optimizer = f"{type(error).__name__}: {error}"
+
+    tf_keras.utils.set_random_seed(0)
+    bert = build_transformer_model(config_path=config_path, checkpoint_path=None)
+    cls = tf_keras.layers.Lambda(lambda x: x[:, 0], name="CLS")(bert.output)
+    probs = tf_keras.layers.Dense(2, activation="softmax", name="classifier")(cls)
+    model = tf_keras.Model(bert.inputs, probs)
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(3, 20, size=(256, 8))
+    tokens[:, 0] = 2  # [CLS]
+    labels = (tokens[:, 1] < 11).astype("int64")  # depends on the first real token
+    segments = np.zeros_like(tokens)
+    optimizer = AdamWeightDecay(
+        WarmupLinearDecay(1e-2, decay_steps=8 * 12, warmup_steps=8),
+        weight_decay_rate=0.01,
+        exclude_from_weight_decay=["Norm", "bias"],
+        layerwise_lr_decay=0.9,
+        layer_pattern=r"Transformer-(\d+)-",
+        embedding_pattern=r"Embedding-",
+        lr_multipliers={"classifier": 2.0},
+    )
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit([tokens, segments], labels, batch_size=32, epochs=12, verbose=0)
+    rules = {r.path: [r.decays, r.lr_scale] for r in optimizer.variable_rules()}
+    print(optimizer.describe_learning_rates(), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "keras3_imported": any(
+                    m == "keras.src" or m.startswith("keras.src.") for m in sys.modules
+                ),
+                "optimizer": type(model.optimizer).__module__
+                + "."
+                + type(model.optimizer).__name__,
+                "loss": history.history["loss"],
+                "accuracy": history.history["accuracy"],
+                "bert4keras_own_adam": own_optimizer,
+                "rules": rules,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "trajectories":
+        trajectories(sys.argv[2], sys.argv[3])
+    else:
+        bert4keras(sys.argv[2])

@@ -1,0 +1,324 @@
+"""Keras 3 front end: numpy reference, path-based exclusion, layer-wise decay, serialisation."""
+
+import contextlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.optimization import reference
+from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
+
+
+def scoped_variable(path, value):
+    """A Keras 3 variable whose `.path` is `path` (Keras name scopes cannot hold '/')."""
+    *scopes, name = path.split("/")
+    with contextlib.ExitStack() as stack:
+        for scope in scopes:
+            stack.enter_context(keras.name_scope(scope))
+        variable = keras.Variable(value, name=name, dtype=value.dtype)
+    assert variable.path == path and variable.name == name
+    return variable
+
+
+def run_keras(params, grads, lrs, **optimizer_kwargs):
+    variables = [scoped_variable(p, v) for p, v in params.items()]
+    optimizer = AdamWeightDecay(learning_rate=lrs[0], **optimizer_kwargs)
+    optimizer.build(variables)
+
+    @tf.function
+    def apply(step_grads):
+        optimizer.apply(step_grads, variables)
+
+    for step_grads, lr in zip(grads, lrs, strict=True):
+        optimizer.learning_rate = lr
+        apply([tf.constant(step_grads[p]) for p in params])
+    return {p: v.numpy() for p, v in zip(params, variables, strict=True)}, optimizer
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+@pytest.mark.parametrize("weight_decay_rate, exclude", [(0.0, None), (0.05, None), (0.05, ())])
+def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exclude):
+    params, grads, lrs = reference.random_problem(steps=200, seed=11)
+    actual, _ = run_keras(
+        params,
+        grads,
+        lrs,
+        bias_correction=bias_correction,
+        weight_decay_rate=weight_decay_rate,
+        exclude_from_weight_decay=exclude,
+    )
+    decays = reference.default_decays(
+        params, () if exclude == () else ("LayerNorm", "layer_norm", "bias")
+    )
+    expected = reference.adam_weight_decay(
+        params,
+        grads,
+        lrs,
+        weight_decay_rate=weight_decay_rate,
+        decays=decays,
+        bias_correction=bias_correction,
+    )
+    reference.assert_close(actual, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_matches_numpy_reference_float32(bias_correction):
+    params, grads, lrs = reference.random_problem(steps=200, seed=12, dtype=np.float32)
+    actual, _ = run_keras(
+        params, grads, lrs, bias_correction=bias_correction, weight_decay_rate=0.02
+    )
+    expected = reference.adam_weight_decay(
+        params,
+        grads,
+        lrs,
+        weight_decay_rate=0.02,
+        bias_correction=bias_correction,
+        decays=reference.default_decays(params),
+        dtype=np.float32,
+    )
+    reference.assert_close(actual, expected, rtol=1e-5)
+
+
+def test_exclusions_match_variable_paths_not_short_names():
+    """Zero gradients: only decay moves a weight, so we see exactly which ones decay."""
+    paths = [
+        "bert/encoder/layer_0/output/LayerNorm/gamma",
+        "bert/encoder/layer_0/output/LayerNorm/beta",
+        "bert/encoder/layer_0/output/dense/kernel",
+        "bert/encoder/layer_0/output/dense/bias",
+        "bert/embeddings/word_embeddings",
+    ]
+    variables = [scoped_variable(p, np.ones(3, "float32")) for p in paths]
+    optimizer = AdamWeightDecay(0.5, weight_decay_rate=0.1)
+    optimizer.apply([tf.zeros(3)] * len(paths), variables)
+    decayed = {v.path: bool(v.numpy()[0] < 1.0) for v in variables}
+    assert decayed == {
+        "bert/encoder/layer_0/output/LayerNorm/gamma": False,
+        "bert/encoder/layer_0/output/LayerNorm/beta": False,
+        "bert/encoder/layer_0/output/dense/kernel": True,
+        "bert/encoder/layer_0/output/dense/bias": False,
+        "bert/embeddings/word_embeddings": True,
+    }
+    np.testing.assert_allclose(variables[2].numpy(), 1.0 - 0.5 * 0.1, rtol=1e-7)
+    assert [r.decays for r in optimizer.variable_rules()] == list(decayed.values())
+
+
+def test_exclude_from_weight_decay_method_adds_path_patterns_and_objects():
+    a = scoped_variable("head/kernel", np.ones(2, "float32"))
+    b = scoped_variable("other/kernel", np.ones(2, "float32"))
+    c = scoped_variable("third/kernel", np.ones(2, "float32"))
+    optimizer = AdamWeightDecay(0.5, weight_decay_rate=0.1)
+    optimizer.exclude_from_weight_decay(var_list=[c], var_names=["^head/"])
+    optimizer.apply([tf.zeros(2)] * 3, [a, b, c])
+    assert [float(v.numpy()[0]) for v in (a, b, c)] == [1.0, pytest.approx(0.95), 1.0]
+
+
+def four_layer_encoder():
+    paths = ["bert/embeddings/word_embeddings", "bert/embeddings/LayerNorm/gamma"]
+    for layer in range(4):
+        paths += [
+            f"bert/encoder/layer_{layer}/attention/self/query/kernel",
+            f"bert/encoder/layer_{layer}/output/LayerNorm/gamma",
+        ]
+    paths += ["bert/pooler/dense/kernel", "classifier/kernel", "crf/transitions"]
+    return [scoped_variable(p, np.ones((2,), "float64")) for p in paths]
+
+
+def test_layerwise_decay_effective_learning_rates_match_formula(capsys):
+    variables = four_layer_encoder()
+    optimizer = AdamWeightDecay(1e-3, layerwise_lr_decay=0.8, lr_multipliers={"^crf/": 50.0})
+    optimizer.build(variables)
+    table = optimizer.describe_learning_rates()
+    print(table)
+    assert "bert/encoder/layer_3/attention/self/query/kernel" in capsys.readouterr().out
+    expected = {}
+    for v in variables:
+        path, depth = v.path, None
+        if path.startswith("bert/embeddings/"):
+            depth = 4 + 1
+        elif path.startswith("bert/encoder/layer_"):
+            depth = 4 - int(path.split("/")[2].split("_")[1])
+        factor = 0.8**depth if depth is not None else 1.0
+        expected[path] = 1e-3 * factor * (50.0 if path.startswith("crf/") else 1.0)
+    actual = optimizer.effective_learning_rates()
+    assert actual.keys() == expected.keys()
+    for path in expected:
+        assert actual[path] == pytest.approx(expected[path], rel=1e-6), path
+    assert actual["bert/encoder/layer_3/attention/self/query/kernel"] == pytest.approx(8e-4)
+    assert actual["bert/embeddings/word_embeddings"] == pytest.approx(1e-3 * 0.8**5)
+
+    # The scales are what the step uses: compare 5 steps with the numpy reference.
+    rng = np.random.default_rng(0)
+    grads = [{v.path: rng.normal(size=2) for v in variables} for _ in range(5)]
+    lr_scales = {p: expected[p] / 1e-3 for p in expected}
+    params = {v.path: v.numpy() for v in variables}
+    before = reference.adam_weight_decay(params, grads, [1e-3] * 5, lr_scales=lr_scales)
+    for step_grads in grads:
+        optimizer.apply([tf.constant(step_grads[v.path]) for v in variables], variables)
+    reference.assert_close({v.path: v.numpy() for v in variables}, before, rtol=1e-6)
+
+
+def test_num_layers_given_overrides_inference_and_is_checked():
+    variables = four_layer_encoder()
+    optimizer = AdamWeightDecay(1.0, layerwise_lr_decay=0.5, num_layers=6)
+    optimizer.build(variables)
+    rates = optimizer.effective_learning_rates()
+    assert rates["bert/encoder/layer_0/attention/self/query/kernel"] == 0.5**6
+    assert rates["bert/embeddings/word_embeddings"] == 0.5**7
+    with pytest.raises(ValueError, match="layer 2, but num_layers=2"):
+        AdamWeightDecay(1.0, layerwise_lr_decay=0.5, num_layers=2).build(four_layer_encoder())
+
+
+def test_pretrained_weight_decay_pulls_towards_build_time_values():
+    pretrained = np.array([1.0, -2.0, 3.0])
+    kernel = scoped_variable("bert/encoder/layer_0/intermediate/dense/kernel", pretrained.copy())
+    optimizer = AdamWeightDecay(0.125, weight_decay_rate=0.5, pretrained_weight_decay=True)
+    optimizer.build([kernel])
+    kernel.assign(pretrained + 4.0)  # fine-tuning has moved it
+    for _ in range(3):
+        optimizer.apply([tf.zeros(3, tf.float64)], [kernel])
+    # Zero gradients: p - p0 shrinks by (1 - lr * wd) per step, towards p0 (not 0).
+    np.testing.assert_allclose(kernel.numpy() - pretrained, 4.0 * (1 - 0.0625) ** 3, rtol=1e-12)
+
+    optimizer.snapshot_pretrained_weights()  # e.g. after loading a checkpoint
+    snapshot = kernel.numpy()
+    optimizer.apply([tf.zeros(3, tf.float64)], [kernel])
+    np.testing.assert_allclose(kernel.numpy(), snapshot, rtol=1e-12)
+
+
+def test_pretrained_weight_decay_matches_reference_trajectory():
+    params, grads, lrs = reference.random_problem(steps=50, seed=13)
+    actual, _ = run_keras(
+        params,
+        grads,
+        lrs,
+        weight_decay_rate=0.3,
+        pretrained_weight_decay=True,
+        exclude_from_weight_decay=(),
+    )
+    expected = reference.adam_weight_decay(
+        params, grads, lrs, weight_decay_rate=0.3, anchors=params
+    )
+    reference.assert_close(actual, expected, rtol=1e-6)
+
+
+def test_sparse_gradients_give_the_dense_result():
+    init = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    results = []
+    for sparse in (True, False):
+        table = scoped_variable("bert/embeddings/word_embeddings", init.copy())
+        optimizer = AdamWeightDecay(1e-2, weight_decay_rate=0.1)
+        for step in range(5):
+            with tf.GradientTape() as tape:
+                rows = tf.gather(table, [0, 3, 3])
+                loss = tf.reduce_sum(rows * (step + 1.0))
+            grad = tape.gradient(loss, table.value)
+            assert isinstance(grad, tf.IndexedSlices)
+            optimizer.apply([grad if sparse else tf.convert_to_tensor(grad)], [table])
+        results.append(table.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_config_round_trip_keeps_every_hyperparameter():
+    optimizer = AdamWeightDecay(
+        WarmupLinearDecay(3e-5, decay_steps=100, warmup_steps=10),
+        weight_decay_rate=0.02,
+        beta_1=0.8,
+        beta_2=0.99,
+        epsilon=1e-8,
+        exclude_from_weight_decay=["LayerNorm", "bias"],
+        bias_correction=False,
+        layerwise_lr_decay=0.75,
+        num_layers=12,
+        lr_multipliers={"crf": 100.0},
+        pretrained_weight_decay=True,
+        global_clipnorm=1.0,
+    )
+    config = optimizer.get_config()
+    for key, value in {
+        "weight_decay_rate": 0.02,
+        "beta_1": 0.8,
+        "beta_2": 0.99,
+        "epsilon": 1e-8,
+        "exclude_from_weight_decay": ["LayerNorm", "bias"],
+        "bias_correction": False,
+        "layerwise_lr_decay": 0.75,
+        "num_layers": 12,
+        "lr_multipliers": {"crf": 100.0},
+        "pretrained_weight_decay": True,
+        "global_clipnorm": 1.0,
+    }.items():
+        assert config[key] == value, key
+    assert "weight_decay" not in config
+    restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    assert isinstance(restored, AdamWeightDecay)
+    assert restored.get_config() == config
+    assert isinstance(restored._learning_rate, WarmupLinearDecay)
+
+
+def make_model():
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8, activation="tanh", name="dense")(inputs)
+    hidden = keras.layers.LayerNormalization(name="LayerNorm")(hidden)
+    outputs = keras.layers.Dense(1, name="head")(hidden)
+    return keras.Model(inputs, outputs)
+
+
+def test_model_fit_trains_and_saves_with_optimizer_state(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 1))).astype("float32")
+    model = make_model()
+    model.compile(
+        optimizer=AdamWeightDecay(
+            WarmupLinearDecay(3e-2, decay_steps=40, warmup_steps=4),
+            weight_decay_rate=0.01,
+            lr_multipliers={"^head/": 2.0},
+            pretrained_weight_decay=True,
+        ),
+        loss="mse",
+    )
+    history = model.fit(x, y, batch_size=16, epochs=10, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    decays = {r.path: r.decays for r in model.optimizer.variable_rules()}
+    assert decays == {
+        "dense/kernel": True,
+        "dense/bias": False,
+        "LayerNorm/gamma": False,
+        "LayerNorm/beta": False,
+        "head/kernel": True,
+        "head/bias": False,
+    }
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.optimizer, AdamWeightDecay)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument, received",
+    [
+        ({"learning_rate": -0.1}, "learning_rate", "-0.1"),
+        ({"beta_1": 1.0}, "beta_1", "1.0"),
+        ({"beta_2": 1.5}, "beta_2", "1.5"),
+        (
+            {"exclude_from_weight_decay": ["bias", "*LayerNorm"]},
+            "exclude_from_weight_decay",
+            "*LayerNorm",
+        ),
+        ({"lr_multipliers": {"crf[": 10.0}}, "lr_multipliers", "crf["),
+        ({"layerwise_lr_decay": 1.5}, "layerwise_lr_decay", "1.5"),
+        ({"num_layers": 0}, "num_layers", "0"),
+        ({"weight_decay": 0.01}, "weight_decay_rate", "0.01"),
+    ],
+)
+def test_bad_arguments_fail_at_construction(kwargs, argument, received):
+    with pytest.raises(ValueError, match=argument) as error:
+        AdamWeightDecay(**kwargs)
+    assert received in str(error.value)
