@@ -6,7 +6,7 @@ where it ends, and explains in words why an entity has no such units.
 """
 
 import bisect
-import dataclasses
+import typing
 
 from tf_ner.data.encoding_report import (
     EDGE_INSIDE_TOKEN,
@@ -15,8 +15,7 @@ from tf_ner.data.encoding_report import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Unit:
+class Unit(typing.NamedTuple):
     """A labelled unit of an encoding: one token, or one word of sub-tokens.
 
     Attributes:
@@ -193,7 +192,9 @@ class Labeler:
             example: `Example` whose `text` the encoding's offsets point into.
             encoding: `Encoding` with [CLS]/[SEP] (`Tokenizer.encode`, or
                 `tf_ner.data.window_encoding` for a window of a long text).
-            report: optional `EncodingReport`; unrepresentable entities are added to it.
+            report: optional `EncodingReport`; unrepresentable entities are added to it
+                and, for a whole text (no `window`), the counts. For the windows of a
+                corpus use `tf_ner.data.encode_examples`, which reports each entity once.
             window: optional `Window` (or `(char_start, char_end)`) when `encoding`
                 holds only part of the text: entities not wholly inside it are left to
                 other windows.
@@ -220,6 +221,11 @@ class Labeler:
         if report is not None:
             for entity, reason, detail in problems:
                 report.add(where, entity, reason, detail)
+            if window is None:  # windows of one text would count its entities again
+                report.examples += 1
+                report.entities += len(example.entities)
+                report.encoded += len(spans)
+                report.windows += 1
         return self.labels(spans, units, len(encoding.ids), cut)
 
     def select(self, spans, problems, units, text):

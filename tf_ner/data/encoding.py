@@ -29,8 +29,11 @@ listed in an `EncodingReport` (with the example's `source`), or, without a repor
 
 import numpy as np
 
-from tf_ner.data.alignment import Labeler, token_units, word_units
+from tf_ner.data.alignment import Labeler as Labeler
+from tf_ner.data.alignment import token_units, word_units
 from tf_ner.data.encoding_report import EDGE_INSIDE_WORD, OVERLAPS
+from tf_ner.data.encoding_report import EncodingReport as EncodingReport
+from tf_ner.data.encoding_report import UnrepresentableEntityError as UnrepresentableEntityError
 from tf_ner.data.tags import check_scheme, spans_to_tags, tag_vocabulary, tags_to_spans
 
 IGNORE_INDEX = -100
@@ -49,8 +52,6 @@ class SpanLabeler(Labeler):
     >>> labeler.types
     ('LOC', 'PER')
     """
-
-    head_kinds = ("globalpointer", "efficient_globalpointer")
 
     @property
     def num_types(self):
@@ -198,10 +199,8 @@ class TagLabeler(Labeler):
             labels = np.full(length, IGNORE_INDEX, dtype=np.int32)
         else:
             labels = np.zeros(length, dtype=np.int32)
-        for unit, tag in zip(units, tags, strict=True):
-            labels[unit.first] = self.tag_ids[tag]
-            if not self.first_subtoken_only:
-                labels[unit.first : unit.last + 1] = self.tag_ids[tag]
+        # CRF units are single tokens; softmax units label their first token only
+        labels[[unit.first for unit in units]] = [self.tag_ids[tag] for tag in tags]
         if self.first_subtoken_only:
             for i, j in cut:
                 for unit in units[i : j + 1]:

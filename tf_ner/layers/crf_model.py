@@ -55,6 +55,9 @@ class CRFModel(keras.Model):
         self.crf = crf
         if not crf.built:
             crf.build((None, None, crf.num_tags))
+        # Both parts are built, so the model is too (BackupAndRestore and
+        # `count_params` need a built model before the first batch).
+        self.built = True
 
     def build(self, input_shape=None):
         # The emission model is built by construction, the CRF in __init__.

@@ -1,0 +1,371 @@
+"""The tf.data pipeline: bucket lengths, seeded order, one trace per bucket, labels that
+decode back to the entities, prediction bookkeeping, model.fit and tf.distribute."""
+
+import logging
+import random
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.data.tiny_vocab import TOKENS, write_tiny_vocab
+from tests.helpers import run_python
+from tf_ner.bert.tokenization import Tokenizer
+from tf_ner.data.encoding import IGNORE_INDEX, SpanLabeler, TagLabeler
+from tf_ner.data.encoding_report import EDGE_INSIDE_TOKEN, LONGER_THAN_WINDOW
+from tf_ner.data.example import Example
+from tf_ner.data.pipeline import (
+    check_buckets,
+    default_buckets,
+    make_dataset,
+    make_prediction_batches,
+)
+from tf_ner.data.windows import merge_window_predictions, window_encoding
+
+CHINESE = "北京上海天安门我爱中国人民银行的在是了和长江大桥南市"
+TYPES = ["LOC", "ORG", "PER"]
+HEADS = ["crf", "softmax", "globalpointer", "efficient_globalpointer"]
+
+
+@pytest.fixture(scope="module")
+def vocab_file(tmp_path_factory):
+    return write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
+
+
+@pytest.fixture(scope="module")
+def tokenizer(vocab_file):
+    return Tokenizer(vocab_file)
+
+
+def _corpus(count, seed, nested, max_chars=150):
+    """Chinese texts of 1..max_chars characters (one token each) with random entities."""
+    rng = random.Random(seed)
+    examples = []
+    for index in range(count):
+        n = rng.randint(1, max_chars)
+        text = "".join(rng.choice(CHINESE) for _ in range(n))
+        spans = set()
+        for _ in range(rng.randint(0, n // 4 + 1)):
+            start = rng.randrange(n)
+            spans.add((start, min(n, start + rng.randint(1, 6)), rng.choice(TYPES)))
+        if not nested:
+            flat, used = [], set()
+            for span in sorted(spans):
+                if used.isdisjoint(range(span[0], span[1])):
+                    flat.append(span)
+                    used.update(range(span[0], span[1]))
+            spans = flat
+        examples.append(Example(text, spans, source=f"corpus.txt:{index + 1}"))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return _corpus(60, seed=0, nested=False)
+
+
+def _epoch(dataset):
+    return [(f["token_ids"].numpy(), labels.numpy()) for f, labels in dataset]
+
+
+# ---------------------------------------------------------------- buckets
+
+
+def test_default_buckets():
+    assert default_buckets(128) == (32, 64, 128)
+    assert default_buckets(100) == (32, 64, 100)
+    assert default_buckets(512) == (32, 64, 128, 256, 512)
+    assert default_buckets(32) == (32,)
+    assert default_buckets(16) == (16,)
+
+
+def test_bucket_errors():
+    assert check_buckets([64, 16, 32, 64], 64) == (16, 32, 64)
+    with pytest.raises(ValueError, match=r"stop below max_length=128.*add 128"):
+        check_buckets((32, 64), 128)
+    with pytest.raises(ValueError, match="expected ints >= 3"):
+        check_buckets((2, 64), 64)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_batches_have_only_bucket_lengths(tokenizer, corpus, head):
+    dataset = make_dataset(corpus, tokenizer, head, 64, 16, batch_size=8, shuffle=True, seed=1)
+    assert dataset.bucket_lengths == (32, 64)
+    seen = set()
+    for features, labels in dataset:
+        ids = features["token_ids"]
+        assert ids.dtype == tf.int32 and labels.dtype == tf.int32
+        assert features["segment_ids"].shape == ids.shape
+        assert ids.shape[0] == 8  # shuffled batches are always full
+        length = ids.shape[1]
+        seen.add(length)
+        if head.endswith("globalpointer"):
+            assert labels.shape[0] == 8 and labels.shape[2] == 3
+        else:
+            assert labels.shape == ids.shape
+    assert seen == {32, 64}
+
+
+def test_batches_of_a_custom_bucket_set(tokenizer, corpus):
+    dataset = make_dataset(corpus, tokenizer, "crf", 64, 16, 4, buckets=(8, 24, 40, 64))
+    lengths = {f["token_ids"].shape[1] for f, _ in dataset}
+    assert lengths <= {8, 24, 40, 64} and len(lengths) >= 3
+
+
+def test_every_window_once_without_shuffling(tokenizer, corpus):
+    dataset = make_dataset(corpus, tokenizer, "softmax", 64, 16, batch_size=7)
+    encoded = dataset.encoded
+    rows = []
+    for features, labels in dataset:
+        for ids, row_labels in zip(features["token_ids"].numpy(), labels.numpy(), strict=True):
+            n = int((ids != 0).sum())
+            assert (ids[n:] == 0).all() and (row_labels[n:] == IGNORE_INDEX).all()
+            rows.append((tuple(ids[:n]), tuple(row_labels[:n])))
+    expected = [
+        (tuple(i), tuple(lab)) for i, lab in zip(encoded.token_ids, encoded.labels, strict=True)
+    ]
+    assert sorted(rows) == sorted(expected)
+    assert dataset.cardinality().numpy() == len(list(dataset))
+    long_texts = sum(len(tokenizer.tokenize(e.text).ids) > 62 for e in corpus)
+    assert dataset.encoding_report.split_texts == long_texts > 0
+
+
+# ---------------------------------------------------------------- order
+
+
+def test_seeded_order_is_reproducible(tokenizer, corpus):
+    def make(seed):
+        return make_dataset(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=seed)
+
+    first, again, other = make(3), make(3), make(4)
+    epoch_1, epoch_2 = _epoch(first), _epoch(first)
+    same_1, same_2 = _epoch(again), _epoch(again)
+    tf.random.set_seed(99)  # TensorFlow's global seed plays no part
+    other_1 = _epoch(other)
+
+    def key(epoch):
+        return [ids.tobytes() for ids, _ in epoch]
+
+    assert key(epoch_1) == key(same_1) and key(epoch_2) == key(same_2)
+    assert key(epoch_1) != key(epoch_2), "a new epoch must reshuffle"
+    assert key(epoch_1) != key(other_1), "another seed must give another order"
+    first.epoch_batches.epoch = 1  # a resumed run asks for epoch 1 again
+    assert key(_epoch(first)) == key(epoch_2)
+    assert len(first.epoch_batches) == len(epoch_1) == first.cardinality().numpy()
+    lengths = [ids.shape[1] for ids, _ in epoch_1]
+    assert lengths != sorted(lengths) and lengths != sorted(lengths, reverse=True)
+    rows = sorted(r.tobytes() for ids, _ in epoch_1 for r in ids)
+    assert sorted(r.tobytes() for ids, _ in epoch_2 for r in ids) != [] and set(rows) == {
+        r.tobytes() for ids, _ in epoch_2 for r in ids
+    }  # each epoch holds every window
+
+
+@pytest.mark.parametrize("head", ["crf", "globalpointer"])
+def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
+    dataset = make_dataset(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0)
+    traces = []
+
+    @tf.function
+    def step(features, labels):
+        traces.append(features["token_ids"].shape)  # runs only while tracing
+        return tf.reduce_sum(features["token_ids"]) + tf.reduce_sum(labels)
+
+    batches = 0
+    for _ in range(2):
+        for features, labels in dataset:
+            step(features, labels)
+            batches += 1
+    assert batches > 2 * len(dataset.bucket_lengths)
+    assert len(traces) == len(dataset.bucket_lengths) == 2
+
+
+# ---------------------------------------------------------------- labels decode back
+
+
+@pytest.mark.parametrize(
+    ("head", "nested"),
+    [("globalpointer", True), ("crf", False), ("softmax", False)],
+)
+def test_rows_decode_and_merge_to_the_entities(tokenizer, head, nested):
+    examples = _corpus(40, seed=5, nested=nested, max_chars=200)
+    dataset = make_dataset(examples, tokenizer, head, max_length=40, stride=8, types=TYPES)
+    encoded, labeler = dataset.encoded, dataset.labeler
+    assert encoded.report.unrepresentable == []
+    assert (
+        encoded.report.encoded == encoded.report.entities == sum(len(e.entities) for e in examples)
+    )
+    by_example = {}
+    for labels, index, window in zip(
+        encoded.labels, encoded.example_index, encoded.windows, strict=True
+    ):
+        text = examples[index].text
+        encoding = window_encoding(tokenizer, tokenizer.tokenize(text), window)
+        by_example.setdefault(index, ([], []))
+        by_example[index][0].append(window)
+        by_example[index][1].append(labeler.decode(labels, text, encoding))
+    assert max(len(w) for w, _ in by_example.values()) > 3
+    for index, (windows, predictions) in by_example.items():
+        assert merge_window_predictions(windows, predictions) == list(examples[index].entities)
+
+
+def test_the_report_lists_what_cannot_be_encoded(tokenizer, caplog):
+    examples = [
+        Example("statement 北京", [(0, 4, "ORG"), (10, 12, "LOC")], source="a.txt:1"),
+        Example(CHINESE * 2, [(0, 40, "LOC"), (1, 3, "PER")], source="a.txt:5"),
+    ]
+    with caplog.at_level(logging.WARNING, logger="tf_ner.data.pipeline"):
+        dataset = make_dataset(examples, tokenizer, "globalpointer", max_length=32, stride=8)
+    report = dataset.encoding_report
+    assert report.counts() == {EDGE_INSIDE_TOKEN: 1, LONGER_THAN_WINDOW: 1}
+    assert {(u.source, u.entity) for u in report.unrepresentable} == {
+        ("a.txt:1", (0, 4, "ORG")),
+        ("a.txt:5", (0, 40, "LOC")),
+    }
+    assert (report.examples, report.entities, report.encoded) == (2, 4, 2)
+    assert report.windows == len(dataset.encoded.token_ids) > 2
+    assert "2 of 4 entities labelled, 2 unrepresentable" in caplog.text
+    assert "a.txt:5: entity (0, 40, 'LOC'): longer than a window (40 tokens" in caplog.text
+
+
+@pytest.mark.parametrize("head", ["softmax", "crf"])
+def test_entities_cut_by_a_window_edge_are_not_taught_as_o_by_softmax(tokenizer, head):
+    text = (CHINESE * 3)[:60]  # one token per character
+    example = Example(text, [(0, 3, "PER"), (10, 30, "LOC"), (40, 44, "ORG")], source="b:1")
+    dataset = make_dataset([example], tokenizer, head, max_length=12, stride=2)
+    encoded = dataset.encoded
+    assert [u.entity for u in encoded.report.unrepresentable] == [(10, 30, "LOC")]
+    cut_rows = 0
+    for labels, window in zip(encoded.labels, encoded.windows, strict=True):
+        chars = range(window.char_start, window.char_end)  # position p holds character
+        inside = [p + 1 for p, c in enumerate(chars) if 10 <= c < 30]  # start + p - 1
+        cut_rows += bool(inside)
+        expected = IGNORE_INDEX if head == "softmax" else 0
+        assert all(labels[p] == expected for p in inside), (window, labels)
+    assert cut_rows >= 2
+
+
+def test_types_and_labeler_reuse(tokenizer, corpus):
+    train = make_dataset(corpus, tokenizer, "crf", 64, 16, 8, scheme="BIOES")
+    assert train.labeler.types == tuple(TYPES) and train.labeler.scheme == "BIOES"
+    dev = make_dataset(corpus[:3], tokenizer, train.labeler, 64, 16, 8)
+    assert dev.labeler is train.labeler
+    with pytest.raises(ValueError, match=r"corpus.txt:\d+: .*known types: \['LOC'\]"):
+        make_dataset(corpus, tokenizer, "globalpointer", 64, 16, 8, types=["LOC"])
+
+
+def test_bad_arguments(tokenizer, corpus, tmp_path):
+    with pytest.raises(ValueError, match="stride=62 with max_length=64"):
+        make_dataset(corpus, tokenizer, "crf", 64, 62, 8)
+    with pytest.raises(ValueError, match="max_length=2 leaves no room"):
+        make_dataset(corpus, tokenizer, "crf", 2, 0, 8, buckets=(32,))
+    with pytest.raises(ValueError, match="batch_size=0"):
+        make_dataset(corpus, tokenizer, "crf", 64, 16, 0)
+    with pytest.raises(ValueError, match="seed=None"):
+        make_dataset(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=None)
+    with pytest.raises(ValueError, match="no example has an entity.*types="):
+        make_dataset([Example("北京")], tokenizer, "crf", 64, 16, 8)
+    with pytest.raises(ValueError, match="unknown head 'bilstm'"):
+        make_dataset(corpus, tokenizer, "bilstm", 64, 16, 8)
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[UNK]", "[PAD]", *TOKENS[2:]]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[PAD\] must be id 0.*got id 0 = '\[UNK\]'"):
+        make_dataset(corpus, Tokenizer(vocab), "crf", 64, 16, 8)
+
+
+# ---------------------------------------------------------------- prediction
+
+
+@pytest.mark.parametrize("head", ["globalpointer", "crf"])
+def test_prediction_batches_map_outputs_back_to_each_text(tokenizer, head):
+    examples = _corpus(25, seed=9, nested=head == "globalpointer", max_chars=120)
+    texts = [e.text for e in examples]
+    batches = make_prediction_batches(texts, tokenizer, max_length=32, stride=8, batch_size=4)
+    labeler = SpanLabeler(TYPES) if head == "globalpointer" else TagLabeler(TYPES)
+    row = 0
+    outputs = []
+    for features in batches.dataset:
+        ids = features["token_ids"].numpy()
+        assert ids.shape[1] in (32,) and set(features) == {"token_ids", "segment_ids"}
+        perfect = []
+        for _ in range(ids.shape[0]):  # what a perfect model would output for each row
+            t, w = batches.rows[row]
+            encoding = batches.encoding(t, w)
+            assert list(ids[len(perfect)][: len(encoding.ids)]) == encoding.ids
+            labels = labeler.encode(examples[t], encoding, window=batches.windows[t][w])
+            perfect.append(labels)
+            row += 1
+        outputs.append(_pad(perfect, ids.shape[1]))
+    assert row == len(batches.rows) > len(texts)
+    decoded = batches.decode(outputs, labeler)
+    # prediction windows recover entities of up to stride + 1 tokens (all of them here)
+    assert decoded == [list(e.entities) for e in examples]
+    with pytest.raises(ValueError, match=r"outputs hold \d+ rows but the dataset has"):
+        batches.decode(outputs[:-1], labeler)
+
+
+def _pad(rows, length):
+    if rows[0].ndim == 2:  # GlobalPointer rows [n, 3]
+        out = np.full((len(rows), max(1, max(len(r) for r in rows)), 3), -1, np.int32)
+    else:
+        out = np.zeros((len(rows), length), np.int32)
+    for k, r in enumerate(rows):
+        out[k, : len(r)] = r
+    return out
+
+
+# ---------------------------------------------------------------- Keras and tf.distribute
+
+
+def test_model_fit_consumes_the_dataset(tokenizer, corpus):
+    dataset = make_dataset(corpus, tokenizer, "softmax", 64, 16, 8, shuffle=True, seed=0)
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    segment_ids = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
+    hidden = keras.layers.Embedding(tokenizer.vocab_size, 8)(token_ids)
+    hidden = hidden + keras.layers.Embedding(2, 8)(segment_ids)
+    logits = keras.layers.Dense(dataset.labeler.num_tags)(hidden)
+    model = keras.Model({"token_ids": token_ids, "segment_ids": segment_ids}, logits)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORE_INDEX)
+    model.compile(optimizer="adam", loss=loss)
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert all(np.isfinite(history.history["loss"]))
+
+
+def test_experimental_distribute_dataset_and_fit_under_a_strategy(vocab_file):
+    code = f"""
+import keras, numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tf_ner.bert.tokenization import Tokenizer
+from tf_ner.data.example import Example
+from tf_ner.data.pipeline import make_dataset
+
+tokenizer = Tokenizer({str(vocab_file)!r})
+examples = [Example("北京上海" * k, [(0, 2, "LOC")]) for k in range(1, 25)]
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+dataset = make_dataset(examples, tokenizer, "crf", 32, 8, batch_size=6)
+expected = sum(len(ids) for ids in dataset.encoded.token_ids)
+
+@tf.function
+def count(inputs):
+    features, labels = inputs
+    return tf.reduce_sum(tf.cast(features["token_ids"] != 0, tf.int32))
+
+total = 0
+for inputs in strategy.experimental_distribute_dataset(dataset):
+    total += int(strategy.reduce("SUM", strategy.run(count, args=(inputs,)), axis=None))
+assert total == expected, (total, expected)
+
+train = make_dataset(examples, tokenizer, "crf", 32, 8, batch_size=6, shuffle=True, seed=0)
+with strategy.scope():
+    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    seg = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
+    logits = keras.layers.Dense(train.labeler.num_tags)(keras.layers.Embedding(100, 4)(ids))
+    model = keras.Model({{"token_ids": ids, "segment_ids": seg}}, logits)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+history = model.fit(train, epochs=1, verbose=0)
+assert np.isfinite(history.history["loss"][0])
+print("OK", total, strategy.num_replicas_in_sync)
+"""
+    out = run_python(code, timeout=300).stdout
+    assert "OK" in out and out.strip().endswith(" 2")

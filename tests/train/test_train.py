@@ -1,0 +1,140 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.helpers import run_python
+from tf_ner.bert import write_random_checkpoint
+from tf_ner.cli import main
+from tf_ner.data import read_dataset
+from tf_ner.tasks.ner import NerSettings
+from tf_ner.train import Recognizer, TrainConfig, train
+from tf_ner.train.output import load_model_file
+
+
+def config(corpus, out, **changes):
+    values = dict(train=str(corpus / "train.txt"), dev=str(corpus / "dev.txt"), test=str(corpus / "test.txt"),
+                  output_dir=str(out), bert_size="tiny", head="crf", epochs=2, batch_size=8,
+                  learning_rate=1e-3, warmup=0, max_length=24, stride=4, seed=3)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+@pytest.mark.parametrize("head", ["crf", "globalpointer"])
+def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head):
+    out = tmp_path / head
+    result = train(config(corpus, out, head=head, epochs=3, head_size=16))
+    assert result.steps == 3 * 4  # 32 sentences, batch 8
+    for name in ("bert_config.json", "vocab.txt", "ner_settings.json", "model.keras", "train_log.csv",
+                 "curves.png", "bert_model.ckpt.index", "test_scores.json", "dev_scores.json"):
+        assert (out / name).is_file(), name
+    scores = json.loads((out / "test_scores.json").read_text())
+    assert set(scores["overall"]) == {"precision", "recall", "f1", "support"}
+    assert scores["overall"]["support"] == 8 * 3 and scores["unrepresentable"] == 0
+    assert scores["overall"]["f1"] == pytest.approx(result.test["f1"])
+    # The folder alone predicts the same spans as the evaluation that produced the scores.
+    recognizer = Recognizer.load(out)
+    examples = read_dataset(corpus / "test.txt")
+    again = recognizer.evaluate(examples)
+    assert again["f1"] == pytest.approx(result.test["f1"])
+    predictions = recognizer.predict([e.text for e in examples])
+    for text, entities in zip([e.text for e in examples], predictions, strict=True):
+        for entity in entities:
+            assert text[entity["start"]:entity["end"]] == entity["text"]
+
+
+def test_saved_model_runs_without_tf_ner(corpus, tmp_path):
+    out = tmp_path / "crf"
+    train(config(corpus, out, epochs=1))
+    model = load_model_file(out)
+    ids = np.array([[2, 9, 10, 11, 12, 3, 0, 0], [2, 13, 14, 3, 0, 0, 0, 0]], np.int32)
+    expected = model({"token_ids": ids, "segment_ids": np.zeros_like(ids)})["tags"].numpy()
+    np.save(tmp_path / "ids.npy", ids)
+    code = f"""
+import sys, numpy as np, tensorflow as tf
+served = tf.saved_model.load({str(out / 'saved_model')!r}).signatures["serving_default"]
+ids = np.load({str(tmp_path / 'ids.npy')!r})
+tags = served(token_ids=tf.constant(ids), segment_ids=tf.zeros_like(ids))["tags"].numpy()
+np.save({str(tmp_path / 'tags.npy')!r}, tags)
+assert not any(m.startswith("tf_ner") for m in sys.modules), "tf_ner was imported"
+"""
+    run_python(code)
+    np.testing.assert_array_equal(np.load(tmp_path / "tags.npy"), expected)
+
+
+def test_cli_evaluate_and_predict(corpus, tmp_path, capsys):
+    out = tmp_path / "model"
+    train(config(corpus, out, epochs=1))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out), "--data", str(corpus / "test.txt"),
+                 "--output", str(tmp_path / "scores.json")]) == 0
+    table = capsys.readouterr().out
+    assert "overall" in table and "PER" in table and "unrepresentable gold entities: 0" in table
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert set(scores["per_type"]) == {"LOC", "ORG", "PER"}
+    texts = tmp_path / "texts.txt"
+    texts.write_text("李鹏在北京\n\n很长的一句话" * 1 + "\n", encoding="utf-8")
+    assert main(["predict", "--model", str(out), "--input", str(texts), "--output",
+                 str(tmp_path / "pred.jsonl")]) == 0
+    lines = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
+    assert [line["text"] for line in lines] == ["李鹏在北京", "", "很长的一句话"]
+    assert all({"start", "end", "type", "text"} <= set(e) for line in lines for e in line["entities"])
+
+
+def test_long_texts_are_windowed_in_prediction(corpus, tmp_path):
+    out = tmp_path / "model"
+    train(config(corpus, out, epochs=10, dev=None))
+    recognizer = Recognizer.load(out)
+    sentence = "今天李鹏在北京访问了新华社。"
+    long_text = sentence * 10  # 140 characters, 24 tokens per window
+    (alone,) = recognizer.predict_spans([sentence])
+    (spans,) = recognizer.predict_spans([long_text])
+    assert alone, "the model should find entities in a training-like sentence"
+    assert all(0 <= s < e <= len(long_text) for s, e, _ in spans)
+    # Spans are found all along the text, not only in the first window.
+    assert max(e for _, e, _ in spans) > len(long_text) - len(sentence)
+    assert {t for _, _, t in spans} == {t for _, _, t in alone}
+
+
+def test_bad_input_is_refused_clearly(corpus, tmp_path):
+    with pytest.raises(ValueError, match="stride=24 .* max_length=24"):
+        config(corpus, tmp_path / "a", stride=24)
+    empty_bert = tmp_path / "bert"
+    write_random_checkpoint(empty_bert)
+    for name in ("bert_model.ckpt.index", "bert_model.ckpt.data-00000-of-00001", "checkpoint"):
+        (empty_bert / name).unlink()
+    with pytest.raises(FileNotFoundError, match="expected bert_model.ckpt.index"):
+        train(config(corpus, tmp_path / "b", bert_size=None, bert_dir=str(empty_bert)))
+    dev = tmp_path / "dev.txt"
+    dev.write_text("李 B-PER\n鹏 I-PER\n在 O\n火 B-PLANET\n星 I-PLANET\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'PLANET' never occurs in the training data"):
+        train(config(corpus, tmp_path / "c", dev=str(dev)))
+    out = tmp_path / "d"
+    train(config(corpus, out, epochs=1))
+    with pytest.raises(ValueError, match=r"holds another model \(head: 'crf' there, 'softmax' now"):
+        train(config(corpus, out, epochs=1, head="softmax"))
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="is not empty and holds no train_config.json"):
+        train(config(corpus, tmp_path / "e"))
+
+
+def test_settings_round_trip_and_validation(tmp_path):
+    settings = NerSettings(head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8)
+    assert settings.types == ("LOC", "PER")
+    settings.save(tmp_path)
+    assert NerSettings.load(tmp_path) == settings
+    with pytest.raises(ValueError, match="head 'lstm' is unknown"):
+        NerSettings(head="lstm", types=["PER"])
+    with pytest.raises(FileNotFoundError, match="ner_settings.json not found"):
+        NerSettings.load(tmp_path / "nothing")
+
+
+def test_time_budget_and_max_steps_stop_cleanly(corpus, tmp_path):
+    result = train(config(corpus, tmp_path / "a", epochs=50, max_steps=5))
+    assert result.steps == 5 and "max_steps=5" in result.stop_reason
+    result = train(config(corpus, tmp_path / "b", epochs=500, time_budget=0.05))
+    assert "time budget" in result.stop_reason and result.test is not None
+    assert 3.0 <= result.training_seconds < 3.0 + 30
+    assert tf.io.gfile.exists(str(tmp_path / "b" / "model.keras"))

@@ -1,0 +1,430 @@
+"""Examples -> windows -> token ids and labels -> bucketed, seeded `tf.data` batches.
+
+`make_dataset` yields `({"token_ids": int32 [batch, L], "segment_ids": int32 [batch, L]},
+labels)` where `L` is one of a few bucket lengths, so a `tf.function` traces once per
+bucket. Labels follow the head's layout (`tf_ner.data.encoding`): int32 `[batch, L]`
+tag ids, or int32 `[batch, max_spans, 3]` GlobalPointer rows padded with -1, where
+`max_spans` is fixed per bucket. Nothing dense of size `[types, L, L]` is built here.
+
+Order. With `shuffle=False`: bucket by bucket (shortest first), windows in corpus order,
+the last batch of a bucket possibly smaller. With `shuffle=True`: every epoch (every new
+iterator over the dataset) draws a new order from `numpy.random.default_rng([seed,
+epoch])`: windows shuffled within their bucket, batches shuffled across buckets, and
+each bucket's last batch filled up with windows of the same bucket drawn again, so
+every training batch has the full `batch_size`. The same seed gives the same sequence
+of epochs, whatever TensorFlow's global seed.
+
+`make_prediction_batches` turns raw texts into the same kind of batches (features only)
+and keeps the bookkeeping to turn per-row outputs back into character spans of each
+text, windows merged (`PredictionBatches.decode`).
+"""
+
+import bisect
+import dataclasses
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from tf_ner.data.alignment import Unit
+from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler, make_labeler
+from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
+from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
+
+logger = logging.getLogger(__name__)
+
+
+def default_buckets(max_length):
+    """Bucket lengths 32, 64, 128, ... below `max_length`, then `max_length` itself.
+
+    Args:
+        max_length: int, positions of a window including [CLS] and [SEP].
+
+    Returns:
+        tuple of int, increasing; e.g. `(32, 64, 128)` for 128, `(32, 64, 100)` for 100.
+    """
+    buckets, length = [], 32
+    while length < max_length:
+        buckets.append(length)
+        length *= 2
+    return (*buckets, max_length)
+
+
+def check_buckets(buckets, max_length):
+    """Validates bucket lengths; returns them sorted (the default when None).
+
+    Raises:
+        ValueError: a bucket that is not an int >= 3, or none that holds `max_length`.
+    """
+    if buckets is None:
+        return default_buckets(max_length)
+    buckets = tuple(sorted(set(buckets)))
+    if not buckets or any(not isinstance(b, int) or b < 3 for b in buckets):
+        raise ValueError(f"buckets={buckets!r}: expected ints >= 3, e.g. (32, 64, 128)")
+    if buckets[-1] < max_length:
+        raise ValueError(
+            f"buckets={buckets!r} stop below max_length={max_length}: the longest bucket "
+            f"must hold a full window; add {max_length}"
+        )
+    return buckets
+
+
+@dataclasses.dataclass
+class EncodedWindows:
+    """A corpus as label rows, one per window, before batching.
+
+    Attributes:
+        token_ids: list of int32 arrays `[num_tokens + 2]` ([CLS] ... [SEP]).
+        labels: list of int32 arrays in the labeler's layout.
+        example_index: list of int, the example each row comes from.
+        windows: list of `Window`, the part of the example each row holds.
+        report: `EncodingReport`.
+        labeler: the `SpanLabeler` or `TagLabeler` used.
+    """
+
+    token_ids: list
+    labels: list
+    example_index: list
+    windows: list
+    report: EncodingReport
+    labeler: Labeler
+
+
+def encode_examples(examples, tokenizer, labeler, max_length, stride, report=None):
+    """Tokenizes a corpus once, splits long texts into windows and builds their labels.
+
+    Args:
+        examples: list of `Example`.
+        tokenizer: `Tokenizer`.
+        labeler: `SpanLabeler` or `TagLabeler`.
+        max_length: int, positions of a window including [CLS] and [SEP].
+        stride: int, tokens shared by consecutive windows (see `tf_ner.data.windows`).
+        report: optional `EncodingReport` to add to (a new one by default).
+
+    Returns:
+        `EncodedWindows`. Every entity is either held whole by some window's labels or
+        listed in the report (misaligned, overlapping for a tag head, or longer than
+        a window).
+
+    Raises:
+        ValueError: an entity type the labeler does not know, bad window sizes.
+    """
+    report = report if report is not None else EncodingReport()
+    examples = list(examples)
+    contents = tokenizer.tokenize_batch([example.text for example in examples])
+    encoded = EncodedWindows([], [], [], [], report, labeler)
+    capacity = max_length - 2
+    for index, (example, content) in enumerate(zip(examples, contents, strict=True)):
+        source = example.source or f"example {index}"
+        units = labeler.units(content.offsets, content.tokens)
+        spans, problems, _ = labeler.align(example, units, source=source)
+        spans, problems = labeler.select(spans, problems, units, example.text)
+        for entity, reason, detail in problems:
+            report.add(source, entity, reason, detail)
+        spans.sort(key=lambda s: (s[1], s[2]))
+        entities = [(units[i].start, units[j].end, labeler.types[t]) for t, i, j in spans]
+        windows = split_windows(content, max_length, stride, entities=entities)
+        held = _encode_windows(encoded, tokenizer, content, units, spans, windows, index)
+        for k in sorted(set(range(len(spans))) - held):
+            t, i, j = spans[k]
+            tokens = units[j].last - units[i].first + 1
+            report.add(
+                source,
+                entities[k],
+                LONGER_THAN_WINDOW,
+                f"{tokens} tokens; a window holds {capacity} (max_length={max_length})",
+            )
+        report.examples += 1
+        report.entities += len(example.entities)
+        report.encoded += len(held)
+        report.windows += len(windows)
+        report.split_texts += len(windows) > 1
+    return encoded
+
+
+def _encode_windows(encoded, tokenizer, content, units, spans, windows, index):
+    """Appends one row per window; returns the indices of the spans some window holds."""
+    firsts = [u.first for u in units]
+    lasts = [u.last for u in units]
+    span_firsts = [i for _, i, _ in spans]
+    longest = max((j - i for _, i, j in spans), default=0)
+    held = set()
+    for window in windows:
+        a, b = window.token_start, window.token_end
+        k0, k1 = bisect.bisect_left(firsts, a), bisect.bisect_left(lasts, b)
+        window_units = [Unit(u.first - a + 1, u.last - a + 1, u.start, u.end) for u in units[k0:k1]]
+        inside, cut = [], []
+        lo = bisect.bisect_left(span_firsts, k0 - longest)
+        hi = bisect.bisect_left(span_firsts, k1)
+        for k in range(lo, hi):
+            t, i, j = spans[k]
+            if k0 <= i and j < k1:
+                inside.append((t, i - k0, j - k0))
+                held.add(k)
+            elif j >= k0:
+                cut.append((max(i, k0) - k0, min(j, k1 - 1) - k0))
+        ids = [tokenizer.cls_id, *content.ids[a:b], tokenizer.sep_id]
+        encoded.token_ids.append(np.asarray(ids, dtype=np.int32))
+        encoded.labels.append(encoded.labeler.labels(inside, window_units, len(ids), cut))
+        encoded.example_index.append(index)
+        encoded.windows.append(window)
+    return held
+
+
+def _bucket_arrays(token_ids, labels, labeler, buckets):
+    """Groups rows by bucket; returns `{bucket_length: (row_indices, ids, labels)}`."""
+    groups = {}
+    for row, ids in enumerate(token_ids):
+        groups.setdefault(buckets[bisect.bisect_left(buckets, len(ids))], []).append(row)
+    arrays = {}
+    for length, rows in sorted(groups.items()):
+        ids = np.zeros((len(rows), length), dtype=np.int32)
+        for r, row in enumerate(rows):
+            ids[r, : len(token_ids[row])] = token_ids[row]
+        arrays[length] = (np.asarray(rows), ids, _stack_labels(labels, rows, length, labeler))
+    return arrays
+
+
+def _stack_labels(labels, rows, length, labeler):
+    if labels is None:
+        return None
+    if isinstance(labeler, SpanLabeler):
+        most = max(1, max(len(labels[row]) for row in rows))
+        out = np.full((len(rows), most, 3), -1, dtype=np.int32)
+        for r, row in enumerate(rows):
+            out[r, : len(labels[row])] = labels[row]
+        return out
+    pad = IGNORE_INDEX if labeler.first_subtoken_only else 0
+    out = np.full((len(rows), length), pad, dtype=np.int32)
+    for r, row in enumerate(rows):
+        out[r, : len(labels[row])] = labels[row]
+    return out
+
+
+class _EpochBatches:
+    """The generator behind the dataset: each call is one epoch of batches."""
+
+    def __init__(self, arrays, batch_size, shuffle, seed):
+        self.arrays = arrays
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self):
+        return sum(-(-len(rows) // self.batch_size) for rows, _, _ in self.arrays.values())
+
+    def plan(self, epoch):
+        """List of `(bucket_length, positions)` batches, in yield order."""
+        size = self.batch_size
+        batches = []
+        rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
+        for length, (rows, _, _) in self.arrays.items():
+            if rng is None:
+                order = np.arange(len(rows))
+            else:  # shuffle, then fill the last batch with windows drawn again
+                order = np.resize(rng.permutation(len(rows)), -(-len(rows) // size) * size)
+            batches += [(length, order[i : i + size]) for i in range(0, len(order), size)]
+        if rng is not None:
+            batches = [batches[k] for k in rng.permutation(len(batches))]
+        return batches
+
+    def __call__(self):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        for length, positions in self.plan(epoch):
+            _, ids, labels = self.arrays[length]
+            features = {"token_ids": ids[positions], "segment_ids": np.zeros_like(ids[positions])}
+            yield features if labels is None else (features, labels[positions])
+
+
+def _dataset(batches, labels_spec):
+    features = {
+        "token_ids": tf.TensorSpec([None, None], tf.int32),
+        "segment_ids": tf.TensorSpec([None, None], tf.int32),
+    }
+    signature = features if labels_spec is None else (features, labels_spec)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_tokenizer(tokenizer):
+    if tokenizer.pad_id != 0 or tokenizer.id_to_token(0) != "[PAD]":
+        raise ValueError(
+            f"{tokenizer.vocab_file}: [PAD] must be id 0 (the first line of vocab.txt), "
+            f"got id 0 = {tokenizer.id_to_token(0)!r}; the heads mask token_ids != 0"
+        )
+
+
+def make_dataset(
+    examples,
+    tokenizer,
+    head,
+    max_length=128,
+    stride=32,
+    batch_size=32,
+    shuffle=False,
+    seed=0,
+    buckets=None,
+    *,
+    types=None,
+    scheme="BIO",
+):
+    """A `tf.data.Dataset` of bucketed batches for `model.fit` / `evaluate`.
+
+    Args:
+        examples: iterable of `Example`.
+        tokenizer: `Tokenizer`; its [PAD] must be id 0.
+        head: `"crf"`, `"softmax"`, `"globalpointer"`, `"efficient_globalpointer"`, or
+            a labeler (`SpanLabeler`/`TagLabeler`), e.g. `train_dataset.labeler` to
+            give an evaluation set the training set's type ids.
+        max_length: int, positions of a window including [CLS] and [SEP].
+        stride: int, tokens shared by consecutive windows of a long text.
+        batch_size: int, windows per batch (the global batch under a strategy).
+        shuffle: bool, reshuffle every epoch and fill every batch (training); False
+            keeps a fixed order and every window exactly once (evaluation).
+        seed: int, the shuffling seed.
+        buckets: optional increasing ints, the padded lengths; default
+            `default_buckets(max_length)`.
+        types: entity types of a head given by name; default the sorted types found
+            in `examples` (pass them when a split may lack a type).
+        scheme: `"BIO"` or `"BIOES"`, the tags of a tag head given by name.
+
+    Returns:
+        `tf.data.Dataset` of `({"token_ids": int32 [batch, L], "segment_ids": int32
+        [batch, L]}, labels)`, with attributes `labeler`, `encoding_report`
+        (`EncodingReport`, also logged), `encoded` (`EncodedWindows`),
+        `bucket_lengths`, and `epoch_batches` (the batch plan: `len()` is the batches
+        per epoch; its settable `epoch` is the epoch the next iterator will yield).
+
+    Raises:
+        ValueError: an unknown head, unknown entity type, bad sizes or buckets, or a
+            vocabulary whose [PAD] is not id 0.
+    """
+    examples = list(examples)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
+    if not isinstance(seed, int):
+        raise ValueError(f"seed={seed!r}: expected an int (every epoch's order derives from it)")
+    _check_tokenizer(tokenizer)
+    buckets = check_buckets(buckets, max_length)
+    if isinstance(head, Labeler):
+        labeler = head
+    else:
+        if types is None:
+            types = sorted({t for example in examples for _, _, t in example.entities})
+            if not types:
+                raise ValueError(
+                    f"no example has an entity, so the {head!r} head has no types; pass "
+                    f"types=[...] (or a labeler as head, e.g. the training set's)"
+                )
+            logger.info("entity types found in the examples: %s", types)
+        labeler = make_labeler(head, types, scheme)
+    encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
+    report = encoded.report
+    logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
+    arrays = _bucket_arrays(encoded.token_ids, encoded.labels, labeler, buckets)
+    labels_spec = tf.TensorSpec(
+        [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
+    )
+    epoch_batches = _EpochBatches(arrays, batch_size, shuffle, seed)
+    dataset = _dataset(epoch_batches, labels_spec)
+    dataset.epoch_batches = epoch_batches
+    dataset.labeler = labeler
+    dataset.encoding_report = report
+    dataset.encoded = encoded
+    dataset.bucket_lengths = tuple(arrays)
+    return dataset
+
+
+class PredictionBatches:
+    """Raw texts as bucketed batches, and the way back from outputs to spans.
+
+    Attributes:
+        dataset: `tf.data.Dataset` of `{"token_ids", "segment_ids"}` int32 `[batch, L]`,
+            in a fixed order (bucket by bucket), every window once.
+        texts: list of str.
+        windows: list (one per text) of lists of `Window`.
+        rows: list of `(text_index, window_index)`, one per dataset row, in order.
+    """
+
+    def __init__(self, texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None):
+        _check_tokenizer(tokenizer)
+        buckets = check_buckets(buckets, max_length)
+        self.texts = list(texts)
+        self.tokenizer = tokenizer
+        self._contents = tokenizer.tokenize_batch(self.texts)
+        self.windows = [split_windows(c, max_length, stride) for c in self._contents]
+        keys, token_ids = [], []
+        for t, (content, windows) in enumerate(zip(self._contents, self.windows, strict=True)):
+            for w, window in enumerate(windows):
+                keys.append((t, w))
+                a, b = window.token_start, window.token_end
+                token_ids.append([tokenizer.cls_id, *content.ids[a:b], tokenizer.sep_id])
+        arrays = _bucket_arrays(token_ids, None, None, buckets)
+        batches = _EpochBatches(arrays, batch_size, shuffle=False, seed=0)
+        self.rows = [
+            keys[r] for length, positions in batches.plan(0) for r in arrays[length][0][positions]
+        ]
+        self.dataset = _dataset(batches, None)
+
+    def encoding(self, text_index, window_index):
+        """The `Encoding` ([CLS] ... [SEP]) of one window; offsets into its text."""
+        content = self._contents[text_index]
+        return window_encoding(self.tokenizer, content, self.windows[text_index][window_index])
+
+    def decode(self, batch_outputs, labeler, **decode_kwargs):
+        """Character spans of each text from the model's outputs, windows merged.
+
+        Args:
+            batch_outputs: iterable of per-batch outputs (numpy arrays or tensors) in
+                dataset order, each with one row per window: GlobalPointer logits
+                `[batch, types, L, L]`, tag logits `[batch, L, tags]` or tag ids
+                `[batch, L]`.
+            labeler: the labeler of the head (`SpanLabeler`/`TagLabeler`).
+            **decode_kwargs: passed to `labeler.decode` (e.g. `threshold`).
+
+        Returns:
+            list (one per text) of sorted `(start, end, type)` character spans.
+
+        Raises:
+            ValueError: the outputs hold more or fewer rows than the dataset.
+        """
+        predictions = [[None] * len(w) for w in self.windows]
+        row = 0
+        for batch in batch_outputs:
+            for output in np.asarray(batch):
+                if row >= len(self.rows):
+                    raise ValueError(f"outputs hold more rows than the {len(self.rows)} windows")
+                t, w = self.rows[row]
+                spans = labeler.decode(output, self.texts[t], self.encoding(t, w), **decode_kwargs)
+                predictions[t][w] = spans
+                row += 1
+        if row != len(self.rows):
+            raise ValueError(
+                f"outputs hold {row} rows but the dataset has {len(self.rows)} windows; pass "
+                f"every batch's output in dataset order"
+            )
+        return [
+            merge_window_predictions(windows, spans)
+            for windows, spans in zip(self.windows, predictions, strict=True)
+        ]
+
+
+def make_prediction_batches(
+    texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None
+):
+    """`PredictionBatches` for raw texts (see that class).
+
+    Args:
+        texts: iterable of str.
+        tokenizer: `Tokenizer`; its [PAD] must be id 0.
+        max_length: int, positions of a window including [CLS] and [SEP].
+        stride: int, tokens shared by consecutive windows.
+        batch_size: int, windows per batch.
+        buckets: optional increasing ints, the padded lengths.
+
+    Returns:
+        `PredictionBatches`.
+    """
+    return PredictionBatches(texts, tokenizer, max_length, stride, batch_size, buckets)
