@@ -255,6 +255,12 @@ def train(config):
                     json.dumps(scores_json(scores[name], lost), indent=2),
                 )
     if chief:
+        summary = {
+            "steps": steps,
+            "stop_reason": stop_reason,
+            "training_seconds": stopper.training_seconds,
+        }
+        output.atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
         output.save_model_folder(model, out, bert_config, vocab_file, settings)
         output.export_saved_model(model, settings, out / output.SAVED_MODEL_DIR)
         png = plot_curves(out / "train_log.csv", out / "curves.png")

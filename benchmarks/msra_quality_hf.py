@@ -1,0 +1,132 @@
+"""The reference for `msra_quality.py`: Hugging Face `BertForTokenClassification` (PyTorch).
+
+Same data, characters and labels as tf_ner's softmax head (the vocabulary, token ids
+and first-sub-token BIO labels come from tf_ner's own tokenizer and labeler, so both
+see identical inputs), random initialisation with the same compact-BERT shape, batch
+32 padded to length 128 (as `Trainer` pads a fixed-length tokenised set), AdamW,
+linear warmup then linear decay to 0 at the end of the time budget. Test spans are
+decoded by tf_ner's labeler and scored by `tf_ner.metrics.prf`, as for tf_ner's heads.
+
+Prints one JSON line: test precision/recall/F1, steps, training seconds.
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+from transformers import BertConfig, BertForTokenClassification
+
+from tf_ner.bert import Tokenizer, build_vocab, write_vocab
+from tf_ner.data import read_dataset
+from tf_ner.data.encoding import EncodingReport, TagLabeler
+from tf_ner.metrics import prf
+from tf_ner.train.config import BERT_SIZES
+
+
+def encode(examples, tokenizer, labeler, length):
+    report = EncodingReport()  # MSRA has 3 entities inside a word piece: counted, skipped
+    ids = np.zeros((len(examples), length), np.int64)
+    labels = np.full((len(examples), length), -100, np.int64)
+    encodings = []
+    for row, example in enumerate(examples):
+        encoding = tokenizer.encode(example.text, max_length=length)
+        ids[row, : len(encoding)] = encoding.ids
+        labels[row, : len(encoding)] = labeler.encode(example, encoding, report=report)
+        encodings.append(encoding)
+    return ids, labels, encodings
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--minutes", type=float, default=25.0)
+    parser.add_argument("--bert-size", default="mini")
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--length", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    train = read_dataset(args.train, repair=True)
+    test = read_dataset(args.test, repair=True)
+    write_vocab(build_vocab(e.text for e in train), f"{args.workdir}/vocab.txt")
+    tokenizer = Tokenizer(f"{args.workdir}/vocab.txt", do_lower_case=True)
+    labeler = TagLabeler(
+        sorted({t for e in train for *_, t in e.entities}), first_subtoken_only=True
+    )
+    train_ids, train_labels, _ = encode(train, tokenizer, labeler, args.length)
+    test_ids, _, test_encodings = encode(test, tokenizer, labeler, args.length)
+
+    layers, hidden = BERT_SIZES[args.bert_size]
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 64,
+        intermediate_size=4 * hidden,
+        max_position_embeddings=512,
+        num_labels=labeler.num_tags,
+    )
+    model = BertForTokenClassification(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
+    budget = args.minutes * 60
+    steps, started = 0, time.monotonic()
+    model.train()
+    while time.monotonic() - started < budget:
+        order = rng.permutation(len(train_ids))
+        for first in range(0, len(order) - args.batch_size + 1, args.batch_size):
+            elapsed = time.monotonic() - started
+            if elapsed >= budget:
+                break
+            warm = min(1.0, (steps + 1) / args.warmup) if args.warmup else 1.0
+            for group in optimizer.param_groups:
+                group["lr"] = args.learning_rate * warm * max(0.0, 1 - elapsed / budget)
+            rows = order[first : first + args.batch_size]
+            ids = torch.from_numpy(train_ids[rows])
+            loss = model(
+                input_ids=ids,
+                attention_mask=(ids != 0).long(),
+                labels=torch.from_numpy(train_labels[rows]),
+            ).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+            steps += 1
+    training_seconds = time.monotonic() - started
+
+    model.eval()
+    predicted = []
+    with torch.no_grad():
+        for first in range(0, len(test_ids), 128):
+            ids = torch.from_numpy(test_ids[first : first + 128])
+            logits = model(input_ids=ids, attention_mask=(ids != 0).long()).logits.numpy()
+            for offset, row in enumerate(logits):
+                index = first + offset
+                spans = labeler.decode(row, test[index].text, test_encodings[index])
+                predicted += [(index, *span) for span in spans]
+    gold = [(i, *span) for i, e in enumerate(test) for span in e.entities]
+    scores = prf(gold, predicted)
+    print(
+        json.dumps(
+            {
+                "system": "huggingface BertForTokenClassification (PyTorch)",
+                "precision": scores["precision"],
+                "recall": scores["recall"],
+                "f1": scores["f1"],
+                "steps": steps,
+                "training_seconds": training_seconds,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
