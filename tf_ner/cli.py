@@ -149,7 +149,7 @@ def build_parser():
         "--repair", action="store_true", help="repair invalid tag sequences (counted)"
     )
     evaluate.add_argument(
-        "--batch-size", type=int, default=64, help="windows per batch (default 64)"
+        "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
     )
     evaluate.add_argument("--output", help="also write the scores as JSON to this file")
     evaluate.set_defaults(run=_evaluate)
@@ -162,7 +162,7 @@ def build_parser():
         "--format", default="auto", help="'lines', a dataset format, or auto (default: detect)"
     )
     predict.add_argument(
-        "--batch-size", type=int, default=64, help="windows per batch (default 64)"
+        "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
     )
     predict.set_defaults(run=_predict)
     return parser
@@ -186,7 +186,12 @@ def add_train_arguments(t, files_required=True):
     t.add_argument("--dev", help="dev file: scored each epoch, the best epoch is kept")
     t.add_argument("--test", help="test file: scored once at the end")
     t.add_argument("--format", default="auto", help="dataset format of the files (default: detect)")
-    t.add_argument("--repair", action="store_true", help="repair invalid tag sequences (counted)")
+    t.add_argument(
+        "--repair",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="repair invalid tag sequences as seqeval reads them, counted (default %(default)s)",
+    )
     encoder = t.add_mutually_exclusive_group(required=True)
     encoder.add_argument(
         "--bert-dir",
@@ -198,54 +203,54 @@ def add_train_arguments(t, files_required=True):
         help="random initialisation with Google's compact BERT shape",
     )
     t.add_argument(
-        "--dropout", type=float, default=0.1, help="dropout of a --bert-size encoder (default 0.1)"
+        "--dropout", type=float, default=0.1, help="dropout of a --bert-size encoder (default %(default)s)"
     )
     t.add_argument(
         "--head",
         default="crf",
         choices=["crf", "softmax", "globalpointer", "efficient_globalpointer"],
-        help="the NER head (default crf)",
+        help="the NER head (default %(default)s)",
     )
     t.add_argument(
         "--scheme",
         default="BIO",
         choices=["BIO", "BIOES"],
-        help="tag scheme of crf/softmax heads (default BIO)",
+        help="tag scheme of crf/softmax heads (default %(default)s)",
     )
     t.add_argument(
         "--max-length",
         type=int,
         default=128,
-        help="tokens per window incl. [CLS]/[SEP] (default 128)",
+        help="tokens per window incl. [CLS]/[SEP] (default %(default)s)",
     )
     t.add_argument(
         "--stride",
         type=int,
         default=32,
-        help="tokens shared by overlapping windows of long texts (default 32)",
+        help="tokens shared by overlapping windows of long texts (default %(default)s)",
     )
     t.add_argument(
         "--head-size",
         type=int,
         default=64,
-        help="query/key size of GlobalPointer heads (default 64)",
+        help="query/key size of GlobalPointer heads (default %(default)s)",
     )
-    t.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
+    t.add_argument("--epochs", type=int, default=3, help="training epochs (default %(default)s)")
     t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     t.add_argument(
         "--time-budget",
         type=float,
         help="stop after this many minutes of training, then evaluate and save",
     )
-    t.add_argument("--batch-size", type=int, default=32, help="global batch size (default 32)")
+    t.add_argument("--batch-size", type=int, default=32, help="global batch size (default %(default)s)")
     t.add_argument(
-        "--eval-batch-size", type=int, default=64, help="batch size of evaluation (default 64)"
+        "--eval-batch-size", type=int, default=64, help="batch size of evaluation (default %(default)s)"
     )
     t.add_argument(
         "--learning-rate",
         type=float,
         default=5e-5,
-        help="peak learning rate of the encoder (default 5e-5)",
+        help="peak learning rate of the encoder (default %(default)s)",
     )
     t.add_argument(
         "--head-learning-rate",
@@ -256,19 +261,19 @@ def add_train_arguments(t, files_required=True):
         "--warmup",
         type=float,
         default=0.1,
-        help="warmup: a fraction of the steps if < 1, else steps (default 0.1)",
+        help="warmup: a fraction of the steps if < 1, else steps (default %(default)s)",
     )
     t.add_argument(
         "--bias-correction",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Adam bias correction (default on)",
+        help="Adam bias correction (default %(default)s)",
     )
     t.add_argument(
         "--weight-decay",
         type=float,
         default=0.01,
-        help="decoupled weight decay (default 0.01; LayerNorm and biases excluded)",
+        help="decoupled weight decay (default %(default)s; LayerNorm and biases excluded)",
     )
     t.add_argument(
         "--reinit-top-layers",
@@ -286,17 +291,17 @@ def add_train_arguments(t, files_required=True):
         "--crf-lr-multiplier",
         type=float,
         default=1.0,
-        help="learning-rate multiplier of the CRF transitions (default 1)",
+        help="learning-rate multiplier of the CRF transitions (default %(default)s)",
     )
     t.add_argument(
         "--early-stopping", type=int, help="stop after this many epochs without a better dev F1"
     )
-    t.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    t.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
     t.add_argument(
         "--strategy",
         default="auto",
         choices=list(STRATEGIES),
-        help="tf.distribute strategy (default auto)",
+        help="tf.distribute strategy (default %(default)s)",
     )
     t.add_argument(
         "--mixed-precision",

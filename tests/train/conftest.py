@@ -10,8 +10,15 @@ ORGS = ["新华社", "复旦大学", "人民日报"]
 
 
 def sentence(rng):
-    parts = [("今天", None), (rng.choice(PEOPLE), "PER"), ("在", None), (rng.choice(PLACES), "LOC"),
-             ("访问了", None), (rng.choice(ORGS), "ORG"), ("。", None)]
+    parts = [
+        ("今天", None),
+        (rng.choice(PEOPLE), "PER"),
+        ("在", None),
+        (rng.choice(PLACES), "LOC"),
+        ("访问了", None),
+        (rng.choice(ORGS), "ORG"),
+        ("。", None),
+    ]
     lines = []
     for text, type_ in parts:
         for i, char in enumerate(text):
@@ -24,6 +31,10 @@ def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     rng = random.Random(0)
     sentences = [sentence(rng) for _ in range(48)]
-    for name, part in (("train", sentences[:32]), ("dev", sentences[32:40]), ("test", sentences[40:])):
+    for name, part in (
+        ("train", sentences[:32]),
+        ("dev", sentences[32:40]),
+        ("test", sentences[40:]),
+    ):
         (folder / f"{name}.txt").write_text("\n\n".join(part) + "\n", encoding="utf-8")
     return folder

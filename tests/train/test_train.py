@@ -14,9 +14,21 @@ from tf_ner.train.output import load_model_file
 
 
 def config(corpus, out, **changes):
-    values = dict(train=str(corpus / "train.txt"), dev=str(corpus / "dev.txt"), test=str(corpus / "test.txt"),
-                  output_dir=str(out), bert_size="tiny", head="crf", epochs=2, batch_size=8,
-                  learning_rate=1e-3, warmup=0, max_length=24, stride=4, seed=3)
+    values = dict(
+        train=str(corpus / "train.txt"),
+        dev=str(corpus / "dev.txt"),
+        test=str(corpus / "test.txt"),
+        output_dir=str(out),
+        bert_size="tiny",
+        head="crf",
+        epochs=2,
+        batch_size=8,
+        learning_rate=1e-3,
+        warmup=0,
+        max_length=24,
+        stride=4,
+        seed=3,
+    )
     values.update(changes)
     return TrainConfig(**values)
 
@@ -26,8 +38,17 @@ def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, h
     out = tmp_path / head
     result = train(config(corpus, out, head=head, epochs=3, head_size=16))
     assert result.steps == 3 * 4  # 32 sentences, batch 8
-    for name in ("bert_config.json", "vocab.txt", "ner_settings.json", "model.keras", "train_log.csv",
-                 "curves.png", "bert_model.ckpt.index", "test_scores.json", "dev_scores.json"):
+    for name in (
+        "bert_config.json",
+        "vocab.txt",
+        "ner_settings.json",
+        "model.keras",
+        "train_log.csv",
+        "curves.png",
+        "bert_model.ckpt.index",
+        "test_scores.json",
+        "dev_scores.json",
+    ):
         assert (out / name).is_file(), name
     scores = json.loads((out / "test_scores.json").read_text())
     assert set(scores["overall"]) == {"precision", "recall", "f1", "support"}
@@ -41,7 +62,7 @@ def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, h
     predictions = recognizer.predict([e.text for e in examples])
     for text, entities in zip([e.text for e in examples], predictions, strict=True):
         for entity in entities:
-            assert text[entity["start"]:entity["end"]] == entity["text"]
+            assert text[entity["start"] : entity["end"]] == entity["text"]
 
 
 def test_saved_model_runs_without_tf_ner(corpus, tmp_path):
@@ -53,10 +74,10 @@ def test_saved_model_runs_without_tf_ner(corpus, tmp_path):
     np.save(tmp_path / "ids.npy", ids)
     code = f"""
 import sys, numpy as np, tensorflow as tf
-served = tf.saved_model.load({str(out / 'saved_model')!r}).signatures["serving_default"]
-ids = np.load({str(tmp_path / 'ids.npy')!r})
+served = tf.saved_model.load({str(out / "saved_model")!r}).signatures["serving_default"]
+ids = np.load({str(tmp_path / "ids.npy")!r})
 tags = served(token_ids=tf.constant(ids), segment_ids=tf.zeros_like(ids))["tags"].numpy()
-np.save({str(tmp_path / 'tags.npy')!r}, tags)
+np.save({str(tmp_path / "tags.npy")!r}, tags)
 assert not any(m.startswith("tf_ner") for m in sys.modules), "tf_ner was imported"
 """
     run_python(code)
@@ -67,19 +88,45 @@ def test_cli_evaluate_and_predict(corpus, tmp_path, capsys):
     out = tmp_path / "model"
     train(config(corpus, out, epochs=1))
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(out), "--data", str(corpus / "test.txt"),
-                 "--output", str(tmp_path / "scores.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(out),
+                "--data",
+                str(corpus / "test.txt"),
+                "--output",
+                str(tmp_path / "scores.json"),
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     assert "overall" in table and "PER" in table and "unrepresentable gold entities: 0" in table
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert set(scores["per_type"]) == {"LOC", "ORG", "PER"}
     texts = tmp_path / "texts.txt"
     texts.write_text("李鹏在北京\n\n很长的一句话" * 1 + "\n", encoding="utf-8")
-    assert main(["predict", "--model", str(out), "--input", str(texts), "--output",
-                 str(tmp_path / "pred.jsonl")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(out),
+                "--input",
+                str(texts),
+                "--output",
+                str(tmp_path / "pred.jsonl"),
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert [line["text"] for line in lines] == ["李鹏在北京", "", "很长的一句话"]
-    assert all({"start", "end", "type", "text"} <= set(e) for line in lines for e in line["entities"])
+    assert all(
+        {"start", "end", "type", "text"} <= set(e) for line in lines for e in line["entities"]
+    )
 
 
 def test_long_texts_are_windowed_in_prediction(corpus, tmp_path):
@@ -106,6 +153,12 @@ def test_bad_input_is_refused_clearly(corpus, tmp_path):
         (empty_bert / name).unlink()
     with pytest.raises(FileNotFoundError, match="expected bert_model.ckpt.index"):
         train(config(corpus, tmp_path / "b", bert_size=None, bert_dir=str(empty_bert)))
+    short_bert = tmp_path / "short_bert"
+    write_random_checkpoint(short_bert, max_position_embeddings=16)
+    with pytest.raises(
+        ValueError, match="max_length=24 is longer than the checkpoint's max_position_embeddings=16"
+    ):
+        train(config(corpus, tmp_path / "b2", bert_size=None, bert_dir=str(short_bert)))
     dev = tmp_path / "dev.txt"
     dev.write_text("李 B-PER\n鹏 I-PER\n在 O\n火 B-PLANET\n星 I-PLANET\n", encoding="utf-8")
     with pytest.raises(ValueError, match="'PLANET' never occurs in the training data"):
@@ -121,7 +174,9 @@ def test_bad_input_is_refused_clearly(corpus, tmp_path):
 
 
 def test_settings_round_trip_and_validation(tmp_path):
-    settings = NerSettings(head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8)
+    settings = NerSettings(
+        head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8
+    )
     assert settings.types == ("LOC", "PER")
     settings.save(tmp_path)
     assert NerSettings.load(tmp_path) == settings
