@@ -124,9 +124,9 @@ def test_cli_evaluate_and_predict(corpus, tmp_path, capsys):
     )
     lines = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert [line["text"] for line in lines] == ["李鹏在北京", "", "很长的一句话"]
-    assert all(
-        {"start", "end", "type", "text"} <= set(e) for line in lines for e in line["entities"]
-    )
+    entities = [e for line in lines for e in line["entities"]]
+    assert all(set(e) == {"start", "end", "type", "text", "score"} for e in entities)
+    assert all(0 <= e["score"] <= 1 for e in entities)
 
 
 def test_long_texts_are_windowed_in_prediction(corpus, tmp_path):

@@ -373,7 +373,7 @@ class PredictionBatches:
         content = self._contents[text_index]
         return window_encoding(self.tokenizer, content, self.windows[text_index][window_index])
 
-    def decode(self, batch_outputs, labeler, **decode_kwargs):
+    def decode(self, batch_outputs, labeler, on_window=None, **decode_kwargs):
         """Character spans of each text from the model's outputs, windows merged.
 
         Args:
@@ -382,6 +382,9 @@ class PredictionBatches:
                 `[batch, types, L, L]`, tag logits `[batch, L, tags]` or tag ids
                 `[batch, L]`.
             labeler: the labeler of the head (`SpanLabeler`/`TagLabeler`).
+            on_window: optional callable `(text_index, output_row, encoding, spans)`,
+                called for each window in dataset order after it is decoded (e.g. to
+                score its spans).
             **decode_kwargs: passed to `labeler.decode` (e.g. `threshold`).
 
         Returns:
@@ -397,8 +400,11 @@ class PredictionBatches:
                 if row >= len(self.rows):
                     raise ValueError(f"outputs hold more rows than the {len(self.rows)} windows")
                 t, w = self.rows[row]
-                spans = labeler.decode(output, self.texts[t], self.encoding(t, w), **decode_kwargs)
+                encoding = self.encoding(t, w)
+                spans = labeler.decode(output, self.texts[t], encoding, **decode_kwargs)
                 predictions[t][w] = spans
+                if on_window is not None:
+                    on_window(t, output, encoding, spans)
                 row += 1
         if row != len(self.rows):
             raise ValueError(

@@ -1,5 +1,6 @@
 """NER as a task: the BERT encoder plus one head, its loss, and decoding to character spans."""
 
+import collections
 import dataclasses
 import json
 import pathlib
@@ -153,25 +154,84 @@ def compile_ner_model(model, settings, optimizer, jit_compile=False):
     return model
 
 
-def decodable_outputs(settings, outputs):
-    """The part of a model's outputs that the head's labeler decodes."""
-    return outputs["tags"] if settings.head == "crf" else outputs
-
-
-def predict_spans(model, settings, tokenizer, texts, batch_size=32):
+def predict_spans(model, settings, tokenizer, texts, batch_size=32, with_scores=False):
     """Character spans of each text, long texts through overlapping windows.
 
+    Args:
+        with_scores: bool, add each span's confidence in [0, 1] (see `span_scores`); a
+            span predicted by several overlapping windows gets its highest score.
+
     Returns:
-        list (one per text) of sorted `(start, end, type)` spans.
+        list (one per text) of sorted `(start, end, type)` spans, or of
+        `(start, end, type, score)` with scores.
     """
     batches = make_prediction_batches(
         texts, tokenizer, settings.max_length, settings.stride, batch_size
     )
-    outputs = (
-        np.asarray(decodable_outputs(settings, model.predict_on_batch(features)))
-        for features in batches.dataset
-    )
-    return batches.decode(outputs, settings.labeler())
+    score_rows = collections.deque()  # per window: what its scores are computed from
+
+    def decodable():
+        for features in batches.dataset:
+            outputs = model.predict_on_batch(features)
+            if settings.head == "crf":
+                score_rows.extend(np.asarray(outputs["emissions"]))
+                yield np.asarray(outputs["tags"])
+            else:
+                score_rows.extend(np.asarray(outputs))
+                yield np.asarray(outputs)
+
+    best = [{} for _ in batches.texts]
+
+    def keep_scores(text_index, output, encoding, spans):
+        row = score_rows.popleft()
+        if with_scores:
+            scores = span_scores(settings, output, row, encoding, spans)
+            for span, score in zip(spans, scores, strict=True):
+                best[text_index][span] = max(score, best[text_index].get(span, 0.0))
+
+    merged = batches.decode(decodable(), settings.labeler(), on_window=keep_scores)
+    if not with_scores:
+        return merged
+    return [[(*span, best[t][span]) for span in spans] for t, spans in enumerate(merged)]
+
+
+def span_scores(settings, output, score_row, encoding, spans):
+    """Confidence of each decoded span of one window, in [0, 1].
+
+    GlobalPointer heads: the sigmoid of the span's logit. Tag heads: the mean, over the
+    span's tokens, of the probability of the decoded tag under a softmax of the token's
+    scores (the CRF's emissions, or the softmax head's logits). A confidence to rank
+    and threshold by, not a calibrated probability.
+
+    Args:
+        settings: `NerSettings`.
+        output: the window's decoded output (GlobalPointer logits `[types, L, L]`,
+            tag ids `[L]` or tag logits `[L, tags]`).
+        score_row: GlobalPointer logits, or the per-token scores `[L, tags]`.
+        encoding: the window's `Encoding`.
+        spans: its decoded `(start, end, type)` spans.
+
+    Returns:
+        list of float, one per span.
+    """
+    first, last = {}, {}
+    for i, (start, end) in enumerate(encoding.offsets):
+        if end > start:
+            first.setdefault(start, i)
+            last[end] = i
+    if settings.head in ("globalpointer", "efficient_globalpointer"):
+        type_ids = {t: k for k, t in enumerate(settings.types)}
+        logits = np.asarray(score_row, np.float64)
+        cells = [logits[type_ids[t], first[s], last[e]] for s, e, t in spans]
+        return [float(1 / (1 + np.exp(-cell))) for cell in cells]
+    scores = np.asarray(score_row, np.float64)
+    probabilities = np.exp(scores - scores.max(-1, keepdims=True))
+    probabilities /= probabilities.sum(-1, keepdims=True)
+    tags = np.asarray(output)
+    if tags.ndim == 2:
+        tags = tags.argmax(-1)
+    chosen = probabilities[np.arange(len(tags)), tags]
+    return [float(chosen[first[s] : last[e] + 1].mean()) for s, e, _ in spans]
 
 
 def evaluate_spans(model, settings, tokenizer, examples, batch_size=32):

@@ -41,11 +41,21 @@ class Recognizer:
         return predict_spans(self.model, self.settings, self.tokenizer, list(texts), batch_size)
 
     def predict(self, texts, batch_size=32):
-        """list (one per text) of `{"start", "end", "type", "text"}` dicts, end exclusive."""
+        """list (one per text) of `{"start", "end", "type", "text", "score"}` dicts.
+
+        `end` is exclusive; `score` is a confidence in [0, 1] (see
+        `tf_ner.tasks.ner.span_scores`).
+        """
         texts = list(texts)
+        scored = predict_spans(
+            self.model, self.settings, self.tokenizer, texts, batch_size, with_scores=True
+        )
         return [
-            [{"start": s, "end": e, "type": t, "text": text[s:e]} for s, e, t in spans]
-            for text, spans in zip(texts, self.predict_spans(texts, batch_size), strict=True)
+            [
+                {"start": s, "end": e, "type": t, "text": text[s:e], "score": round(score, 4)}
+                for s, e, t, score in spans
+            ]
+            for text, spans in zip(texts, scored, strict=True)
         ]
 
     def evaluate(self, examples, batch_size=32):
