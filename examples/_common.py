@@ -192,8 +192,7 @@ def _run(corpus, args, command):
     config = TrainConfig(**{**fields, **splits})
     out = pathlib.Path(config.output_dir)
     print(f"{corpus.name} -> {out}\n  {command}", flush=True)
-    result = train(config)
-    (out / "command.txt").write_text(command + "\n", encoding="utf-8")
+    result = train(config, command=command)
 
     scores = [
         f"{split} F1 {100 * score['f1']:.2f}"

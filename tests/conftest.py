@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow, deterministic seeds, Python in fresh processes (see helpers.py)."""
+"""Shared test set-up: quiet TensorFlow and a fixed seed for every test."""
 
 import os
 

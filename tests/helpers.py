@@ -9,7 +9,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def run_python(code_or_args, env=None, timeout=600, cwd=None):
-    """Runs Python in a fresh process; returns CompletedProcess, raising with its output on failure."""
+    """Runs Python in a fresh process; returns the CompletedProcess, raising on failure."""
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -26,20 +26,15 @@ def _data_stats(args):
 
 
 def _train(args):
-    import pathlib
     import shlex
 
     from tf_ner.train import TrainConfig, train
 
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "run", "verbose")}
     config = TrainConfig(**fields)
-    out = pathlib.Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     command = " ".join(shlex.quote(a) for a in ["tf-ner", *sys.argv[1:]])
-    print(f"tf-ner train -> {out}\n  {command}", flush=True)
-    result = train(config)
-    (out / "command.txt").write_text(command + "\n", encoding="utf-8")
-    return result
+    print(f"tf-ner train -> {config.output_dir}\n  {command}", flush=True)
+    return train(config, command=command)
 
 
 def _evaluate(args):

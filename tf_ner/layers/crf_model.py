@@ -100,7 +100,9 @@ class CRFModel(keras.Model):
             loss = tf.reduce_sum(nll * weights) / tf.cast(tf.size(nll), tf.float32)
         for extra in self.losses:
             loss += tf.cast(tf.reduce_sum(extra), tf.float32)
-        return loss
+        # Like Keras's compiled losses: each replica's share of the global mean, so the
+        # sum of the replicas' gradients is the gradient of the global batch.
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         weights = tf.cast(y_pred["mask"], tf.float32)

@@ -1,6 +1,7 @@
 """Keras 3 front end: `AdamWeightDecay`, a `keras.optimizers.Adam` with our update rule."""
 
 import keras
+import tensorflow as tf
 
 from tf_ner.optimization import hyperparameters, update_rule
 from tf_ner.optimization.variable_rules import (
@@ -224,6 +225,27 @@ class AdamWeightDecay(keras.optimizers.Adam):
         self.assign(m, next_m)
         self.assign(v, next_v)
         self.assign(variable, next_param)
+
+    def _clip_after_all_reduce(self):
+        """True when `global_clipnorm` must wait for the sum over replicas."""
+        if not self.global_clipnorm or not tf.distribute.has_strategy():
+            return False
+        return tf.distribute.get_strategy().num_replicas_in_sync > 1
+
+    def _clip_gradients(self, grads):
+        # Keras clips each replica's gradient before summing them: under several
+        # replicas the global norm would be that of a part of the batch. Clip the sum.
+        if self._clip_after_all_reduce():
+            return grads
+        return super()._clip_gradients(grads)
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        grads_and_vars = super()._all_reduce_sum_gradients(grads_and_vars)
+        if not self._clip_after_all_reduce():
+            return grads_and_vars
+        grads, variables = zip(*grads_and_vars, strict=True)
+        clipped, _ = tf.clip_by_global_norm(list(grads), self.global_clipnorm)
+        return list(zip(clipped, variables, strict=True))
 
     def get_config(self):
         config = super().get_config()

@@ -4,6 +4,7 @@ import collections
 import dataclasses
 import json
 import pathlib
+import weakref
 
 import keras
 import numpy as np
@@ -154,6 +155,21 @@ def compile_ner_model(model, settings, optimizer, jit_compile=False):
     return model
 
 
+_INFERENCE = weakref.WeakKeyDictionary()
+
+
+def inference_function(model):
+    """`model(features, training=False)` as a `tf.function`, one per model.
+
+    Not `predict_on_batch`: under a distribution strategy that runs the whole batch on
+    every replica (and across workers), where inference needs no collective at all.
+    It traces once per bucket length.
+    """
+    if model not in _INFERENCE:
+        _INFERENCE[model] = tf.function(lambda features: model(features, training=False))
+    return _INFERENCE[model]
+
+
 def predict_spans(model, settings, tokenizer, texts, batch_size=32, with_scores=False):
     """Character spans of each text, long texts through overlapping windows.
 
@@ -170,9 +186,11 @@ def predict_spans(model, settings, tokenizer, texts, batch_size=32, with_scores=
     )
     score_rows = collections.deque()  # per window: what its scores are computed from
 
+    forward = inference_function(model)
+
     def decodable():
         for features in batches.dataset:
-            outputs = model.predict_on_batch(features)
+            outputs = forward(features)
             if settings.head == "crf":
                 score_rows.extend(np.asarray(outputs["emissions"]))
                 yield np.asarray(outputs["tags"])

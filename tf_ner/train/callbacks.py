@@ -1,4 +1,5 @@
-"""Keras callbacks of the training loop: deterministic epochs, stopping, dev evaluation."""
+"""Keras callbacks of the training loop: deterministic epochs, backups, stopping, dev
+evaluation."""
 
 import json
 import logging
@@ -39,6 +40,47 @@ class DeterministicEpochs(keras.callbacks.Callback):
         ]
         for index, state in enumerate(states):
             state.assign(np.array([self.seed * 1_000_003 + index, epoch], state.dtype))
+
+
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore`, written atomically and safe with several workers.
+
+    - The weights (with the optimizer state) and the metadata are each written to a
+      temporary file and renamed, so a kill never leaves a half-written backup; the
+      epoch to resume at is the restored optimizer step over `steps_per_epoch`, so the
+      epoch and the weights agree even when a kill lands between the two renames.
+    - Every worker restores from `backup_dir`, so all replicas resume from one state;
+      only the worker with `write=True` (the chief) writes and finally deletes it.
+      Keras 3 dropped Keras 2's handling of other workers (each saved into its own
+      `workertemp_<id>` folder, then deleted it): saving a Keras 3 weights file needs no
+      collective op, so other workers have nothing to write. With several machines,
+      `backup_dir` must be on a file system that every worker reads.
+
+    Args:
+        backup_dir: str, the folder of the backup.
+        steps_per_epoch: int, optimizer steps in one epoch.
+        write: bool, whether this process writes (and deletes) the backup.
+    """
+
+    def __init__(self, backup_dir, steps_per_epoch, write=True):
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=write)
+        self.steps_per_epoch = steps_per_epoch
+        self.write = write
+
+    def _load_model(self):
+        super()._load_model()
+        if not pathlib.Path(self._weights_path).is_file():
+            self.model._initial_epoch = None  # metadata without weights: start afresh
+            return
+        steps = int(self.model.optimizer.iterations.numpy())
+        self.model._initial_epoch = math.ceil(steps / self.steps_per_epoch)
+
+    def _save_model(self):
+        if not self.write:
+            return
+        atomic_save_weights(self.model, self._weights_path)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        atomic_write_text(self._training_metadata_path, json.dumps(metadata))
 
 
 class StopTraining(keras.callbacks.Callback):

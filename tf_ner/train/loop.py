@@ -5,6 +5,8 @@ import json
 import logging
 import math
 import pathlib
+import shutil
+import tempfile
 import time
 
 import keras
@@ -19,18 +21,23 @@ from tf_ner.data.pipeline import encode_examples, make_dataset
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks.ner import NerSettings, build_ner_model, compile_ner_model, evaluate_spans
 from tf_ner.train import output
-from tf_ner.train.callbacks import DeterministicEpochs, DevEvaluation, StopTraining
+from tf_ner.train.callbacks import (
+    BackupAndRestore,
+    DeterministicEpochs,
+    DevEvaluation,
+    StopTraining,
+)
 from tf_ner.train.config import BERT_SIZES
 from tf_ner.train.plots import plot_curves
 from tf_ner.train.report import format_scores, scores_json
-from tf_ner.train.strategy import describe, is_chief, make_strategy
+from tf_ner.train.strategy import describe, is_chief, make_strategy, prepare_fit, task
 
 logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
 class TrainResult:
-    """What a run produced: the model folder, the steps taken and the scores."""
+    """What a run produced: the model folder, the steps taken, the scores and the model."""
 
     output_dir: str
     steps: int
@@ -38,6 +45,7 @@ class TrainResult:
     training_seconds: float
     dev: dict | None
     test: dict | None
+    model: keras.Model | None = dataclasses.field(default=None, repr=False)
 
 
 def read_split(path, config, what):
@@ -71,6 +79,12 @@ def encoder_config(config, train_examples, output_dir):
         vocab_file = bert_dir / "vocab.txt"
         if not vocab_file.is_file():
             raise FileNotFoundError(f"{vocab_file} not found (a --bert-dir needs vocab.txt)")
+        if config.max_length > bert_config.max_position_embeddings:
+            raise ValueError(
+                f"max_length={config.max_length} is longer than the checkpoint's "
+                f"max_position_embeddings={bert_config.max_position_embeddings} "
+                f"({bert_dir / 'bert_config.json'}); lower --max-length"
+            )
         return bert_config, vocab_file
     layers, hidden = BERT_SIZES[config.bert_size]
     tokens = build_vocab((e.text for e in train_examples), do_lower_case=True)
@@ -114,8 +128,12 @@ def make_optimizer(config, total_steps):
     )
 
 
-def train(config):
+def train(config, command=None):
     """Trains, evaluates and saves an NER model as `config` says.
+
+    Args:
+        config: `TrainConfig`.
+        command: optional str, the command line, kept as `command.txt` in the folder.
 
     Returns:
         `TrainResult`.
@@ -124,14 +142,24 @@ def train(config):
         FileNotFoundError, ValueError: bad files or settings, with what was expected.
     """
     out = pathlib.Path(config.output_dir)
-    resuming = output.check_output_dir(out, config)
-    out.mkdir(parents=True, exist_ok=True)
-    output.atomic_write_text(out / output.CONFIG_FILE, config.to_json())
+    strategy = make_strategy(config.strategy)
+    chief = is_chief(strategy)
+    if chief:
+        resuming = output.check_output_dir(out, config)
+        out.mkdir(parents=True, exist_ok=True)
+        output.atomic_write_text(out / output.CONFIG_FILE, config.to_json())
+        if command:
+            output.atomic_write_text(out / "command.txt", command + "\n")
+        work = out
+    else:
+        # Only the chief writes the model folder (and checks it: a worker creating files
+        # there could make the chief's check fail). Another worker keeps its own files,
+        # the vocabulary and its best weights, in a temporary folder removed at the end.
+        resuming = (out / "backup").is_dir()
+        work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_{}{}_".format(*task(strategy))))
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy(config.mixed_precision)
-    strategy = make_strategy(config.strategy)
-    chief = is_chief(strategy)
 
     train_examples = read_split(config.train, config, "train")
     types = sorted({t for e in train_examples for _, _, t in e.entities})
@@ -144,7 +172,7 @@ def train(config):
         if examples:
             check_types(examples, types, path, what)
 
-    bert_config, vocab_file = encoder_config(config, train_examples, out)
+    bert_config, vocab_file = encoder_config(config, train_examples, work)
     tokenizer = Tokenizer(vocab_file)
     settings = NerSettings(
         head=config.head,
@@ -186,11 +214,12 @@ def train(config):
             print(report, flush=True)
         compile_ner_model(model, settings, make_optimizer(config, total_steps), config.jit_compile)
 
+    parameters = sum(math.prod(v.shape) for v in model.weights)
     print(
         f"training: {len(train_examples)} examples in {len(train_data.encoded.token_ids)} windows, "
         f"{len(types)} types ({', '.join(types)}), head {config.head}, encoder "
         f"L{bert_config.num_hidden_layers}/H{bert_config.hidden_size} "
-        f"({sum(math.prod(v.shape) for v in model.weights):,} parameters), batch {config.batch_size}, {steps_per_epoch} "
+        f"({parameters:,} parameters), batch {config.batch_size}, {steps_per_epoch} "
         f"steps/epoch, {total_steps} steps, warmup {config.warmup_steps(total_steps)}, "
         f"{describe(strategy)}{', resuming' if resuming else ''}",
         flush=True,
@@ -203,7 +232,7 @@ def train(config):
     )
     callbacks = [
         DeterministicEpochs(train_data.epoch_batches, config.seed),
-        keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=True),
+        BackupAndRestore(str(out / "backup"), steps_per_epoch, write=chief),
         keras.callbacks.TerminateOnNaN(),
         stopper,
     ]
@@ -213,9 +242,9 @@ def train(config):
             dev_examples,
             settings,
             tokenizer,
-            out / "best.weights.h5" if chief else None,
+            work / "best.weights.h5",
             config.eval_batch_size,
-            state_path=out / "best.json" if chief else None,
+            state_path=work / "best.json",
         )
         callbacks.append(dev_callback)
         if config.early_stopping:
@@ -227,14 +256,15 @@ def train(config):
             keras.callbacks.CSVLogger(str(out / "train_log.csv"), append=True),
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
+    prepare_fit(model, train_data, strategy)
     started = time.monotonic()
     model.fit(train_data, epochs=epochs, callbacks=callbacks, verbose=2, shuffle=False)
     steps = int(model.optimizer.iterations.numpy())
     stop_reason = stopper.reason or f"completed {epochs} epoch(s)"
     print(f"stopped: {stop_reason}; {steps} steps in {time.monotonic() - started:.0f}s", flush=True)
 
-    if dev_callback is not None and (out / "best.weights.h5").is_file():
-        model.load_weights(out / "best.weights.h5")
+    if dev_callback is not None and (work / "best.weights.h5").is_file():
+        model.load_weights(work / "best.weights.h5")
         print(f"restored the best epoch ({dev_callback.best_epoch + 1}) by dev F1", flush=True)
     scores = {}
     for name, examples, path in (
@@ -265,6 +295,8 @@ def train(config):
         output.export_saved_model(model, settings, out / output.SAVED_MODEL_DIR)
         png = plot_curves(out / "train_log.csv", out / "curves.png")
         print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return TrainResult(
         str(out),
         steps,
@@ -272,4 +304,5 @@ def train(config):
         stopper.training_seconds,
         scores.get("dev"),
         scores.get("test"),
+        model,
     )

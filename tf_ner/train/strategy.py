@@ -41,16 +41,57 @@ def make_strategy(name):
     raise ValueError(f"unknown strategy {name!r}")
 
 
+def task(strategy):
+    """`(task_type, task_id)` of this process in a `TF_CONFIG` cluster, or None alone."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return None
+    return resolver.task_type, resolver.task_id
+
+
 def is_chief(strategy):
     """True for the worker that writes files (worker 0, or a single process)."""
-    resolver = getattr(strategy.extended, "_cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
+    this = task(strategy)
+    if this is None:
         return True
-    return resolver.task_type == "chief" or (
-        resolver.task_type == "worker"
-        and resolver.task_id == 0
-        and "chief" not in resolver.cluster_spec().as_dict()
+    task_type, task_id = this
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict()
+    return task_type == "chief" or (
+        task_type == "worker" and task_id == 0 and "chief" not in cluster
     )
+
+
+def prepare_fit(model, dataset, strategy):
+    """Works around two bugs of Keras 3 `fit` under `MultiWorkerMirroredStrategy`.
+
+    A no-op under any other strategy. Keras 3.15 `fit` under this strategy:
+    1. first builds the model on one batch averaged over the replicas by
+       `strategy.reduce`, which fails for a dict of features ("Attempt to convert a value
+       ({'token_ids': PerReplica...") to a Tensor", keras-team/keras#20329): this builds
+       the model, its compiled loss and metrics and the optimizer from one local batch
+       instead (shapes only, no collective op) and skips that step of `fit`;
+    2. averages each step's logs over the workers with `strategy.reduce("MEAN", v,
+       axis=0)`, which fails on scalar logs ("Invalid reduction dimension 0 for input
+       with 0 dimensions", tensorflow/tensorflow#72388): this gives every log value a
+       leading axis of one, so that the mean over axis 0 and the workers is the scalar.
+
+    Args:
+        model: a compiled `keras.Model`, created under `strategy.scope()`.
+        dataset: the training `tf.data.Dataset` of `(features, labels)`.
+        strategy: the `tf.distribute.Strategy`.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+    batch = next(iter(dataset))
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    train_step = model.train_step
+
+    def train_step_with_batched_logs(data):
+        return tf.nest.map_structure(lambda value: tf.expand_dims(value, 0), train_step(data))
+
+    model.train_step = train_step_with_batched_logs
 
 
 def describe(strategy):
