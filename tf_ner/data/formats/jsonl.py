@@ -7,12 +7,7 @@ without `entities` give examples without entities. Other keys are ignored.
 
 import json
 
-from tf_ner.data.example import Example
 from tf_ner.data.formats import jsonrecords
-from tf_ner.data.formats.errors import DatasetError
-from tf_ner.data.formats.textfile import read_text
-
-_KEYS = ("start", "end", "type")
 
 
 def read_jsonl(path, counts=None):
@@ -31,38 +26,10 @@ def read_jsonl(path, counts=None):
             an entity without int `start`/`end` and str `type`, a span outside the
             text, or an entity `text` that differs from `text[start:end]`.
     """
-    path = str(path)
     counts = {} if counts is None else counts
-    examples = []
-    for line, record in jsonrecords.iter_records(path, read_text(path)):
-        text = jsonrecords.record_text(path, line, record)
-        entities = record.get("entities")
-        if entities is None:
-            entities = []
-        if not isinstance(entities, list):
-            raise DatasetError(path, line, f"'entities' is {entities!r}; expected a list")
-        spans = []
-        for number, entity in enumerate(entities):
-            what = f"entity #{number}"
-            if not isinstance(entity, dict) or any(key not in entity for key in _KEYS):
-                raise DatasetError(
-                    path,
-                    line,
-                    f"{what}: found {entity!r}; expected an object with 'start', 'end' "
-                    "(exclusive) and 'type'",
-                )
-            type_ = entity["type"]
-            if not isinstance(type_, str) or not type_:
-                raise DatasetError(path, line, f"{what}: type {type_!r}; expected a string")
-            start = jsonrecords.span_index(path, line, entity["start"], f"{what} start")
-            end = jsonrecords.span_index(path, line, entity["end"], f"{what} end")
-            jsonrecords.check_span(path, line, text, start, end, what, inclusive=False)
-            if "text" in entity:
-                jsonrecords.check_entity_text(path, line, text, start, end, entity["text"], what)
-            spans.append((start, end, type_))
-        counts["duplicates"] = counts.get("duplicates", 0) + len(spans) - len(set(spans))
-        examples.append(Example(text, spans, source=f"{path}:{line}"))
-    return examples
+    return jsonrecords.read_entity_records(
+        str(path), counts, "start", "end", "text", inclusive=False
+    )
 
 
 def write_jsonl(examples, path):

@@ -5,8 +5,9 @@ Shared by the `cluener`, `cmeee` and `jsonl` readers, with the checks they all m
 
 import json
 
+from tf_ner.data.example import Example
 from tf_ner.data.formats.errors import DatasetError
-from tf_ner.data.formats.textfile import line_of
+from tf_ner.data.formats.textfile import line_of, read_text
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
@@ -153,3 +154,58 @@ def check_entity_text(path, line, text, start, stop, expected, what):
             f"{what}: the file names the entity {expected!r} but the text holds {found!r} "
             f"at [{start}:{stop}] (check the end-index convention)",
         )
+
+
+def read_entity_records(path, counts, start_key, end_key, text_key, inclusive):
+    """Examples of a JSON file whose records are `{"text", "entities": [{...}]}`.
+
+    The shared reader of CMeEE (`start_idx`, `end_idx` inclusive, `entity`) and the
+    library's own jsonl (`start`, `end` exclusive, `text`).
+
+    Args:
+        path: str, the file (a JSON list or JSON lines).
+        counts: dict; `counts["duplicates"]` is increased by the entities listed twice.
+        start_key, end_key: the keys of an entity's first and last/stop index.
+        text_key: the key of an entity's optional text, checked against the slice.
+        inclusive: bool, whether `end_key` is inclusive.
+
+    Returns:
+        list of `Example`, `source` set to `"path:line"` (the line the record starts on).
+
+    Raises:
+        DatasetError: as `read_cmeee` / `read_jsonl` say.
+    """
+    end_kind = "inclusive" if inclusive else "exclusive"
+    examples = []
+    for line, record in iter_records(path, read_text(path)):
+        text = record_text(path, line, record)
+        entities = record.get("entities")
+        if entities is None:
+            entities = []
+        if not isinstance(entities, list):
+            raise DatasetError(path, line, f"'entities' is {entities!r}; expected a list")
+        spans = []
+        for number, entity in enumerate(entities):
+            what = f"entity #{number}"
+            if not isinstance(entity, dict) or any(
+                key not in entity for key in (start_key, end_key, "type")
+            ):
+                raise DatasetError(
+                    path,
+                    line,
+                    f"{what}: found {entity!r}; expected an object with {start_key!r}, "
+                    f"{end_key!r} ({end_kind}), 'type' and optionally {text_key!r}",
+                )
+            type_ = entity["type"]
+            if not isinstance(type_, str) or not type_:
+                raise DatasetError(path, line, f"{what}: type {type_!r}; expected a string")
+            what = f"entity #{number} ({type_} {entity.get(text_key)!r})"
+            start = span_index(path, line, entity[start_key], f"{what} {start_key}")
+            end = span_index(path, line, entity[end_key], f"{what} {end_key}")
+            stop = check_span(path, line, text, start, end, what, inclusive=inclusive)
+            if text_key in entity:
+                check_entity_text(path, line, text, start, stop, entity[text_key], what)
+            spans.append((start, stop, type_))
+        counts["duplicates"] = counts.get("duplicates", 0) + len(spans) - len(set(spans))
+        examples.append(Example(text, spans, source=f"{path}:{line}"))
+    return examples
