@@ -1,0 +1,278 @@
+"""Training and inference tokens/s on fixed shapes: tf_ner against peers, each in its own process.
+
+Shapes (random init, random token ids, no padding, vocab 21128, dropout 0.1):
+    mini  L4/H256/A4/I1024,  batch 32 x length 128
+    base  L12/H768/A12/I3072, batch 16 x length 128
+
+Runners (one process each, run one after another, never concurrently):
+    ours-crf, ours-globalpointer, ours-softmax   tf_ner's `build_ner_model` + `compile_ner_model`
+                                                (`AdamWeightDecay`), Keras 3; `--xla` adds
+                                                the same with `jit_compile=True` (`...-xla`)
+    hf                                          Hugging Face `BertForTokenClassification`,
+                                                PyTorch, `torch.optim.AdamW` (the reference)
+    keras-hub                                   keras-hub `BertBackbone` + `Dense`, Keras 3,
+                                                `keras.optimizers.AdamW` (`--xla`: also XLA)
+    bert4keras-crf, bert4keras-globalpointer     bert4keras 0.11.5 under tf-keras, its AdamW
+
+Each runner times `--warmup` untimed steps, then `--steps` timed ones, for training
+(forward, loss, backward, optimizer update) and inference (forward, outputs read back;
+CRF models include Viterbi decoding). Tokens/s = batch x length / median step time.
+`--rounds N` repeats the whole sequence (alternating its order) and keeps each runner's
+best round, which damps the drift of a shared machine. The table is printed and
+written to `benchmarks/results/throughput.md` and `.json` (`--quick`:
+`throughput_quick.*`), with the load average before and after each runner.
+
+    .venv/bin/python benchmarks/throughput.py                  # mini + base, ~15 min on 2 cores
+    .venv/bin/python benchmarks/throughput.py --xla            # also ours and keras-hub with XLA
+    .venv/bin/python benchmarks/throughput.py --quick          # smoke run, 1-2 minutes
+    .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+PEERS_DIR = HERE / "peers"
+RESULTS_DIR = HERE / "results"
+REPO_ROOT = HERE.parent
+
+OUR_HEADS = ("crf", "globalpointer", "softmax")
+PEERS = {
+    "hf": ["hf_runner.py"],
+    "keras-hub": ["keras_hub_runner.py"],
+    "bert4keras-crf": ["bert4keras_runner.py", "--head", "crf"],
+    "bert4keras-globalpointer": ["bert4keras_runner.py", "--head", "globalpointer"],
+}
+
+
+def train_flops_per_token(record):
+    """Model FLOPs of one training token (forward x 3) of the encoder's matmuls.
+
+    Per layer: the six dense layers (4 H^2 + 2 H I multiply-adds) and the two
+    attention products (2 x length x H multiply-adds); a multiply-add is 2 FLOPs;
+    embeddings, LayerNorm, softmax and the head are left out.
+    """
+    h, i, n = record["hidden"], record["intermediate"], record["length"]
+    forward = 2 * record["layers"] * (4 * h * h + 2 * h * i + 2 * n * h)
+    return 3 * forward
+
+
+def runner_commands(args):
+    """`[(name, argv)]` in run order: the reference first, then ours, then the other peers."""
+    commands = []
+    peers = [p for p in args.peers.split(",") if p]
+    for name in peers:
+        if name not in PEERS:
+            raise SystemExit(f"--peers {name!r}: expected some of {', '.join(PEERS)}")
+    heads = [h for h in args.heads.split(",") if h]
+    for head in heads:
+        if head not in OUR_HEADS:
+            raise SystemExit(f"--heads {head!r}: expected some of {', '.join(OUR_HEADS)}")
+    if "hf" in peers:
+        commands.append(("hf", PEERS["hf"]))
+    for head in heads:
+        commands.append((f"ours-{head}", ["ours_runner.py", "--head", head]))
+        if args.xla:
+            commands.append((f"ours-{head}-xla", ["ours_runner.py", "--head", head, "--xla"]))
+    for name in peers:
+        if name == "hf":
+            continue
+        commands.append((name, PEERS[name]))
+        if name == "keras-hub" and args.xla:
+            commands.append(("keras-hub-xla", [*PEERS[name], "--xla"]))
+    return commands
+
+
+def run_runner(name, argv, size, args):
+    """Runs one runner in a fresh process; returns its JSON record (or an error record)."""
+    cmd = [sys.executable, str(PEERS_DIR / argv[0]), *argv[1:], "--size", size]
+    if args.steps is not None:
+        cmd += ["--steps", str(args.steps)]
+    if args.warmup is not None:
+        cmd += ["--warmup", str(args.warmup)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=args.timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"runner": name, "size": size, "error": f"timed out after {args.timeout} s"}
+    wall = time.perf_counter() - start
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not records:
+        tail = proc.stderr.strip().splitlines()[-12:]
+        print(f"  {name} failed ({proc.returncode}):\n    " + "\n    ".join(tail), flush=True)
+        return {"runner": name, "size": size, "error": tail[-1] if tail else "no output"}
+    record = records[-1]
+    record["runner"] = name
+    record["process_wall_s"] = wall
+    record["command"] = shlex.join(["python", *cmd[1:]])
+    return record
+
+
+def better(old, new):
+    """The record with the faster training (then inference) median of two rounds."""
+    if old is None or "error" in old:
+        return new
+    if "error" in new:
+        return old
+    key = "train_median_s" if "train_median_s" in new else "infer_median_s"
+    return new if new[key] < old[key] else old
+
+
+def ratio(record, reference, key):
+    if reference is None or key not in record or key not in reference:
+        return None
+    return record[key] / reference[key]
+
+
+def fmt(value, spec):
+    return "–" if value is None else format(value, spec)
+
+
+def table(records):
+    """Markdown tables, one per size."""
+    lines = []
+    for size in dict.fromkeys(r["size"] for r in records):
+        rows = [r for r in records if r["size"] == size]
+        reference = next((r for r in rows if r["runner"] == "hf" and "error" not in r), None)
+        shape = next((r for r in rows if "error" not in r), None)
+        if shape is not None:
+            lines.append(
+                f"### {size}: L{shape['layers']}/H{shape['hidden']}/A{shape['heads']}/"
+                f"I{shape['intermediate']}, batch {shape['batch']} x length {shape['length']}, "
+                f"vocab {shape['vocab']}; {shape['steps']} timed steps after {shape['warmup']} "
+                "warm-up"
+            )
+        else:
+            lines.append(f"### {size}")
+        lines.append("")
+        lines.append(
+            "| runner | train tokens/s | x HF | train ms/step | GFLOP/s | infer tokens/s "
+            "| x HF | infer ms/step | threads | load before -> after |"
+        )
+        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['runner']} | failed: {r['error']} | | | | | | | | |")
+                continue
+            train = r.get("train_tokens_per_s")
+            gflops = train * train_flops_per_token(r) / 1e9 if train else None
+            lines.append(
+                f"| {r['runner']} | {fmt(train, ',.0f')} "
+                f"| {fmt(ratio(r, reference, 'train_tokens_per_s'), '.2f')} "
+                f"| {fmt(r.get('train_median_s', 0) * 1e3 or None, '.0f')} "
+                f"| {fmt(gflops, '.0f')} "
+                f"| {fmt(r.get('infer_tokens_per_s'), ',.0f')} "
+                f"| {fmt(ratio(r, reference, 'infer_tokens_per_s'), '.2f')} "
+                f"| {fmt(r.get('infer_median_s', 0) * 1e3 or None, '.0f')} "
+                f"| {r.get('threads', {}).get('intra_op', '?')} "
+                f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def machine():
+    model = platform.processor() or "unknown"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="mini,base", help="comma list of mini,base (tiny: tests)")
+    p.add_argument("--heads", default=",".join(OUR_HEADS), help="tf_ner heads to measure")
+    p.add_argument("--peers", default=",".join(PEERS), help=f"peers to run: {','.join(PEERS)}")
+    p.add_argument("--steps", type=int, default=None, help="timed steps (default: mini 10, base 5)")
+    p.add_argument(
+        "--warmup", type=int, default=None, help="warm-up steps (default: mini 3, base 2)"
+    )
+    p.add_argument("--xla", action="store_true", help="also run ours and keras-hub with XLA")
+    p.add_argument("--rounds", type=int, default=1, help="repeat all runners, keep each's best")
+    p.add_argument("--quick", action="store_true", help="smoke run: mini only, 2 steps, 1 warm-up")
+    p.add_argument(
+        "--threads", type=int, default=0, help="threads per runner (default 0: each framework's)"
+    )
+    p.add_argument("--timeout", type=int, default=1200, help="seconds allowed per runner")
+    p.add_argument("--output", default=None, help="output path without suffix")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.sizes = "mini"
+        args.steps = 2 if args.steps is None else args.steps
+        args.warmup = 1 if args.warmup is None else args.warmup
+    output = pathlib.Path(
+        args.output or RESULTS_DIR / ("throughput_quick" if args.quick else "throughput")
+    )
+    commands = runner_commands(args)
+    sizes = [s for s in args.sizes.split(",") if s]
+    started = datetime.datetime.now().isoformat(timespec="seconds")
+    load_start = os.getloadavg()
+    print(f"machine: {machine()}; load average {load_start}", flush=True)
+    best = {}
+    for round_index in range(args.rounds):
+        for size in sizes:
+            order = commands if round_index % 2 == 0 else commands[::-1]
+            for name, runner_argv in order:
+                print(f"[round {round_index + 1}] {size} {name} ...", flush=True)
+                record = run_runner(name, runner_argv, size, args)
+                best[(size, name)] = better(best.get((size, name)), record)
+                if "error" not in record:
+                    print(
+                        f"  train {record.get('train_tokens_per_s', 0):,.0f} tokens/s, "
+                        f"infer {record.get('infer_tokens_per_s', 0):,.0f} tokens/s "
+                        f"(load {record['load_before']:.2f} -> {record['load_after']:.2f}, "
+                        f"{record['process_wall_s']:.0f} s)",
+                        flush=True,
+                    )
+    records = [best[(size, name)] for size in sizes for name, _ in commands]
+    load_end = os.getloadavg()
+    header = (
+        f"# Throughput on fixed shapes\n\n"
+        f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "
+        f"(1/5/15 min) {tuple(round(x, 2) for x in load_start)} at the start, "
+        f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
+        f"Command: `{shlex.join(['python', 'benchmarks/throughput.py', *(argv or sys.argv[1:])])}`"
+        f"\n\nTokens/s = batch x length / median step time (every token is real; no padding). "
+        "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run. "
+        "GFLOP/s = training tokens/s x the encoder's model FLOPs per training token "
+        "(3 x forward matmuls). Each runner ran alone in its own process"
+        + (f"; best of {args.rounds} rounds" if args.rounds > 1 else "")
+        + ".\n\n"
+    )
+    text = header + table(records)
+    print("\n" + text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".md").write_text(text, encoding="utf-8")
+    summary = {
+        "started": started,
+        "machine": machine(),
+        "load_start": load_start,
+        "load_end": load_end,
+        "argv": argv or sys.argv[1:],
+        "records": records,
+    }
+    output.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {output.with_suffix('.md')} and {output.with_suffix('.json')}")
+    return 0 if all("error" not in r for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

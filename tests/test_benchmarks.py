@@ -1,0 +1,198 @@
+"""The benchmark scripts run: every runner on tiny shapes for 2 steps, each in a fresh process.
+
+Speed is never asserted here (see benchmarks/); only that each runner prints its JSON
+line with the fields the drivers read, and that those are positive.
+"""
+
+import importlib.util
+import json
+
+import pytest
+
+from tests.helpers import REPO_ROOT, run_python
+
+PEERS = REPO_ROOT / "benchmarks" / "peers"
+TINY = ["--size", "tiny", "--steps", "2", "--warmup", "1"]
+FIXED_FIELDS = (
+    "train_median_s",
+    "train_tokens_per_s",
+    "infer_median_s",
+    "infer_tokens_per_s",
+    "batch",
+    "length",
+)
+EPOCH_FIELDS = (
+    "real_tokens",
+    "optimizer_steps",
+    "padded_tokens",
+    "padding_efficiency",
+    "epoch_s",
+    "real_tokens_per_s",
+)
+LEGACY_ENV = {"TF_USE_LEGACY_KERAS": "1", "TF_KERAS": "1"}
+
+
+def records(result):
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no JSON line in the output:\n{result.stdout[-2000:]}"
+    return [json.loads(line) for line in lines]
+
+
+def assert_positive(record, fields):
+    for field in fields:
+        assert field in record, f"{record.get('runner')}: no {field!r} in {sorted(record)}"
+        assert record[field] > 0, f"{record.get('runner')}: {field} = {record[field]!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script, extra, env, runners",
+    [
+        (
+            "ours_runner.py",
+            ["--head", "crf,globalpointer,softmax"],
+            None,
+            ["ours-crf", "ours-globalpointer", "ours-softmax"],
+        ),
+        ("hf_runner.py", [], None, ["hf"]),
+        ("keras_hub_runner.py", [], None, ["keras-hub"]),
+        (
+            "bert4keras_runner.py",
+            ["--head", "crf,globalpointer"],
+            LEGACY_ENV,
+            ["bert4keras-crf", "bert4keras-globalpointer"],
+        ),
+    ],
+    ids=["ours", "hf", "keras_hub", "bert4keras"],
+)
+def test_fixed_shape_runner_prints_its_measurements(script, extra, env, runners):
+    if script == "keras_hub_runner.py":
+        pytest.importorskip("keras_hub")
+    result = run_python([str(PEERS / script), *TINY, *extra], env=env, timeout=300)
+    found = records(result)
+    assert [r["runner"] for r in found] == runners
+    for record in found:
+        assert_positive(record, FIXED_FIELDS)
+        assert len(record["train_step_s"]) == 2 and len(record["infer_step_s"]) == 2
+        assert record["batch"] == 4 and record["length"] == 32
+
+
+def write_char_bio(path, sentences=24):
+    """A small corpus in the one-character-per-line BIO format MSRA-like files use."""
+    chars = "我们在北京上海广州工作学习生活张三李四王五公司大学银行"
+    lines = []
+    for n in range(sentences):
+        length = 6 + (n * 7) % 40  # 6..45 characters: several buckets, some windows split
+        text = [chars[(n + 3 * k) % len(chars)] for k in range(length)]
+        tags = ["O"] * length
+        kind = ("PER", "LOC", "ORG")[n % 3]
+        tags[1], tags[2] = f"B-{kind}", f"I-{kind}"
+        lines += [f"{c} {t}" for c, t in zip(text, tags, strict=True)] + [""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_epoch_runners_train_on_the_same_tokens(tmp_path):
+    data = tmp_path / "train.txt"
+    write_char_bio(data)
+    prepared = tmp_path / "prepared"
+    shape = ["--max-length", "32", "--stride", "8"]
+    (info,) = records(
+        run_python(
+            [
+                str(PEERS / "msra_prepare.py"),
+                "--data",
+                str(data),
+                "--out",
+                str(prepared),
+                "--examples",
+                "16",
+                *shape,
+            ],
+            timeout=300,
+        )
+    )
+    assert info["examples"] == 16 and info["real_tokens"] > 0
+    common = ["--prepared", str(prepared), "--size", "tiny", "--batch", "4", "--warmup", "1"]
+    ours = records(
+        run_python(
+            [
+                str(PEERS / "ours_epoch_runner.py"),
+                *common,
+                "--data",
+                str(data),
+                "--head",
+                "crf,globalpointer",
+            ],
+            timeout=300,
+        )
+    )
+    hf = records(
+        run_python(
+            [str(PEERS / "hf_epoch_runner.py"), *common, "--feed", "default,grouped"],
+            timeout=300,
+        )
+    )
+    assert [r["runner"] for r in ours + hf] == [
+        "ours-crf",
+        "ours-globalpointer",
+        "hf-default",
+        "hf-grouped",
+    ]
+    for record in ours + hf:
+        assert_positive(record, EPOCH_FIELDS)
+        assert record["real_tokens"] == info["real_tokens"]
+        assert record["padding_efficiency"] <= 1
+
+
+def load_driver(name):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_throughput_driver_orders_runners_and_tabulates_ratios():
+    driver = load_driver("throughput")
+    args = driver.argparse.Namespace(heads="crf", peers="hf,keras-hub", xla=True)
+    names = [name for name, _ in driver.runner_commands(args)]
+    assert names == ["hf", "ours-crf", "ours-crf-xla", "keras-hub", "keras-hub-xla"]
+    shape = dict(
+        size="mini",
+        layers=4,
+        hidden=256,
+        heads=4,
+        intermediate=1024,
+        vocab=21128,
+        batch=32,
+        length=128,
+        steps=10,
+        warmup=3,
+        load_before=1.0,
+        load_after=1.0,
+    )
+    rows = [
+        dict(
+            shape,
+            runner="hf",
+            train_tokens_per_s=1000.0,
+            train_median_s=4.096,
+            infer_tokens_per_s=4000.0,
+            infer_median_s=1.024,
+        ),
+        dict(
+            shape,
+            runner="ours-crf",
+            train_tokens_per_s=1500.0,
+            train_median_s=2.7,
+            infer_tokens_per_s=2000.0,
+            infer_median_s=2.0,
+        ),
+        {"runner": "keras-hub", "size": "mini", "error": "boom"},
+    ]
+    text = driver.table(rows)
+    assert "| ours-crf | 1,500 | 1.50 |" in text
+    assert "| 2,000 | 0.50 |" in text
+    assert "keras-hub | failed: boom" in text
+    # 20.4 MFLOP per mini training token (the figure the issue quotes).
+    assert driver.train_flops_per_token(shape) == pytest.approx(20.4e6, rel=0.01)
