@@ -83,6 +83,28 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         atomic_write_text(self._training_metadata_path, json.dumps(metadata))
 
 
+class StepLossLog(keras.callbacks.Callback):
+    """Appends `step,loss` to a CSV file every `every` optimizer steps (for the curves).
+
+    The loss is Keras's running mean over the current epoch.
+    """
+
+    def __init__(self, path, every=50):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.every = every
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        if step % self.every or not logs or "loss" not in logs:
+            return
+        new = not self.path.is_file()
+        with self.path.open("a", encoding="utf-8") as f:
+            if new:
+                f.write("step,loss\n")
+            f.write(f"{step},{float(logs['loss']):.6f}\n")
+
+
 class StopTraining(keras.callbacks.Callback):
     """Stops cleanly after `max_steps` optimizer steps or `time_budget` minutes of training.
 

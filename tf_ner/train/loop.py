@@ -25,6 +25,7 @@ from tf_ner.train.callbacks import (
     BackupAndRestore,
     DeterministicEpochs,
     DevEvaluation,
+    StepLossLog,
     StopTraining,
 )
 from tf_ner.train.config import BERT_SIZES
@@ -254,6 +255,7 @@ def train(config, command=None):
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(out / "train_log.csv"), append=True),
+            StepLossLog(out / "train_steps.csv"),
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
     prepare_fit(model, train_data, strategy)
@@ -293,7 +295,7 @@ def train(config, command=None):
         output.atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
         output.save_model_folder(model, out, bert_config, vocab_file, settings)
         output.export_saved_model(model, settings, out / output.SAVED_MODEL_DIR)
-        png = plot_curves(out / "train_log.csv", out / "curves.png")
+        png = plot_curves(out / "train_log.csv", out / "train_steps.csv", out / "curves.png")
         print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
     else:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,42 +1,65 @@
-"""The training curves as a PNG: loss and dev F1 per epoch."""
+"""The training curves as a PNG: the loss by step and the dev F1 by epoch."""
 
 import csv
 import pathlib
 
 
-def plot_curves(csv_path, png_path):
-    """Plots `loss` and, when logged, `dev_f1` per epoch from a `CSVLogger` file.
+def _rows(path):
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def plot_curves(epochs_csv, steps_csv, png_path):
+    """Plots the training loss by step and, when logged, the dev F1 by epoch.
+
+    Args:
+        epochs_csv: the `CSVLogger` file (one row per epoch).
+        steps_csv: the `StepLossLog` file (`step,loss` rows).
+        png_path: where to write the PNG (atomically).
 
     Returns:
-        The PNG path, or None when the log holds no epoch yet.
+        The PNG path, or None when nothing was logged yet.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    csv_path = pathlib.Path(csv_path)
-    if not csv_path.is_file():
-        return None
-    with csv_path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return None
-    epochs = [int(r["epoch"]) + 1 for r in rows]
-    figure, loss_axis = pyplot.subplots(figsize=(7, 4), dpi=100)
-    loss_axis.plot(
-        epochs, [float(r["loss"]) for r in rows], "o-", color="tab:blue", label="train loss"
-    )
-    loss_axis.set_xlabel("epoch")
-    loss_axis.set_ylabel("train loss", color="tab:blue")
-    if "dev_f1" in rows[0]:
-        f1_axis = loss_axis.twinx()
-        f1_axis.plot(epochs, [100 * float(r["dev_f1"]) for r in rows], "s-", color="tab:red")
-        f1_axis.set_ylabel("dev entity F1 (%)", color="tab:red")
-    loss_axis.set_title("tf_ner training")
-    figure.tight_layout()
     from tf_ner.train.output import atomic_path
 
+    epochs, steps = _rows(epochs_csv), _rows(steps_csv)
+    if not epochs and not steps:
+        return None
+    with_f1 = bool(epochs) and "dev_f1" in epochs[0]
+    figure, axes = pyplot.subplots(
+        1, 2 if with_f1 else 1, figsize=(11 if with_f1 else 6, 4), dpi=100
+    )
+    loss_axis = axes[0] if with_f1 else axes
+    if steps:
+        loss_axis.plot(
+            [int(r["step"]) for r in steps], [float(r["loss"]) for r in steps], color="tab:blue"
+        )
+        loss_axis.set_xlabel("optimizer step")
+    else:
+        loss_axis.plot(
+            [int(r["epoch"]) + 1 for r in epochs], [float(r["loss"]) for r in epochs], "o-"
+        )
+        loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("training loss (mean over the epoch so far)")
+    if with_f1:
+        axes[1].plot(
+            [int(r["epoch"]) + 1 for r in epochs],
+            [100 * float(r["dev_f1"]) for r in epochs],
+            "s-",
+            color="tab:red",
+        )
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("dev entity F1 (%)")
+    figure.suptitle("tf_ner training")
+    figure.tight_layout()
     with atomic_path(png_path) as temporary:
         figure.savefig(temporary, format="png")
     pyplot.close(figure)
