@@ -177,7 +177,7 @@ def table(records):
                 f"| {fmt(r.get('infer_tokens_per_s'), ',.0f')} "
                 f"| {fmt(ratio(r, reference, 'infer_tokens_per_s'), '.2f')} "
                 f"| {fmt(r.get('infer_median_s', 0) * 1e3 or None, '.0f')} "
-                f"| {r.get('threads', {}).get('intra_op', '?')} "
+                f"| {(r.get('threads') or {}).get('intra_op') or 'default'} "
                 f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
             )
         lines.append("")
