@@ -73,11 +73,25 @@ def _epoch(dataset):
 
 
 def test_default_buckets():
-    assert default_buckets(128) == (32, 64, 128)
-    assert default_buckets(100) == (32, 64, 100)
-    assert default_buckets(512) == (32, 64, 128, 256, 512)
-    assert default_buckets(32) == (32,)
+    assert default_buckets(128) == tuple(range(16, 129, 8))
+    assert default_buckets(100) == (*range(16, 97, 8), 100)
+    assert default_buckets(512) == (
+        *range(16, 128, 8),
+        *range(128, 256, 16),
+        *range(256, 513, 32),
+    )
+    assert default_buckets(32) == (16, 24, 32)
     assert default_buckets(16) == (16,)
+    assert default_buckets(10) == (10,)
+
+
+@pytest.mark.parametrize("max_length", [16, 17, 64, 100, 128, 200, 256, 384, 512, 1000])
+def test_default_buckets_pad_little(max_length):
+    buckets = default_buckets(max_length)
+    assert list(buckets) == sorted(set(buckets)) and buckets[-1] == max_length
+    for n in range(1, max_length + 1):
+        padded = next(b for b in buckets if b >= n)
+        assert padded - n < (16 if n <= 16 else max(8, n / 8))
 
 
 def test_bucket_errors():
@@ -90,7 +104,9 @@ def test_bucket_errors():
 
 @pytest.mark.parametrize("head", HEADS)
 def test_batches_have_only_bucket_lengths(tokenizer, corpus, head):
-    dataset = make_dataset(corpus, tokenizer, head, 64, 16, batch_size=8, shuffle=True, seed=1)
+    dataset = make_dataset(
+        corpus, tokenizer, head, 64, 16, batch_size=8, shuffle=True, seed=1, buckets=(32, 64)
+    )
     assert dataset.bucket_lengths == (32, 64)
     seen = set()
     for features, labels in dataset:
@@ -163,7 +179,9 @@ def test_seeded_order_is_reproducible(tokenizer, corpus):
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
-    dataset = make_dataset(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0)
+    dataset = make_dataset(
+        corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, buckets=(32, 64)
+    )
     traces = []
 
     @tf.function
@@ -286,7 +304,7 @@ def test_prediction_batches_map_outputs_back_to_each_text(tokenizer, head):
     outputs = []
     for features in batches.dataset:
         ids = features["token_ids"].numpy()
-        assert ids.shape[1] in (32,) and set(features) == {"token_ids", "segment_ids"}
+        assert ids.shape[1] in (16, 24, 32) and set(features) == {"token_ids", "segment_ids"}
         perfect = []
         for _ in range(ids.shape[0]):  # what a perfect model would output for each row
             t, w = batches.rows[row]

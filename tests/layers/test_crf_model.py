@@ -101,6 +101,8 @@ def test_emission_model_without_mask():
     model = CRFModel(keras.Model(inputs, keras.layers.Dense(NUM_TAGS)(inputs)), CRF(NUM_TAGS))
     outputs = model(np.zeros((2, 4, 5), "float32"))
     assert outputs["tags"].shape == (2, 4) and bool(tf.reduce_all(outputs["mask"]))
+    # training needs no Viterbi: the loss reads emissions and mask only
+    assert set(model(np.zeros((2, 4, 5), "float32"), training=True)) == {"emissions", "mask"}
 
 
 def test_compile_with_loss_and_bad_crf_rejected():

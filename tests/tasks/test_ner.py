@@ -1,11 +1,24 @@
+import logging
 import math
+import random
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ner.bert.tokenization import Encoding
-from tf_ner.tasks.ner import NerSettings, span_mask, span_scores
+from tests.data.tiny_vocab import write_tiny_vocab
+from tf_ner.bert.config import BertConfig
+from tf_ner.bert.tokenization import Encoding, Tokenizer
+from tf_ner.data.example import Example
+from tf_ner.data.pipeline import make_dataset
+from tf_ner.tasks.ner import (
+    NerSettings,
+    build_ner_model,
+    compile_ner_model,
+    predict_spans,
+    span_mask,
+    span_scores,
+)
 
 # "[CLS] 李 鹏 在 北京 [SEP]" with 北京 one token of two characters.
 ENCODING = Encoding(
@@ -43,3 +56,53 @@ def test_span_mask_leaves_out_cls_sep_and_padding():
     ids = tf.constant([[2, 7, 8, 3, 0, 0], [2, 7, 8, 9, 10, 3]])
     expected = [[0, 1, 1, 0, 0, 0], [0, 1, 1, 1, 1, 0]]
     np.testing.assert_array_equal(span_mask(ids).numpy(), np.array(expected, bool))
+
+
+@pytest.mark.parametrize("head, warned", [("crf", True), ("globalpointer", False)])
+def test_xla_with_the_crf_head_is_warned_about(caplog, head, warned):
+    config = BertConfig(
+        vocab_size=20,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+    )
+    settings = NerSettings(head=head, types=["LOC"])
+    model = build_ner_model(config, settings)
+    with caplog.at_level(logging.WARNING, logger="tf_ner.tasks.ner"):
+        compile_ner_model(model, settings, "adam", jit_compile=True)
+    assert ("jit_compile=True with the CRF head" in caplog.text) == warned
+
+
+@pytest.mark.parametrize("head", ["crf", "globalpointer"])
+def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path, head):
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    rng = random.Random(0)
+    examples = []
+    for n in range(2, 90, 3):  # 30 texts of 2..89 characters: 12 bucket lengths
+        text = "".join(rng.choice("北京上海天安门我爱中国人民银行") for _ in range(n))
+        examples.append(Example(text, [(0, 2, "LOC")]))
+    dataset = make_dataset(examples, tokenizer, head, max_length=96, batch_size=4, shuffle=True)
+    assert len(dataset.bucket_lengths) >= 10
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+    )
+    settings = NerSettings(head=head, types=["LOC"], max_length=96)
+    model = compile_ner_model(build_ner_model(config, settings), settings, "adam")
+    traces = []
+    original_call = model.call
+
+    def counting_call(*args, **kwargs):
+        traces.append(kwargs.get("training"))  # runs only while a graph is traced
+        return original_call(*args, **kwargs)
+
+    model.call = counting_call
+    model.fit(dataset, epochs=2, verbose=0)
+    assert 1 <= len(traces) <= 2
+    traces.clear()
+    predict_spans(model, settings, tokenizer, [e.text for e in examples], batch_size=4)
+    assert len(traces) == 1

@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from tf_ner.bert.config import BertConfig
+from tf_ner.bert.primitives import FlatDense, LayerNorm
 from tf_ner.masking import large_negative
 
 
@@ -40,7 +41,7 @@ class _BertSublayer(keras.layers.Layer):
         return keras.initializers.TruncatedNormal(stddev=self.config.initializer_range)
 
     def dense(self, units, name, activation_fn=None):
-        return keras.layers.Dense(
+        return FlatDense(
             units,
             activation=activation_fn,
             kernel_initializer=self.initializer(),
@@ -50,7 +51,7 @@ class _BertSublayer(keras.layers.Layer):
 
     def layer_norm(self):
         # Google's modeling.py: LayerNorm over the last axis with epsilon 1e-12.
-        return keras.layers.LayerNormalization(
+        return LayerNorm(
             epsilon=1e-12, name="LayerNorm", dtype=self.dtype_policy
         )
 

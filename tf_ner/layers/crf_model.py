@@ -26,7 +26,8 @@ class CRFModel(keras.Model):
         **kwargs: standard `keras.Model` arguments (`name`, ...).
 
     Call returns:
-        A dict: `"tags"` int32 `[batch, length]` (Viterbi, 0 where masked),
+        A dict: `"tags"` int32 `[batch, length]` (Viterbi, 0 where masked; left out
+        with `training=True`, where the loss needs no decoding),
         `"emissions"` float32 `[batch, length, num_tags]`, `"mask"` bool
         `[batch, length]`. `predict` returns the same dict of arrays.
 
@@ -71,11 +72,10 @@ class CRFModel(keras.Model):
         else:
             emissions = outputs
             mask = tf.ones(tf.shape(emissions)[:2], tf.bool)
-        return {
-            "tags": self.crf(emissions, mask=mask),
-            "emissions": tf.cast(emissions, tf.float32),
-            "mask": mask,
-        }
+        outputs = {"emissions": tf.cast(emissions, tf.float32), "mask": mask}
+        if not training:
+            outputs["tags"] = self.crf(emissions, mask=mask)
+        return outputs
 
     def compile(self, optimizer="rmsprop", loss=None, **kwargs):
         if loss is not None:
@@ -108,7 +108,12 @@ class CRFModel(keras.Model):
         weights = tf.cast(y_pred["mask"], tf.float32)
         if sample_weight is not None:
             weights *= tf.reshape(tf.cast(sample_weight, tf.float32), [-1, 1])
-        return super().compute_metrics(x, y, y_pred["tags"], sample_weight=weights)
+        tags = (
+            y_pred["tags"]
+            if "tags" in y_pred
+            else self.crf.decode(y_pred["emissions"], y_pred["mask"])
+        )
+        return super().compute_metrics(x, y, tags, sample_weight=weights)
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,7 @@
 import collections
 import dataclasses
 import json
+import logging
 import pathlib
 import weakref
 
@@ -19,6 +20,8 @@ from tf_ner.losses import masked_token_crossentropy, sparse_global_pointer_loss
 from tf_ner.metrics import prf
 
 SETTINGS_FILE = "ner_settings.json"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +150,12 @@ def build_ner_model(bert_config, settings):
 def compile_ner_model(model, settings, optimizer, jit_compile=False):
     """Compiles `model` with the loss of its head."""
     if settings.head == "crf":
+        if jit_compile:
+            logger.warning(
+                "jit_compile=True with the CRF head: XLA runs the CRF's tf.foldl one step "
+                "at a time; on CPU a training step was 7x slower than without XLA "
+                "(benchmarks/results/throughput.md)"
+            )
         model.compile(optimizer=optimizer, jit_compile=jit_compile)
     elif settings.head == "softmax":
         model.compile(optimizer=optimizer, loss=masked_token_crossentropy, jit_compile=jit_compile)
@@ -158,15 +167,24 @@ def compile_ner_model(model, settings, optimizer, jit_compile=False):
 _INFERENCE = weakref.WeakKeyDictionary()
 
 
+_FEATURES_SPEC = {
+    "token_ids": tf.TensorSpec([None, None], tf.int32),
+    "segment_ids": tf.TensorSpec([None, None], tf.int32),
+}
+
+
 def inference_function(model):
     """`model(features, training=False)` as a `tf.function`, one per model.
 
     Not `predict_on_batch`: under a distribution strategy that runs the whole batch on
     every replica (and across workers), where inference needs no collective at all.
-    It traces once per bucket length.
+    Its input signature has any batch size and length, so it traces once for all
+    bucket lengths.
     """
     if model not in _INFERENCE:
-        _INFERENCE[model] = tf.function(lambda features: model(features, training=False))
+        _INFERENCE[model] = tf.function(
+            lambda features: model(features, training=False), input_signature=[_FEATURES_SPEC]
+        )
     return _INFERENCE[model]
 
 

@@ -1,0 +1,104 @@
+"""FlatDense and LayerNorm against Keras's own Dense and LayerNormalization and numpy."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_ner.bert.primitives import FlatDense, LayerNorm
+
+
+def _copy_weights(source, target):
+    for s, t in zip(source.weights, target.weights, strict=True):
+        assert s.path.split("/")[-1] == t.path.split("/")[-1]
+        t.assign(s)
+
+
+@pytest.mark.parametrize("shape", [(3, 7, 5), (4, 5), (2, 3, 4, 5)])
+def test_flat_dense_equals_dense_with_gradients(shape):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=shape), tf.float32)
+    dense = keras.layers.Dense(6, activation="gelu", name="dense")
+    flat = FlatDense(6, activation="gelu", name="dense")
+    dense.build(shape)
+    flat.build(shape)
+    dense.bias.assign(rng.normal(size=6))
+    _copy_weights(dense, flat)
+    results = []
+    for layer in (dense, flat):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        results.append((y, *tape.gradient(loss, [x, *layer.trainable_weights])))
+    assert results[1][0].shape == shape[:-1] + (6,)
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _numpy_layer_norm(x, gamma, beta, epsilon):
+    mean = x.mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(-1, keepdims=True) + epsilon) * gamma + beta
+
+
+@pytest.mark.parametrize("epsilon", [1e-12, 1e-3])
+def test_layer_norm_forward_and_gradients(epsilon):
+    rng = np.random.default_rng(1)
+    x = rng.normal(3.0, 2.0, size=(2, 5, 16))
+    ours, reference = LayerNorm(epsilon=epsilon), keras.layers.LayerNormalization(epsilon=epsilon)
+    for layer in (ours, reference):
+        layer.build(x.shape)
+    ours.gamma.assign(rng.normal(1.0, 0.3, 16))
+    ours.beta.assign(rng.normal(0.0, 0.3, 16))
+    _copy_weights(ours, reference)
+    np.testing.assert_allclose(
+        ours(tf.constant(x, tf.float32)).numpy(),
+        _numpy_layer_norm(x, ours.gamma.numpy(), ours.beta.numpy(), epsilon),
+        atol=2e-5,
+    )
+    upstream = tf.constant(rng.normal(size=x.shape), tf.float32)
+    grads = []
+    for layer in (ours, reference):
+        x_tensor = tf.constant(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x_tensor)
+            loss = tf.reduce_sum(layer(x_tensor) * upstream)
+        grads.append(tape.gradient(loss, [x_tensor, layer.gamma, layer.beta]))
+    for g_ours, g_reference in zip(*grads, strict=True):
+        np.testing.assert_allclose(g_ours.numpy(), g_reference.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_layer_norm_gradient_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1, 1, 6))
+    layer = LayerNorm(epsilon=1e-6, dtype="float64")
+    layer.build(x.shape)
+    layer.gamma.assign(rng.normal(1.0, 0.3, 6))
+    weights = rng.normal(size=x.shape)
+
+    def loss(values):
+        return float(tf.reduce_sum(layer(tf.constant(values, tf.float32)) * weights))
+
+    x_tensor = tf.constant(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x_tensor)
+        value = tf.reduce_sum(layer(x_tensor) * weights)
+    analytic = tape.gradient(value, x_tensor).numpy()
+    numeric = np.zeros_like(x)
+    for i in range(6):
+        step = np.zeros_like(x)
+        step[0, 0, i] = 1e-2
+        numeric[0, 0, i] = (loss(x + step) - loss(x - step)) / 2e-2
+    np.testing.assert_allclose(analytic, numeric, rtol=2e-3, atol=2e-3)
+
+
+def test_layer_norm_under_mixed_precision_returns_the_compute_dtype():
+    layer = LayerNorm(epsilon=1e-12, dtype="mixed_bfloat16")
+    x = tf.constant(np.random.default_rng(3).normal(size=(2, 3, 8)), tf.bfloat16)
+    y = layer(x)
+    assert y.dtype == tf.bfloat16 and layer.gamma.dtype == "float32"
+    np.testing.assert_allclose(
+        tf.cast(y, tf.float32).numpy(),
+        _numpy_layer_norm(tf.cast(x, tf.float32).numpy(), 1.0, 0.0, 1e-12),
+        atol=0.05,
+    )

@@ -1,0 +1,69 @@
+"""`Dense` and `LayerNorm` for the encoder: Keras's layers, same weights, cheaper steps.
+
+- `FlatDense` multiplies `[batch, length, in]` as one `[batch * length, in]` matrix:
+  TensorFlow then runs a plain GEMM instead of a broadcast batched matmul, which on
+  CPU is the slower kernel (forward and both gradients).
+- `LayerNorm` writes LayerNormalization's gradient by hand (one fused expression
+  instead of the autodiff graph of mean, variance and rsqrt).
+
+Both keep Keras's variables (`kernel`/`bias`, `gamma`/`beta`), configs and
+serialisation, so checkpoints and saved models are unchanged.
+"""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="tf_ner")
+class FlatDense(keras.layers.Dense):
+    """`keras.layers.Dense` computed on the input flattened to 2-D."""
+
+    def call(self, inputs, training=None):
+        if len(inputs.shape) <= 2:
+            return super().call(inputs, training=training)
+        leading = tf.shape(inputs)[:-1]
+        flat = tf.reshape(inputs, [-1, inputs.shape[-1]])
+        outputs = super().call(flat, training=training)
+        return tf.reshape(outputs, tf.concat([leading, [self.units]], axis=0))
+
+
+@tf.custom_gradient
+def _layer_norm(x, gamma, beta, epsilon):
+    """LayerNorm over the last axis of float32 `x`, with its gradient in closed form."""
+    mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+    centered = x - mean
+    variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
+    inverse_std = tf.math.rsqrt(variance + epsilon)
+    normalized = centered * inverse_std
+
+    def grad(upstream):
+        reduce_axes = list(range(len(x.shape) - 1))
+        scaled = upstream * gamma
+        # d x = (g - mean(g) - x_hat * mean(g * x_hat)) / std, g = dy * gamma
+        d_x = inverse_std * (
+            scaled
+            - tf.reduce_mean(scaled, axis=-1, keepdims=True)
+            - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
+        )
+        d_gamma = tf.reduce_sum(upstream * normalized, axis=reduce_axes)
+        d_beta = tf.reduce_sum(upstream, axis=reduce_axes)
+        return d_x, d_gamma, d_beta, tf.zeros_like(epsilon)
+
+    return normalized * gamma + beta, grad
+
+
+@keras.saving.register_keras_serializable(package="tf_ner")
+class LayerNorm(keras.layers.LayerNormalization):
+    """`keras.layers.LayerNormalization` over the last axis, computed in float32."""
+
+    def call(self, inputs):
+        last_axis = self.axis in (-1, len(inputs.shape) - 1, [-1], [len(inputs.shape) - 1])
+        if not (last_axis and self.center and self.scale) or self.rms_scaling:
+            return super().call(inputs)
+        outputs = _layer_norm(
+            tf.cast(inputs, tf.float32),
+            tf.cast(self.gamma, tf.float32),
+            tf.cast(self.beta, tf.float32),
+            tf.constant(self.epsilon, tf.float32),
+        )
+        return tf.cast(outputs, self.compute_dtype)
