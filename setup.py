@@ -13,7 +13,9 @@ runtime = [r for r in read_requirements("requirements.txt") if not r.startswith(
 setup(
     name="tf_ner",
     version="0.1.0",
-    description="Fine-tune BERT-family models with TensorFlow/Keras 3 for (nested) NER and classification.",
+    description=(
+        "Fine-tune BERT-family models with TensorFlow/Keras 3 for (nested) NER and classification."
+    ),
     python_requires=">=3.10",
     packages=find_packages(include=["tf_ner", "tf_ner.*"]),
     install_requires=runtime,
