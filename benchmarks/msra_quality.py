@@ -112,6 +112,10 @@ def main():
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
+        "--output",
+        help="output path without suffix (default benchmarks/results/msra_quality_SIZE_Nmin)",
+    )
+    parser.add_argument(
         "--extra", nargs=argparse.REMAINDER, default=[], help="more tf-ner train flags"
     )
     args = parser.parse_args()
@@ -138,13 +142,15 @@ def main():
             f"| {r['system']} | {100 * r['precision']:.2f} | {100 * r['recall']:.2f} "
             f"| {100 * r['f1']:.2f} | {r['steps']} | {r['training_seconds']:.0f} |"
         )
+    command = " ".join(["python", "benchmarks/msra_quality.py", *sys.argv[1:]])
+    lines += ["", f"Command: `{command}`"]
     table = "\n".join(lines)
     print(table)
-    results_dir = ROOT / "benchmarks" / "results"
-    results_dir.mkdir(exist_ok=True)
-    stem = f"msra_quality_{args.bert_size}_{args.minutes:g}min"
-    (results_dir / f"{stem}.md").write_text(table + "\n", encoding="utf-8")
-    (results_dir / f"{stem}.json").write_text(
+    default = ROOT / "benchmarks" / "results" / f"msra_quality_{args.bert_size}_{args.minutes:g}min"
+    output = pathlib.Path(args.output) if args.output else default
+    output.parent.mkdir(parents=True, exist_ok=True)
+    (output.parent / f"{output.name}.md").write_text(table + "\n", encoding="utf-8")
+    (output.parent / f"{output.name}.json").write_text(
         json.dumps(results, indent=2) + "\n", encoding="utf-8"
     )
 

@@ -25,6 +25,13 @@ def _data_stats(args):
     data_stats_main(args.file, args.format, repair=args.repair)
 
 
+def _int_list(text):
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated ints") from None
+
+
 def _train(args):
     import shlex
 
@@ -198,7 +205,10 @@ def add_train_arguments(t, files_required=True):
         help="random initialisation with Google's compact BERT shape",
     )
     t.add_argument(
-        "--dropout", type=float, default=0.1, help="dropout of a --bert-size encoder (default %(default)s)"
+        "--dropout",
+        type=float,
+        default=0.1,
+        help="dropout of a --bert-size encoder (default %(default)s)",
     )
     t.add_argument(
         "--head",
@@ -225,6 +235,12 @@ def add_train_arguments(t, files_required=True):
         help="tokens shared by overlapping windows of long texts (default %(default)s)",
     )
     t.add_argument(
+        "--buckets",
+        type=_int_list,
+        help="padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, "
+        "then coarser; at most 1/8 padding)",
+    )
+    t.add_argument(
         "--head-size",
         type=int,
         default=64,
@@ -237,9 +253,14 @@ def add_train_arguments(t, files_required=True):
         type=float,
         help="stop after this many minutes of training, then evaluate and save",
     )
-    t.add_argument("--batch-size", type=int, default=32, help="global batch size (default %(default)s)")
     t.add_argument(
-        "--eval-batch-size", type=int, default=64, help="batch size of evaluation (default %(default)s)"
+        "--batch-size", type=int, default=32, help="global batch size (default %(default)s)"
+    )
+    t.add_argument(
+        "--eval-batch-size",
+        type=int,
+        default=64,
+        help="batch size of evaluation (default %(default)s)",
     )
     t.add_argument(
         "--learning-rate",
@@ -304,7 +325,9 @@ def add_train_arguments(t, files_required=True):
         help="mixed precision policy",
     )
     t.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
-    t.add_argument("--output-dir", required=files_required, help="folder for the model, logs and curves")
+    t.add_argument(
+        "--output-dir", required=files_required, help="folder for the model, logs and curves"
+    )
 
 
 def main(argv=None):

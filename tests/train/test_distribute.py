@@ -84,32 +84,22 @@ def _start(args, log, tf_config=None):
     )
 
 
-@pytest.mark.slow
-def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
-    train_file = write_corpus(tmp_path, count=24)
-    out = tmp_path / "model"
+def _run_workers(tmp_path, train_file, out, with_single, *extra):
+    """Two workers of one cluster on 127.0.0.1 (and, with `with_single`, the same run on
+    one device meanwhile, never part of the cluster); returns their logs and reports."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    names = ["worker0", "worker1"] + (["single"] if with_single else [])
     processes, logs = [], []
-    for index in range(2):
+    for index, name in enumerate(names):
+        logs.append(open(tmp_path / f"{name}.log", "w"))
+        weights = tmp_path / f"{name}.npz"
+        if name == "single":
+            args = [train_file, tmp_path / "single", "default", weights]
+            processes.append(_start([SCRIPTS / "worker_script.py", *args], logs[-1]))
+            continue
         config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        logs.append(open(tmp_path / f"worker{index}.log", "w"))
-        processes.append(
-            _start(
-                [
-                    SCRIPTS / "worker_script.py",
-                    train_file,
-                    out,
-                    "multi-worker",
-                    tmp_path / f"worker{index}.npz",
-                ],
-                logs[-1],
-                tf_config=config,
-            )
-        )
-    # The same run on one device, meanwhile (never part of the cluster).
-    logs.append(open(tmp_path / "single.log", "w"))
-    single = [train_file, tmp_path / "single", "default", tmp_path / "single.npz"]
-    processes.append(_start([SCRIPTS / "worker_script.py", *single], logs[-1]))
+        args = [train_file, out, "multi-worker", weights, *(extra[index] if extra else ())]
+        processes.append(_start([SCRIPTS / "worker_script.py", *args], logs[-1], config))
     try:
         for process in processes:
             process.wait(timeout=TIMEOUT)
@@ -122,18 +112,22 @@ def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
                 process.wait()
         for log in logs:
             log.close()
-    outputs = [
-        (tmp_path / name).read_text() for name in ("worker0.log", "worker1.log", "single.log")
-    ]
+    outputs = [(tmp_path / f"{name}.log").read_text() for name in names]
     for process, output in zip(processes, outputs, strict=True):
         assert process.returncode == 0, f"exit {process.returncode}:\n{output[-6000:]}"
     reports = [json.loads(output.strip().splitlines()[-1]) for output in outputs]
+    weights = [dict(np.load(tmp_path / f"{name}.npz")) for name in names]
+    return outputs, reports, weights
+
+
+@pytest.mark.slow
+def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
+    train_file = write_corpus(tmp_path, count=24)
+    out = tmp_path / "model"
+    outputs, reports, (worker0, worker1, single) = _run_workers(tmp_path, train_file, out, True)
     assert [r["replicas"] for r in reports] == [2, 2, 1]
     assert [r["steps"] for r in reports] == [STEPS] * 3
 
-    worker0, worker1, single = (
-        dict(np.load(tmp_path / f"{name}.npz")) for name in ("worker0", "worker1", "single")
-    )
     difference = max_abs_difference(worker0, worker1)
     assert difference == 0.0, f"the workers' weights differ by up to {difference}"
     difference = max_abs_difference(worker0, single)
@@ -146,3 +140,18 @@ def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
     assert iterations(saved) == STEPS
     assert not (out / "backup").exists()
     assert not [p for p in out.iterdir() if "worker" in p.name]
+
+
+@pytest.mark.slow
+def test_two_workers_with_disagreeing_clocks_stop_together_on_a_time_budget(tmp_path):
+    # Worker 1's clock runs 1.6x fast: reading its own clock, it would stop early and
+    # leave worker 0 waiting in a collective until the timeout.
+    train_file = write_corpus(tmp_path, count=24)
+    budget = [("0.1", "1"), ("0.1", "1.6")]  # 6 seconds of training
+    _, reports, (worker0, worker1) = _run_workers(
+        tmp_path, train_file, tmp_path / "model", False, *budget
+    )
+    assert reports[0]["steps"] == reports[1]["steps"] > 3
+    assert all("time budget of 0.1 minutes spent" in r["stop_reason"] for r in reports)
+    difference = max_abs_difference(worker0, worker1)
+    assert difference == 0.0, f"the workers' weights differ by up to {difference}"

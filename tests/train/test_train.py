@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tests.helpers import run_python
 from tf_ner.bert import write_random_checkpoint
-from tf_ner.cli import main
+from tf_ner.cli import build_parser, main
 from tf_ner.data import read_dataset
 from tf_ner.tasks.ner import NerSettings
 from tf_ner.train import Recognizer, TrainConfig, train
@@ -152,6 +152,8 @@ def test_long_texts_are_windowed_in_prediction(corpus, tmp_path):
 def test_bad_input_is_refused_clearly(corpus, tmp_path):
     with pytest.raises(ValueError, match="stride=24 .* max_length=24"):
         config(corpus, tmp_path / "a", stride=24)
+    with pytest.raises(ValueError, match=r"buckets=\(8, 16\) stop below max_length=24"):
+        config(corpus, tmp_path / "a", buckets=[16, 8])
     empty_bert = tmp_path / "bert"
     write_random_checkpoint(empty_bert)
     for name in ("bert_model.ckpt.index", "bert_model.ckpt.data-00000-of-00001", "checkpoint"):
@@ -176,6 +178,18 @@ def test_bad_input_is_refused_clearly(corpus, tmp_path):
     (tmp_path / "e" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="is not empty and holds no train_config.json"):
         train(config(corpus, tmp_path / "e"))
+
+
+def test_buckets_are_sorted_and_survive_the_json_round_trip(corpus, tmp_path):
+    settings = config(corpus, tmp_path, buckets=[24, 12, 24])
+    assert settings.buckets == (12, 24)
+    again = TrainConfig.from_dict(json.loads(settings.to_json()))
+    assert again == settings and not settings.differences(again)
+    flags = ["train", "--train", "t.txt", "--output-dir", "out", "--bert-size", "tiny"]
+    parsed = build_parser().parse_args([*flags, "--buckets", "32,64,128"])
+    assert parsed.buckets == (32, 64, 128)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*flags, "--buckets", "32,x"])
 
 
 def test_settings_round_trip_and_validation(tmp_path):

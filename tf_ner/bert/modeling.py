@@ -51,9 +51,7 @@ class _BertSublayer(keras.layers.Layer):
 
     def layer_norm(self):
         # Google's modeling.py: LayerNorm over the last axis with epsilon 1e-12.
-        return LayerNorm(
-            epsilon=1e-12, name="LayerNorm", dtype=self.dtype_policy
-        )
+        return LayerNorm(epsilon=1e-12, name="LayerNorm", dtype=self.dtype_policy)
 
     def get_config(self):
         return {**super().get_config(), "config": self.config.to_dict()}

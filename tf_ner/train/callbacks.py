@@ -9,6 +9,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tf_ner.tasks.ner import evaluate_spans
 from tf_ner.train.output import atomic_save_weights, atomic_write_text
@@ -112,6 +113,11 @@ class StopTraining(keras.callbacks.Callback):
     `peak_learning_rate`, a time-budgeted run also sets the learning rate before each
     step: linear warmup over `warmup_steps`, then linear decay to 0 at the end of the
     budget (a step-based schedule cannot know how many steps the budget holds).
+
+    Under `MultiWorkerMirroredStrategy` every worker reads its own clock, and a worker
+    that stopped alone would leave the others waiting in a collective: the elapsed time
+    is then the mean over the workers (one small all-reduce per step), so all of them
+    set the same learning rate and stop after the same step.
     """
 
     def __init__(self, max_steps=None, time_budget=None, peak_learning_rate=None, warmup_steps=0):
@@ -124,24 +130,33 @@ class StopTraining(keras.callbacks.Callback):
         self.reason = None
 
     def _elapsed(self):
-        return self.training_seconds + time.monotonic() - self._started
+        seconds = self.training_seconds + time.monotonic() - self._started
+        strategy = self.model.distribute_strategy
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return seconds
+        per_replica = strategy.run(lambda: tf.constant(seconds, tf.float32))
+        return float(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.monotonic()
+        if self.budget_seconds is not None:
+            self._reading = self._elapsed()  # the first step's learning rate reads this
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.peak_learning_rate is None or self.budget_seconds is None:
             return
         step = int(self.model.optimizer.iterations.numpy())
         warm = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
-        left = max(0.0, 1.0 - self._elapsed() / self.budget_seconds)
+        left = max(0.0, 1.0 - self._reading / self.budget_seconds)
         self.model.optimizer.learning_rate.assign(self.peak_learning_rate * warm * left)
 
     def on_train_batch_end(self, batch, logs=None):
         steps = int(self.model.optimizer.iterations.numpy())
+        if self.budget_seconds is not None:
+            self._reading = self._elapsed()  # one reading per step: the stop and next rate
         if self.max_steps is not None and steps >= self.max_steps:
             self.reason = f"reached max_steps={self.max_steps}"
-        elif self.budget_seconds is not None and self._elapsed() >= self.budget_seconds:
+        elif self.budget_seconds is not None and self._reading >= self.budget_seconds:
             minutes = self.budget_seconds / 60
             self.reason = f"time budget of {minutes:g} minutes spent ({steps} steps)"
         if self.reason:

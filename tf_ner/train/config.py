@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+from tf_ner.data.pipeline import check_buckets
 from tf_ner.data.windows import window_capacity
 
 # Google's compact BERT shapes (Turc et al., "Well-Read Students Learn Better", 2019):
@@ -45,6 +46,7 @@ class TrainConfig:
     scheme: str = "BIO"
     max_length: int = 128
     stride: int = 32
+    buckets: tuple[int, ...] | None = None
     head_size: int = 64
     epochs: int = 3
     max_steps: int | None = None
@@ -82,6 +84,8 @@ class TrainConfig:
                 f"mixed_precision {self.mixed_precision!r}: expected one of {PRECISIONS}"
             )
         window_capacity(self.max_length, self.stride)
+        if self.buckets is not None:
+            object.__setattr__(self, "buckets", check_buckets(tuple(self.buckets), self.max_length))
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: expected a positive int")

@@ -195,6 +195,7 @@ def train(config, command=None):
         config.batch_size,
         shuffle=True,
         seed=config.seed,
+        buckets=config.buckets,
     )
     steps_per_epoch = len(train_data.epoch_batches)
     total_steps = config.epochs * steps_per_epoch
