@@ -5,8 +5,8 @@ training file's character vocabulary) with batch 32 and windows of at most 128 t
 on the same fixed slice of the MSRA training set, one epoch each, each in its own
 process, one after another:
 
-    ours-crf, ours-globalpointer   tf_ner: `make_dataset` (shuffled, bucketed to
-                                   32/64/128 tokens) + `model.fit`
+    ours-crf, ours-globalpointer   tf_ner: `make_dataset` (shuffled, bucketed every
+                                   8 tokens by default) + `model.fit`
     hf-default                     `BertForTokenClassification` fed as `Trainer` feeds it
                                    by default: random batches padded to their longest
     hf-grouped                     the same with `group_by_length=True`'s sampler

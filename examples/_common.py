@@ -65,12 +65,16 @@ MSRA = Corpus(
 )
 PEOPLES_DAILY = Corpus(
     "People's Daily (china-people-daily-ner-corpus)",
-    train=("example.train",), dev=("example.dev",), test=("example.test",),
+    train=("example.train",),
+    dev=("example.dev",),
+    test=("example.test",),
     subfolders=("china-people-daily-ner-corpus",),
 )
 CLUENER = Corpus(
     "CLUENER2020",
-    train=("train.json",), dev=("dev.json",), unlabelled_test=("test.json",),
+    train=("train.json",),
+    dev=("dev.json",),
+    unlabelled_test=("test.json",),
     subfolders=("cluener_public",),
 )
 CMEEE = Corpus(

@@ -62,17 +62,11 @@ def dense_spans(spans, num_types, length):
 
 def build(shape, head, workdir):
     config = {
-        "attention_probs_dropout_prob": harness.DROPOUT,
+        **harness.bert_config_fields(shape),
         "hidden_act": "gelu",
-        "hidden_dropout_prob": harness.DROPOUT,
-        "hidden_size": shape["hidden"],
         "initializer_range": 0.02,
-        "intermediate_size": shape["intermediate"],
         "max_position_embeddings": 512,
-        "num_attention_heads": shape["heads"],
-        "num_hidden_layers": shape["layers"],
         "type_vocab_size": 2,
-        "vocab_size": shape["vocab"],
     }
     config_path = os.path.join(workdir, "bert_config.json")
     with open(config_path, "w") as f:

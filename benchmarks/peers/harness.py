@@ -45,6 +45,39 @@ WEIGHT_DECAY = 0.01
 DROPOUT = 0.1
 
 
+def bert_config_fields(shape, vocab_size=None):
+    """A shape as the fields of a Google `bert_config.json` (the names Hugging Face's
+    `BertConfig` and tf_ner's take too), with the benchmark's dropout."""
+    return {
+        "vocab_size": shape["vocab"] if vocab_size is None else vocab_size,
+        "hidden_size": shape["hidden"],
+        "num_hidden_layers": shape["layers"],
+        "num_attention_heads": shape["heads"],
+        "intermediate_size": shape["intermediate"],
+        "hidden_dropout_prob": DROPOUT,
+        "attention_probs_dropout_prob": DROPOUT,
+    }
+
+
+def epoch_measurements(info, windows, real, padded, steps, wall, cpu_s, final_loss):
+    """The fields of an epoch runner's record: counts, padding efficiency and speeds."""
+    return {
+        "examples": info["examples"],
+        "windows": windows,
+        "real_tokens": real,
+        "expected_real_tokens": info["real_tokens"],
+        "optimizer_steps": steps,
+        "padded_tokens": padded,
+        "padding_efficiency": real / padded,
+        "epoch_s": wall,
+        "cpu_s": cpu_s,
+        "real_tokens_per_s": real / wall,
+        "padded_tokens_per_s": padded / wall,
+        "step_s": wall / steps,
+        "final_loss": final_loss,
+    }
+
+
 def parser(description, heads=None):
     """The arguments every fixed-shape runner takes (plus `--head` when it has heads)."""
     p = argparse.ArgumentParser(description=description)

@@ -61,14 +61,7 @@ def make_loader(windows, feed, batch, collator, seed):
 def run_feed(args, shape, feed, windows, info, tokenizer):
     torch.manual_seed(args.seed)
     config = transformers.BertConfig(
-        vocab_size=info["vocab_size"],
-        hidden_size=shape["hidden"],
-        num_hidden_layers=shape["layers"],
-        num_attention_heads=shape["heads"],
-        intermediate_size=shape["intermediate"],
-        hidden_dropout_prob=harness.DROPOUT,
-        attention_probs_dropout_prob=harness.DROPOUT,
-        num_labels=info["num_tags"],
+        **harness.bert_config_fields(shape, info["vocab_size"]), num_labels=info["num_tags"]
     )
     model = transformers.BertForTokenClassification(config)
     model.train()
@@ -112,20 +105,9 @@ def run_feed(args, shape, feed, windows, info, tokenizer):
         padded += batch["input_ids"].numel()
         steps += 1
     wall = time.perf_counter() - start
+    cpu_s = time.process_time() - cpu_start
     record.update(
-        examples=info["examples"],
-        windows=len(windows),
-        real_tokens=real,
-        expected_real_tokens=info["real_tokens"],
-        optimizer_steps=steps,
-        padded_tokens=padded,
-        padding_efficiency=real / padded,
-        epoch_s=wall,
-        cpu_s=time.process_time() - cpu_start,
-        real_tokens_per_s=real / wall,
-        padded_tokens_per_s=padded / wall,
-        step_s=wall / steps,
-        final_loss=loss,
+        harness.epoch_measurements(info, len(windows), real, padded, steps, wall, cpu_s, loss)
     )
     harness.emit(record)
 

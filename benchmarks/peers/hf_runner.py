@@ -20,14 +20,7 @@ import transformers  # noqa: E402
 def build(shape, seed):
     torch.manual_seed(seed)
     config = transformers.BertConfig(
-        vocab_size=shape["vocab"],
-        hidden_size=shape["hidden"],
-        num_hidden_layers=shape["layers"],
-        num_attention_heads=shape["heads"],
-        intermediate_size=shape["intermediate"],
-        hidden_dropout_prob=harness.DROPOUT,
-        attention_probs_dropout_prob=harness.DROPOUT,
-        num_labels=harness.NUM_TAGS,
+        **harness.bert_config_fields(shape), num_labels=harness.NUM_TAGS
     )
     return transformers.BertForTokenClassification(config)
 

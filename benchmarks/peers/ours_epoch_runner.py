@@ -62,15 +62,7 @@ def run_head(args, shape, head, examples, info, tokenizer, threads):
     lengths = [len(ids) for ids in dataset.encoded.token_ids]
     real = sum(lengths)
     steps, padded = padded_tokens(lengths, buckets, shape["batch"])
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=shape["hidden"],
-        num_hidden_layers=shape["layers"],
-        num_attention_heads=shape["heads"],
-        intermediate_size=shape["intermediate"],
-        hidden_dropout_prob=harness.DROPOUT,
-        attention_probs_dropout_prob=harness.DROPOUT,
-    )
+    config = BertConfig(**harness.bert_config_fields(shape, tokenizer.vocab_size))
     model = build_ner_model(config, settings)
     optimizer = AdamWeightDecay(
         learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY
@@ -94,20 +86,10 @@ def run_head(args, shape, head, examples, info, tokenizer, threads):
     cpu_start = time.process_time()
     history = model.fit(dataset, epochs=1, verbose=0)
     wall = time.perf_counter() - start
+    cpu_s = time.process_time() - cpu_start
+    loss = float(history.history["loss"][-1])
     record.update(
-        examples=info["examples"],
-        windows=len(lengths),
-        real_tokens=real,
-        expected_real_tokens=info["real_tokens"],
-        optimizer_steps=steps,
-        padded_tokens=padded,
-        padding_efficiency=real / padded,
-        epoch_s=wall,
-        cpu_s=time.process_time() - cpu_start,
-        real_tokens_per_s=real / wall,
-        padded_tokens_per_s=padded / wall,
-        step_s=wall / steps,
-        final_loss=float(history.history["loss"][-1]),
+        harness.epoch_measurements(info, len(lengths), real, padded, steps, wall, cpu_s, loss)
     )
     harness.emit(record)
     keras.backend.clear_session()
@@ -123,7 +105,7 @@ def main():
     p.add_argument(
         "--buckets",
         default=None,
-        help="comma list of bucket lengths (default: tf_ner's, 32,64,...,max_length)",
+        help="comma list of bucket lengths (default: tf_ner's default_buckets)",
     )
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")

@@ -27,15 +27,7 @@ TYPES = ("LOC", "ORG", "PER")[: harness.NUM_TYPES]
 
 
 def bert_config(shape):
-    return BertConfig(
-        vocab_size=shape["vocab"],
-        hidden_size=shape["hidden"],
-        num_hidden_layers=shape["layers"],
-        num_attention_heads=shape["heads"],
-        intermediate_size=shape["intermediate"],
-        hidden_dropout_prob=harness.DROPOUT,
-        attention_probs_dropout_prob=harness.DROPOUT,
-    )
+    return BertConfig(**harness.bert_config_fields(shape))
 
 
 def build(shape, head, xla, seed):

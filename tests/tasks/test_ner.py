@@ -58,17 +58,20 @@ def test_span_mask_leaves_out_cls_sep_and_padding():
     np.testing.assert_array_equal(span_mask(ids).numpy(), np.array(expected, bool))
 
 
-@pytest.mark.parametrize("head, warned", [("crf", True), ("globalpointer", False)])
-def test_xla_with_the_crf_head_is_warned_about(caplog, head, warned):
-    config = BertConfig(
-        vocab_size=20,
+def _tiny_bert(vocab_size):
+    return BertConfig(
+        vocab_size=vocab_size,
         hidden_size=8,
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=16,
     )
+
+
+@pytest.mark.parametrize("head, warned", [("crf", True), ("globalpointer", False)])
+def test_xla_with_the_crf_head_is_warned_about(caplog, head, warned):
     settings = NerSettings(head=head, types=["LOC"])
-    model = build_ner_model(config, settings)
+    model = build_ner_model(_tiny_bert(vocab_size=20), settings)
     with caplog.at_level(logging.WARNING, logger="tf_ner.tasks.ner"):
         compile_ner_model(model, settings, "adam", jit_compile=True)
     assert ("jit_compile=True with the CRF head" in caplog.text) == warned
@@ -84,15 +87,9 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
         examples.append(Example(text, [(0, 2, "LOC")]))
     dataset = make_dataset(examples, tokenizer, head, max_length=96, batch_size=4, shuffle=True)
     assert len(dataset.bucket_lengths) >= 10
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=8,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-    )
     settings = NerSettings(head=head, types=["LOC"], max_length=96)
-    model = compile_ner_model(build_ner_model(config, settings), settings, "adam")
+    model = build_ner_model(_tiny_bert(tokenizer.vocab_size), settings)
+    model = compile_ner_model(model, settings, "adam")
     traces = []
     original_call = model.call
 

@@ -1,10 +1,13 @@
 """Examples -> windows -> token ids and labels -> bucketed, seeded `tf.data` batches.
 
 `make_dataset` yields `({"token_ids": int32 [batch, L], "segment_ids": int32 [batch, L]},
-labels)` where `L` is one of a few bucket lengths, so a `tf.function` traces once per
-bucket. Labels follow the head's layout (`tf_ner.data.encoding`): int32 `[batch, L]`
-tag ids, or int32 `[batch, max_spans, 3]` GlobalPointer rows padded with -1, where
-`max_spans` is fixed per bucket. Nothing dense of size `[types, L, L]` is built here.
+labels)` where `L` is one of the bucket lengths. The dataset's element spec leaves batch
+and length open (`FEATURES_SPEC`), so Keras's train step (`reduce_retracing`) and
+`tf_ner.tasks.ner.inference_function` trace once for all lengths; a plain `tf.function`
+traces once per bucket length. Labels follow the head's layout (`tf_ner.data.encoding`):
+int32 `[batch, L]` tag ids, or int32 `[batch, max_spans, 3]` GlobalPointer rows padded
+with -1, where `max_spans` is fixed per bucket. Nothing dense of size `[types, L, L]` is
+built here.
 
 Order. With `shuffle=False`: bucket by bucket (shortest first), windows in corpus order,
 the last batch of a bucket possibly smaller. With `shuffle=True`: every epoch (every new
@@ -32,6 +35,12 @@ from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
 
 logger = logging.getLogger(__name__)
+
+# The features of every batch: any batch size, any bucket length.
+FEATURES_SPEC = {
+    "token_ids": tf.TensorSpec([None, None], tf.int32),
+    "segment_ids": tf.TensorSpec([None, None], tf.int32),
+}
 
 
 def default_buckets(max_length):
@@ -245,11 +254,7 @@ class _EpochBatches:
 
 
 def _dataset(batches, labels_spec):
-    features = {
-        "token_ids": tf.TensorSpec([None, None], tf.int32),
-        "segment_ids": tf.TensorSpec([None, None], tf.int32),
-    }
-    signature = features if labels_spec is None else (features, labels_spec)
+    signature = FEATURES_SPEC if labels_spec is None else (FEATURES_SPEC, labels_spec)
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data.encoding import HEADS, make_labeler
-from tf_ner.data.pipeline import make_prediction_batches
+from tf_ner.data.pipeline import FEATURES_SPEC, make_prediction_batches
 from tf_ner.data.windows import window_capacity
 from tf_ner.layers import CRF, CRFModel, EfficientGlobalPointer, GlobalPointer, TokenClassifier
 from tf_ner.losses import masked_token_crossentropy, sparse_global_pointer_loss
@@ -167,12 +167,6 @@ def compile_ner_model(model, settings, optimizer, jit_compile=False):
 _INFERENCE = weakref.WeakKeyDictionary()
 
 
-_FEATURES_SPEC = {
-    "token_ids": tf.TensorSpec([None, None], tf.int32),
-    "segment_ids": tf.TensorSpec([None, None], tf.int32),
-}
-
-
 def inference_function(model):
     """`model(features, training=False)` as a `tf.function`, one per model.
 
@@ -183,7 +177,7 @@ def inference_function(model):
     """
     if model not in _INFERENCE:
         _INFERENCE[model] = tf.function(
-            lambda features: model(features, training=False), input_signature=[_FEATURES_SPEC]
+            lambda features: model(features, training=False), input_signature=[FEATURES_SPEC]
         )
     return _INFERENCE[model]
 
