@@ -5,7 +5,36 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.layer_harness import run_layer_test
 from tf_ner.bert.primitives import FlatDense, LayerNorm
+
+HIDDEN = np.random.default_rng(4).normal(size=(2, 5, 8)).astype("float32")
+
+
+def test_flat_dense_through_the_layer_harness(tmp_path):
+    run_layer_test(
+        FlatDense,
+        {"units": 6, "activation": "gelu", "name": "dense"},
+        HIDDEN,
+        tmp_path=tmp_path,
+        expected_output_shape=(2, 5, 6),
+        expected_output_dtype="float32",
+        expected_num_trainable_weights=2,
+        expected_num_params=8 * 6 + 6,
+    )
+
+
+def test_layer_norm_through_the_layer_harness(tmp_path):
+    run_layer_test(
+        LayerNorm,
+        {"epsilon": 1e-12, "name": "LayerNorm"},
+        HIDDEN,
+        tmp_path=tmp_path,
+        expected_output_shape=(2, 5, 8),
+        expected_output_dtype="float32",
+        expected_num_trainable_weights=2,
+        expected_num_params=2 * 8,
+    )
 
 
 def _copy_weights(source, target):

@@ -16,7 +16,14 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="tf_ner")
 class FlatDense(keras.layers.Dense):
-    """`keras.layers.Dense` computed on the input flattened to 2-D."""
+    """`keras.layers.Dense` computed on the input flattened to 2-D.
+
+    Args and call arguments: those of `keras.layers.Dense`; the output is the same.
+
+    Example:
+    >>> FlatDense(3)(tf.ones([2, 4, 5])).shape
+    TensorShape([2, 4, 3])
+    """
 
     def call(self, inputs, training=None):
         if len(inputs.shape) <= 2:
@@ -54,7 +61,15 @@ def _layer_norm(x, gamma, beta, epsilon):
 
 @keras.saving.register_keras_serializable(package="tf_ner")
 class LayerNorm(keras.layers.LayerNormalization):
-    """`keras.layers.LayerNormalization` over the last axis, computed in float32."""
+    """`keras.layers.LayerNormalization` over the last axis, computed in float32.
+
+    Args and call arguments: those of `keras.layers.LayerNormalization`; other axes,
+    `center=False`, `scale=False` or `rms_scaling=True` fall back to Keras's own code.
+
+    Example:
+    >>> LayerNorm(epsilon=1e-12)(tf.constant([[1.0, 3.0]])).numpy().round(3)
+    array([[-1.,  1.]], dtype=float32)
+    """
 
     def call(self, inputs):
         last_axis = self.axis in (-1, len(inputs.shape) - 1, [-1], [len(inputs.shape) - 1])
