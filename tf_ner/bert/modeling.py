@@ -49,6 +49,12 @@ class _BertSublayer(keras.layers.Layer):
             dtype=self.dtype_policy,
         )
 
+    def dropout_layer(self, rate):
+        # With the parent's dtype policy: a Dropout under another policy would cast a
+        # mixed-precision model's activations (a model saved under mixed_bfloat16 and
+        # loaded where the global policy is float32 broke on exactly that).
+        return keras.layers.Dropout(rate, name="dropout", dtype=self.dtype_policy)
+
     def layer_norm(self):
         # Google's modeling.py: LayerNorm over the last axis with epsilon 1e-12.
         return LayerNorm(epsilon=1e-12, name="LayerNorm", dtype=self.dtype_policy)
@@ -67,7 +73,7 @@ class _DenseLayerNorm(_BertSublayer):
         self.dense_layer.build(hidden_shape)
         self.norm = self.layer_norm()
         self.norm.build(hidden_shape[:-1] + (self.config.hidden_size,))
-        self.dropout = keras.layers.Dropout(self.config.hidden_dropout_prob)
+        self.dropout = self.dropout_layer(self.config.hidden_dropout_prob)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -98,7 +104,7 @@ class BertEmbeddings(_BertSublayer):
         )
         self.norm = self.layer_norm()
         self.norm.build(tuple(input_shape[0]) + (c.hidden_size,))
-        self.dropout = keras.layers.Dropout(c.hidden_dropout_prob)
+        self.dropout = self.dropout_layer(c.hidden_dropout_prob)
         self.built = True
 
     def call(self, token_ids, segment_ids, training=None):
@@ -126,7 +132,7 @@ class BertSelfAttention(_BertSublayer):
         self.value = self.dense(self.config.hidden_size, "value")
         for layer in (self.query, self.key, self.value):
             layer.build(input_shape)
-        self.dropout = keras.layers.Dropout(self.config.attention_probs_dropout_prob)
+        self.dropout = self.dropout_layer(self.config.attention_probs_dropout_prob)
         self.built = True
 
     def call(self, hidden, attention_bias, training=None):

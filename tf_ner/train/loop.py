@@ -1,6 +1,7 @@
 """`train(config)`: data, encoder, head, optimizer, strategy, callbacks, fit, save."""
 
 import dataclasses
+import gc
 import json
 import logging
 import math
@@ -262,6 +263,10 @@ def train(config, command=None):
     prepare_fit(model, train_data, strategy)
     started = time.monotonic()
     model.fit(train_data, epochs=epochs, callbacks=callbacks, verbose=2, shuffle=False)
+    # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its
+    # generator suspended; finalised at interpreter exit, it prints "Error occurred when
+    # finalizing GeneratorDataset iterator". Collect it while Python still runs.
+    gc.collect()
     steps = int(model.optimizer.iterations.numpy())
     stop_reason = stopper.reason or f"completed {epochs} epoch(s)"
     print(f"stopped: {stop_reason}; {steps} steps in {time.monotonic() - started:.0f}s", flush=True)

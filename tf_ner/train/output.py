@@ -138,7 +138,13 @@ def atomic_dir(path):
 
 
 def load_model_file(output_dir):
+    """The model of a folder, for inference: without its optimizer or compiled loss.
+
+    Inference needs neither, and leaving them out keeps loading fast and independent of
+    the training state (`keras.models.load_model(path)` after `import tf_ner` restores
+    them too, e.g. to train further).
+    """
     path = pathlib.Path(output_dir) / MODEL_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: is {output_dir} a trained tf_ner model folder?")
-    return keras.models.load_model(path)
+    return keras.models.load_model(path, compile=False)

@@ -1,0 +1,183 @@
+"""A model folder written by `tf-ner train` is read by *other* processes, as users do.
+
+One process trains a folder per head (and records its in-memory model's scores,
+predictions and optimizer state); then, in new interpreters that never trained:
+`tf-ner evaluate`, `tf-ner predict`, `Recognizer.load`, and `keras.models.load_model`
+after `import tf_ner` alone. A load in the process that saved would hide a class that
+only training had registered (the optimizer was one).
+"""
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from tests.helpers import REPO_ROOT, run_python
+from tests.train.train_heads_script import HEADS
+
+PRECISIONS = {"float32": [], "mixed_bfloat16": ["--mixed-precision", "mixed_bfloat16"]}
+
+
+@pytest.fixture(scope="module", params=list(PRECISIONS))
+def trained(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    run_python(
+        [str(REPO_ROOT / "tests/train/train_heads_script.py"), str(out)] + PRECISIONS[request.param]
+    )
+    return out
+
+
+def in_memory(out, head):
+    return json.loads((out / f"{head}.in_memory.json").read_text(encoding="utf-8"))
+
+
+def tf_ner_command(*args):
+    return run_python(["-m", "tf_ner.cli", *args])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("head", HEADS)
+def test_evaluate_and_predict_in_new_processes_match_the_training_process(trained, head):
+    folder, expected = trained / head, in_memory(trained, head)
+    tf_ner_command(
+        "evaluate", "--model", str(folder), "--data", str(trained / "test.jsonl"),
+        "--output", str(trained / f"{head}.scores.json"),
+    )  # fmt: skip
+    scores = json.loads((trained / f"{head}.scores.json").read_text(encoding="utf-8"))
+    for key in ("precision", "recall", "f1", "support"):
+        assert scores["overall"][key] == expected["test"][key], key
+    assert scores["per_type"] == {
+        t: {k: s[k] for k in ("precision", "recall", "f1", "support")}
+        for t, s in expected["test"]["per_type"].items()
+    }
+    tf_ner_command(
+        "predict", "--model", str(folder), "--input", str(trained / "texts.txt"),
+        "--format", "lines", "--output", str(trained / f"{head}.predictions.jsonl"),
+    )  # fmt: skip
+    lines = (trained / f"{head}.predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["entities"] for line in lines] == expected["predictions"]
+    assert any(expected["predictions"]), "the trained model should find some entity"
+
+
+@pytest.mark.slow
+def test_recognizer_load_in_a_new_interpreter_predicts_the_same(trained):
+    code = f"""
+import json, pathlib
+from tf_ner import Recognizer
+out = pathlib.Path({str(trained)!r})
+texts = (out / "texts.txt").read_text(encoding="utf-8").splitlines()
+found = {{head: Recognizer.load(out / head).predict(texts) for head in {HEADS!r}}}
+print(json.dumps(found))
+"""
+    found = json.loads(run_python(code).stdout.splitlines()[-1])
+    for head in HEADS:
+        assert found[head] == in_memory(trained, head)["predictions"], head
+
+
+@pytest.mark.slow
+def test_every_class_in_model_keras_resolves_after_import_tf_ner_alone(trained):
+    """Layers, models, losses, metrics, optimizer and schedules of each `model.keras`."""
+    names = set()
+    for head in HEADS:
+        with zipfile.ZipFile(trained / head / "model.keras") as archive:
+            names |= set(registered_names(json.loads(archive.read("config.json"))))
+    assert {"tf_ner>AdamWeightDecay", "tf_ner>CRF", "tf_ner>BertEncoder"} <= names
+    code = f"""
+import tf_ner
+import keras
+names = {sorted(names)!r}
+missing = [n for n in names if keras.saving.get_registered_object(n) is None]
+print("missing:", missing)
+"""
+    assert run_python(code).stdout.splitlines()[-1] == "missing: []"
+
+
+def registered_names(config):
+    """Every `registered_name` of our package in a Keras config tree."""
+    if isinstance(config, dict):
+        name = config.get("registered_name")
+        if isinstance(name, str) and name.startswith("tf_ner>"):
+            yield name
+        for value in config.values():
+            yield from registered_names(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from registered_names(value)
+
+
+@pytest.mark.slow
+def test_load_model_after_import_tf_ner_restores_the_optimizer_and_its_state(trained):
+    code = f"""
+import pathlib
+import numpy as np
+import tf_ner
+import keras
+out = pathlib.Path({str(trained)!r})
+for head in {HEADS!r}:
+    model = keras.models.load_model(out / head / "model.keras")
+    optimizer = model.optimizer
+    saved = np.load(out / f"{{head}}.optimizer.npz")
+    assert type(optimizer).__name__ == "AdamWeightDecay", type(optimizer)
+    assert int(optimizer.iterations.numpy()) == 24, optimizer.iterations
+    assert len(optimizer.variables) == len(saved.files), (len(optimizer.variables), saved.files)
+    for i, variable in enumerate(optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(variable), saved[f"v{{i}}"], err_msg=variable.path)
+print("restored")
+"""
+    assert run_python(code).stdout.splitlines()[-1] == "restored"
+
+
+def test_registration_waits_for_tensorflow_and_misses_no_module():
+    """`import tf_ner` imports no TensorFlow; importing it later registers every module
+    that calls `register_keras_serializable`, whatever the order of the imports."""
+    package = REPO_ROOT / "tf_ner"
+    registering = sorted(
+        ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if re.search(r"(?<![\w.])keras\.saving\.register_keras_serializable\(", path.read_text())
+    )
+    assert "tf_ner.layers.crf" in registering  # (tf-keras's registrations are not ours here)
+    assert "tf_ner.optimization.legacy" not in registering
+    orders = (
+        "import tf_ner; import keras",
+        "import tf_ner; import tensorflow",
+        "import keras; import tf_ner",
+        "import tf_ner.cli; import tf_ner.data.pipeline",
+    )
+    for order in orders:
+        code = f"""
+import sys
+import tf_ner
+assert "tensorflow" not in sys.modules, "import tf_ner imported TensorFlow"
+{order}
+print([m for m in {registering!r} if m not in sys.modules])
+"""
+        assert run_python(code).stdout.splitlines()[-1] == "[]", order
+
+
+def test_inference_loading_needs_no_optimizer(tmp_path):
+    """`Recognizer.load` reads a folder whose compiled optimizer cannot be rebuilt."""
+    from tests.train.corpus import write_corpus
+
+    train_file = write_corpus(tmp_path, count=8)
+    run_python(
+        ["-m", "tf_ner.cli", "train", "--train", str(train_file), "--bert-size", "tiny",
+         "--max-length", "24", "--stride", "4", "--max-steps", "1",
+         "--output-dir", str(tmp_path / "m")]
+    )  # fmt: skip
+    # Rewrite model.keras naming an optimizer class that exists nowhere.
+    path = tmp_path / "m" / "model.keras"
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["compile_config"]["optimizer"]["registered_name"] = "nowhere>Optimizer"
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    code = f"""
+from tf_ner import Recognizer
+print(Recognizer.load({str(tmp_path / "m")!r}).predict_spans(["张三昨天去北京"]))
+"""
+    assert run_python(code).stdout.splitlines()[-1].startswith("[[")
