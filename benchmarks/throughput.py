@@ -5,7 +5,7 @@ Shapes (random init, random token ids, no padding, vocab 21128, dropout 0.1):
     base  L12/H768/A12/I3072, batch 16 x length 128
 
 Runners (one process each, run one after another, never concurrently):
-    ours-crf, ours-globalpointer, ours-softmax   tf_ner's `build_ner_model` + `compile_ner_model`
+    ours-crf, ours-globalpointer, ours-softmax   tf_ner's `NerTask.build_model` + `compile`
                                                 (`AdamWeightDecay`), Keras 3; `--xla` adds
                                                 the same with `jit_compile=True` (`...-xla`)
     hf                                          Hugging Face `BertForTokenClassification`,

@@ -43,3 +43,40 @@ def test_unknown_commands_exit_with_usage(argv):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_help_imports_no_tensorflow():
+    code = """
+import contextlib, io, sys
+from tf_ner.cli import main
+for argv in (["--help"], ["train", "--help"], ["predict", "--help"]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main(argv)
+print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+    assert run_python(code).stdout.splitlines()[-1] == "[]"
+
+
+def test_train_help_shows_what_train_config_holds():
+    """Every field has its flag, with the field's default and choices (one source)."""
+    import dataclasses
+    import re
+
+    from tf_ner.cli import build_parser
+    from tf_ner.train.config import TrainConfig
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    text = re.sub(r"\s+", " ", train.format_help())
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in text, flag
+        if field.default is not None:
+            assert f"(default {field.default})" in text, (flag, field.default)
+        choices = field.metadata["choices"]
+        if choices is not None:
+            listed = choices() if callable(choices) else choices
+            assert "{" + ",".join(listed) + "}" in text, flag
+    defaults = vars(build_parser().parse_args(["train", "--train", "t", "--output-dir", "o",
+                                               "--bert-size", "tiny"]))  # fmt: skip
+    config = TrainConfig(**{f.name: defaults[f.name] for f in dataclasses.fields(TrainConfig)})
+    assert config == TrainConfig(train="t", output_dir="o", bert_size="tiny")

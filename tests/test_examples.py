@@ -169,7 +169,7 @@ def test_example_trains_evaluates_and_saves(example_runs, name):
     model_dir, printed, code = example_runs[name]
     _, splits, settings = CASES[name]
     assert code == "0", printed
-    for file in ("model.keras", "ner_settings.json", "bert_config.json", "vocab.txt"):
+    for file in ("model.keras", "task.json", "bert_config.json", "vocab.txt"):
         assert (model_dir / file).is_file(), f"{file} missing:\n{printed}"
     assert (model_dir / "command.txt").read_text().startswith(f"python examples/{name}.py ")
     config = json.loads((model_dir / "train_config.json").read_text())
@@ -226,8 +226,8 @@ def test_random_initialisation_is_refused(common, tmp_path, capsys):
 def test_help_shows_the_example_defaults(common):
     text = common.build_parser(common.CMEEE, common.CHINESE_GLOBALPOINTER, "doc", "x.py")
     text = " ".join(text.format_help().split())
-    assert "peak learning rate of the encoder (default 2e-05)" in text
-    assert "global batch size (default 16)" in text
+    assert "5e-5 with --bert-dir (default 2e-05)" in text  # learning rate: the recipe's
+    assert "global batch size (split across replicas) (default 16)" in text
     assert "tokens per window incl. [CLS]/[SEP] (default 256)" in text
     assert "the NER head (default globalpointer)" in text
     assert "batch size of evaluation (default 64)" in text  # not overridden: tf-ner's

@@ -10,7 +10,10 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tf_ner"
 # Lower rank = lower layer. Modules of one rank may not import each other's packages
 # (layers/losses/metrics know nothing of files; data knows nothing of Keras models).
 RANKS = {
+    "files": 0,
+    "lazy": 0,
     "masking": 0,
+    "span_cells": 0,
     "optimization": 0,
     "bert": 1,
     "layers": 2,
@@ -21,6 +24,7 @@ RANKS = {
     "train": 4,
     "cli": 5,
     "demo": 5,
+    "registration": 6,
 }
 SIBLINGS_ALLOWED = {
     ("layers", "losses"),

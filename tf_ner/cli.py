@@ -1,7 +1,9 @@
 """The `tf-ner` command: one subcommand per job."""
 
 import argparse
+import dataclasses
 import logging
+import os
 import sys
 
 
@@ -25,20 +27,13 @@ def _data_stats(args):
     data_stats_main(args.file, args.format, repair=args.repair)
 
 
-def _int_list(text):
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated ints") from None
-
-
 def _train(args):
     import shlex
 
     from tf_ner.train import TrainConfig, train
 
-    fields = {k: v for k, v in vars(args).items() if k not in ("command", "run", "verbose")}
-    config = TrainConfig(**fields)
+    names = {field.name for field in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
     command = " ".join(shlex.quote(a) for a in ["tf-ner", *sys.argv[1:]])
     print(f"tf-ner train -> {config.output_dir}\n  {command}", flush=True)
     return train(config, command=command)
@@ -47,39 +42,27 @@ def _train(args):
 def _evaluate(args):
     import json
 
-    from tf_ner.data import read_dataset
-    from tf_ner.data.pipeline import encode_examples
-    from tf_ner.train import Recognizer
-    from tf_ner.train.report import format_scores, scores_json
+    import tf_ner
 
-    recognizer = Recognizer.load(args.model)
-    examples = read_dataset(args.data, format=args.format, repair=args.repair)
-    known = set(recognizer.settings.types)
-    unknown = sorted({t for e in examples for _, _, t in e.entities} - known)
-    if unknown:
-        raise ValueError(
-            f"{args.data}: entity type(s) {unknown} are unknown to the model (it knows "
-            f"{sorted(known)})"
-        )
-    scores = recognizer.evaluate(examples, batch_size=args.batch_size)
-    s = recognizer.settings
-    lost = encode_examples(
-        examples, recognizer.tokenizer, s.labeler(), s.max_length, s.stride
-    ).report
-    print(format_scores(scores, lost))
+    predictor = tf_ner.load(args.model)
+    task = predictor.task
+    examples, _ = type(task).read(args.data, args)
+    task.check(examples, args.data)
+    scores = task.evaluate(predictor.model, predictor.tokenizer, examples, args.batch_size)
+    print(task.format_scores(scores))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(scores_json(scores, lost), f, indent=2, ensure_ascii=False)
+            json.dump(task.scores_json(scores), f, indent=2, ensure_ascii=False)
 
 
 def _predict(args):
     import json
 
-    from tf_ner.train import Recognizer
+    import tf_ner
 
-    recognizer = Recognizer.load(args.model)
+    predictor = tf_ner.load(args.model)
     texts = _read_texts(args.input, args.format)
-    predictions = recognizer.predict(texts, batch_size=args.batch_size)
+    predictions = predictor.predict(texts, batch_size=args.batch_size)
     with open(args.output, "w", encoding="utf-8") as f:
         for text, entities in zip(texts, predictions, strict=True):
             f.write(json.dumps({"text": text, "entities": entities}, ensure_ascii=False) + "\n")
@@ -109,9 +92,15 @@ def _read_texts(path, format):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tf-ner",
-        description="Fine-tune BERT-family models with TensorFlow/Keras for (nested) NER.",
+        description="Fine-tune BERT-family models with TensorFlow/Keras for (nested) NER "
+        "and text classification.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step (INFO)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log at INFO level, TensorFlow's C++ messages included",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     convert = commands.add_parser(
@@ -143,7 +132,7 @@ def build_parser():
     stats.set_defaults(run=_data_stats)
     _add_train(commands)
 
-    evaluate = commands.add_parser("evaluate", help="precision/recall/F1 of a model on a dataset")
+    evaluate = commands.add_parser("evaluate", help="scores of a model folder on a dataset")
     evaluate.add_argument("--model", required=True, help="a model folder written by tf-ner train")
     evaluate.add_argument("--data", required=True, help="a dataset file in any supported format")
     evaluate.add_argument("--format", default="auto", help="dataset format (default: detect)")
@@ -171,167 +160,96 @@ def build_parser():
 
 
 def _add_train(commands):
-    t = commands.add_parser("train", help="train an NER model; evaluates and saves it")
+    t = commands.add_parser("train", help="train a model; evaluates and saves it")
     add_train_arguments(t)
     t.set_defaults(run=_train)
 
 
-def add_train_arguments(t, files_required=True):
-    """Adds one flag per `TrainConfig` field to the parser `t` (`tf-ner train`, `examples/`).
+def add_train_arguments(parser, files_required=True):
+    """Adds one flag per `TrainConfig` field, with its type, default, choices and help.
 
     With `files_required=False`, `--train` and `--output-dir` are optional (the examples
     find the training file in `--data-dir` and have a default folder).
     """
-    from tf_ner.train.config import BERT_SIZES, STRATEGIES
+    from tf_ner.train.config import TrainConfig
 
-    t.add_argument("--train", required=files_required, help="training file (any supported format)")
-    t.add_argument("--dev", help="dev file: scored each epoch, the best epoch is kept")
-    t.add_argument("--test", help="test file: scored once at the end")
-    t.add_argument("--format", default="auto", help="dataset format of the files (default: detect)")
-    t.add_argument(
-        "--repair",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="repair invalid tag sequences as seqeval reads them, counted (default %(default)s)",
-    )
-    encoder = t.add_mutually_exclusive_group(required=True)
-    encoder.add_argument(
-        "--bert-dir",
-        help="Google-format checkpoint folder (bert_config.json, vocab.txt, bert_model.ckpt.*)",
-    )
-    encoder.add_argument(
-        "--bert-size",
-        choices=list(BERT_SIZES),
-        help="random initialisation with Google's compact BERT shape",
-    )
-    t.add_argument(
-        "--dropout",
-        type=float,
-        default=0.1,
-        help="dropout of a --bert-size encoder (default %(default)s)",
-    )
-    t.add_argument(
-        "--head",
-        default="crf",
-        choices=["crf", "softmax", "globalpointer", "efficient_globalpointer"],
-        help="the NER head (default %(default)s)",
-    )
-    t.add_argument(
-        "--scheme",
-        default="BIO",
-        choices=["BIO", "BIOES"],
-        help="tag scheme of crf/softmax heads (default %(default)s)",
-    )
-    t.add_argument(
-        "--max-length",
-        type=int,
-        default=128,
-        help="tokens per window incl. [CLS]/[SEP] (default %(default)s)",
-    )
-    t.add_argument(
-        "--stride",
-        type=int,
-        default=32,
-        help="tokens shared by overlapping windows of long texts (default %(default)s)",
-    )
-    t.add_argument(
-        "--buckets",
-        type=_int_list,
-        help="padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, "
-        "then coarser; at most 1/8 padding)",
-    )
-    t.add_argument(
-        "--head-size",
-        type=int,
-        default=64,
-        help="query/key size of GlobalPointer heads (default %(default)s)",
-    )
-    t.add_argument("--epochs", type=int, default=3, help="training epochs (default %(default)s)")
-    t.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
-    t.add_argument(
-        "--time-budget",
-        type=float,
-        help="stop after this many minutes of training, then evaluate and save",
-    )
-    t.add_argument(
-        "--batch-size", type=int, default=32, help="global batch size (default %(default)s)"
-    )
-    t.add_argument(
-        "--eval-batch-size",
-        type=int,
-        default=64,
-        help="batch size of evaluation (default %(default)s)",
-    )
-    t.add_argument(
-        "--learning-rate",
-        type=float,
-        default=5e-5,
-        help="peak learning rate of the encoder (default %(default)s)",
-    )
-    t.add_argument(
-        "--head-learning-rate",
-        type=float,
-        help="peak learning rate of the head (default: --learning-rate)",
-    )
-    t.add_argument(
-        "--warmup",
-        type=float,
-        default=0.1,
-        help="warmup: a fraction of the steps if < 1, else steps (default %(default)s)",
-    )
-    t.add_argument(
-        "--bias-correction",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Adam bias correction (default %(default)s)",
-    )
-    t.add_argument(
-        "--weight-decay",
-        type=float,
-        default=0.01,
-        help="decoupled weight decay (default %(default)s; LayerNorm and biases excluded)",
-    )
-    t.add_argument(
-        "--reinit-top-layers",
-        type=int,
-        default=0,
-        help="re-initialise the top L encoder layers of the checkpoint",
-    )
-    t.add_argument(
-        "--reinit-pooler", action="store_true", help="re-initialise the pooler of the checkpoint"
-    )
-    t.add_argument(
-        "--layerwise-lr-decay", type=float, help="layer-wise learning-rate decay factor, e.g. 0.9"
-    )
-    t.add_argument(
-        "--crf-lr-multiplier",
-        type=float,
-        default=1.0,
-        help="learning-rate multiplier of the CRF transitions (default %(default)s)",
-    )
-    t.add_argument(
-        "--early-stopping", type=int, help="stop after this many epochs without a better dev F1"
-    )
-    t.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
-    t.add_argument(
-        "--strategy",
-        default="auto",
-        choices=list(STRATEGIES),
-        help="tf.distribute strategy (default %(default)s)",
-    )
-    t.add_argument(
-        "--mixed-precision",
-        choices=["mixed_bfloat16", "mixed_float16"],
-        help="mixed precision policy",
-    )
-    t.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
-    t.add_argument(
-        "--output-dir", required=files_required, help="folder for the model, logs and curves"
-    )
+    parser.formatter_class = _with_defaults(parser.formatter_class)
+    groups = {}
+    for field in dataclasses.fields(TrainConfig):
+        meta = field.metadata
+        flag = "--" + field.name.replace("_", "-")
+        kind = _base_type(field.type)
+        options = {"help": meta["help"], "dest": field.name, "default": field.default}
+        if kind is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = meta["flag_type"] or kind
+            options["metavar"] = meta["metavar"]
+            choices = meta["choices"]
+            if choices is not None:
+                options["choices"] = list(choices() if callable(choices) else choices)
+        if field.name in ("train", "output_dir"):
+            options["required"] = files_required
+        target = parser
+        if meta["group"]:
+            if meta["group"] not in groups:
+                groups[meta["group"]] = parser.add_mutually_exclusive_group(required=True)
+            target = groups[meta["group"]]
+        target.add_argument(flag, **options)
+
+
+def _with_defaults(formatter_class):
+    """`formatter_class` that adds "(default X)" to an option's help when X is not None.
+
+    At format time, so that a default changed later (`parser.set_defaults`, as the
+    examples do with their recipes) is the one shown.
+    """
+
+    class WithDefaults(formatter_class):
+        def _get_help_string(self, action):
+            text = action.help or ""
+            shown = action.default not in (None, argparse.SUPPRESS)
+            if shown and action.option_strings and "%(default)" not in text:
+                text += " (default %(default)s)"
+            return text
+
+    return WithDefaults
+
+
+def _base_type(annotation):
+    """`int` for `int | None`, `float` for `float | None`, ... (`tuple[...]`: None)."""
+    for kind in (bool, int, float, str):
+        if annotation is kind or kind in getattr(annotation, "__args__", ()):
+            return kind
+    return None
+
+
+TENSORFLOW_COMMANDS = ("train", "evaluate", "predict")
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with the process's stderr closed: TensorFlow 2.21 logs its
+    start-up lines ("oneDNN custom operations are on", ...) through absl before
+    `TF_CPP_MIN_LOG_LEVEL` applies. An import error still raises, with stderr back."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        # TensorFlow's C++ log lines (oneDNN, CPU features, "oneDNN supports DT_BOOL
+        # only on platforms with AVX-512" logged as an error) are not for users; errors
+        # that matter raise in Python. A TF_CPP_MIN_LOG_LEVEL set by the user wins.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if args.command in TENSORFLOW_COMMANDS:
+            _import_tensorflow_quietly()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -35,30 +35,24 @@ def main(argv=None):
     parser.add_argument("--output-dir", default="runs/demo_msra_crf", help="model folder")
     args = parser.parse_args(argv)
 
-    from tf_ner.train import Recognizer, TrainConfig, train
+    import tf_ner
+    from tf_ner.train import TrainConfig, train
 
     train_file, test_file = msra_files()
-    pretrained = args.bert_dir is not None
+    # No settings of its own: the learning rate, warmup and dropout are the defaults for
+    # the situation (from scratch with --bert-size, fine-tuning with --bert-dir).
     config = TrainConfig(
         train=str(train_file),
         test=str(test_file),
         repair=True,  # MSRA breaks 17 sentences inside an entity (an M- tag first)
         output_dir=args.output_dir,
         bert_dir=args.bert_dir,
-        bert_size=None if pretrained else "mini",
-        dropout=0.0,  # as benchmarks/msra_quality.py was run: minutes of training underfit
+        bert_size=None if args.bert_dir else "mini",
         head="crf",
-        max_length=128,
-        epochs=30,
         time_budget=args.minutes,
-        batch_size=32,
-        learning_rate=2e-5 if pretrained else 1e-3,
-        warmup=0.06 if pretrained else 300,
-        crf_lr_multiplier=1000.0 if pretrained else 1.0,
-        seed=42,
     )
     result = train(config)
-    recognizer = Recognizer.load(result.output_dir)
+    recognizer = tf_ner.load(result.output_dir)
     print("\nentities found in sample sentences:")
     for text, entities in zip(SAMPLES, recognizer.predict(SAMPLES), strict=True):
         found = ", ".join(f"{e['text']}/{e['type']}" for e in entities) or "(none)"

@@ -22,22 +22,27 @@ import importlib.abc
 import os
 import sys
 
-# Every package (or module) whose modules register classes with `register_keras_serializable`.
-# tests/test_registration.py checks that this list misses no registering module.
-REGISTERING_PACKAGES = (
-    "tf_ner.bert",
+# Every module (or package that imports its modules) that registers Keras classes,
+# besides the task and head modules of the registries (`tf_ner.tasks`).
+# tests/train/test_fresh_process.py checks that nothing is missed.
+REGISTERING_MODULES = (
+    "tf_ner.bert.modeling",
     "tf_ner.layers",
     "tf_ner.losses",
     "tf_ner.metrics",
     "tf_ner.optimization",
-    "tf_ner.tasks.ner",
+    "tf_ner.train.schedules",
 )
 _NEEDED = ("keras", "tensorflow")
 
 
 def register_keras_objects():
     """Imports every module that registers a Keras class (TensorFlow gets imported)."""
-    for name in REGISTERING_PACKAGES:
+    from tf_ner.tasks import TASKS
+    from tf_ner.tasks.ner.heads import HEADS
+
+    modules = [*REGISTERING_MODULES, *TASKS.modules.values(), *HEADS.modules.values()]
+    for name in modules:
         importlib.import_module(name)
 
 

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.bert.vocab import build_vocab, write_vocab  # noqa: E402
 from tf_ner.data import read_dataset  # noqa: E402
-from tf_ner.data.encoding import make_labeler  # noqa: E402
+from tf_ner.data.encoding import TagLabeler  # noqa: E402
 from tf_ner.data.pipeline import encode_examples  # noqa: E402
 
 
@@ -82,7 +82,8 @@ def main():
     chosen = [examples[i] for i in indices]
     types = sorted({t for e in examples for _, _, t in e.entities})
     tokenizer = Tokenizer(str(out / "vocab.txt"))
-    labeler = make_labeler("softmax", types)  # -100 on [CLS]/[SEP], as HF labels them
+    # The softmax head's layout: -100 on [CLS]/[SEP] and non-first sub-tokens, as HF's.
+    labeler = TagLabeler(types, first_subtoken_only=True)
     encoded = encode_examples(chosen, tokenizer, labeler, args.max_length, args.stride)
     lengths = np.array([len(ids) for ids in encoded.token_ids], np.int32)
     np.savez(

@@ -1,4 +1,4 @@
-"""tf_ner over a real epoch: the prepared slice through `make_dataset` (bucketed) and `model.fit`.
+"""tf_ner over a real epoch: the prepared slice through `Task.labelled_data` and `fit`.
 
 Real (non-padding) tokens per second = the slice's tokens ([CLS]/[SEP] included) /
 the wall time of one `model.fit(dataset, epochs=1)`, after a few untimed warm-up
@@ -24,9 +24,9 @@ from msra_prepare import load_slice, msra_train_path  # noqa: E402
 
 from tf_ner.bert.config import BertConfig  # noqa: E402
 from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
-from tf_ner.data.pipeline import check_buckets, make_dataset  # noqa: E402
+from tf_ner.data.buckets import check_buckets  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
-from tf_ner.tasks.ner import NerSettings, build_ner_model, compile_ner_model  # noqa: E402
+from tf_ner.tasks.ner.task import NerSettings, NerTask  # noqa: E402
 
 HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer")
 
@@ -43,37 +43,32 @@ def padded_tokens(lengths, buckets, batch):
 
 def run_head(args, shape, head, examples, info, tokenizer, threads):
     keras.utils.set_random_seed(args.seed)
-    settings = NerSettings(
-        head=head, types=info["types"], max_length=info["max_length"], stride=info["stride"]
+    task = NerTask(
+        NerSettings(
+            head=head, types=info["types"], max_length=info["max_length"], stride=info["stride"]
+        )
     )
     buckets = check_buckets(args.buckets, info["max_length"])
-    dataset = make_dataset(
-        examples,
-        tokenizer,
-        head,
-        max_length=info["max_length"],
-        stride=info["stride"],
-        batch_size=shape["batch"],
-        shuffle=True,
-        seed=args.seed,
-        buckets=buckets,
-        types=info["types"],
+    # The data and model `tf-ner train` builds (`Task.labelled_data`, `Task.build_model`).
+    data = task.labelled_data(
+        examples, tokenizer, shape["batch"], shuffle=True, seed=args.seed, buckets=buckets
     )
-    lengths = [len(ids) for ids in dataset.encoded.token_ids]
+    dataset = data.dataset
+    lengths = [len(ids) for ids in data.encoded.token_ids]
     real = sum(lengths)
     steps, padded = padded_tokens(lengths, buckets, shape["batch"])
     config = BertConfig(**harness.bert_config_fields(shape, tokenizer.vocab_size))
-    model = build_ner_model(config, settings)
+    model = task.build_model(config)
     optimizer = AdamWeightDecay(
         learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY
     )
-    compile_ner_model(model, settings, optimizer, jit_compile=args.xla)
+    task.compile(model, optimizer, jit_compile=args.xla)
     record = harness.base_record(
         f"ours-{head}" + ("-xla" if args.xla else ""),
         shape,
         framework="tf_ner (Keras 3)",
         head=head,
-        feed=f"make_dataset, buckets {list(buckets)}",
+        feed=f"Task.labelled_data, buckets {list(buckets)}",
         xla=args.xla,
         length=info["max_length"],
         vocab=tokenizer.vocab_size,

@@ -1,8 +1,8 @@
-"""tf_ner on fixed shapes: the model users build (`build_ner_model` + `compile_ner_model`).
+"""tf_ner on fixed shapes: the model users build (`NerTask.build_model` + `compile`).
 
 One training step is `model.train_on_batch` (forward, the head's loss, backward,
 `AdamWeightDecay` update); one inference step is `model.predict_on_batch`, as
-`tf_ner.tasks.ner.predict_spans` calls it (the CRF decodes with Viterbi in the graph;
+`NerTask.predict_spans` calls it (the CRF decodes with Viterbi in the graph;
 GlobalPointer returns the `[batch, types, length, length]` logits).
 
     python benchmarks/peers/ours_runner.py --size mini --head crf [--xla]
@@ -20,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 
 from tf_ner.bert.config import BertConfig  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
-from tf_ner.tasks.ner import NerSettings, build_ner_model, compile_ner_model  # noqa: E402
+from tf_ner.tasks.ner.task import NerSettings, NerTask  # noqa: E402
 
 HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer")
 TYPES = ("LOC", "ORG", "PER")[: harness.NUM_TYPES]
@@ -33,14 +33,16 @@ def bert_config(shape):
 def build(shape, head, xla, seed):
     """The compiled model and its training labels for `head`."""
     keras.utils.set_random_seed(seed)
-    settings = NerSettings(
-        head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
+    task = NerTask(
+        NerSettings(
+            head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
+        )
     )
-    model = build_ner_model(bert_config(shape), settings)
+    model = task.build_model(bert_config(shape))
     optimizer = AdamWeightDecay(
         learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY
     )
-    compile_ner_model(model, settings, optimizer, jit_compile=xla)
+    task.compile(model, optimizer, jit_compile=xla)
     return model
 
 

@@ -13,7 +13,6 @@ from tf_ner.data.encoding import (
     SpanLabeler,
     TagLabeler,
     UnrepresentableEntityError,
-    make_labeler,
 )
 from tf_ner.data.encoding_report import (
     EDGE_INSIDE_TOKEN,
@@ -63,15 +62,16 @@ def test_crf_tags_by_hand(tokenizer):
     assert labeler.tags == ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
     labels = labeler.encode(example, tokenizer.encode(TEXT))
     #              CLS 我 爱 北 京 un ##ited state ##s 20 ##24 SEP
-    assert labels.tolist() == [0, 0, 0, 1, 2, 3, 4, 0, 0, 5, 6, 0]
+    assert labels.tolist() == [-100, 0, 0, 1, 2, 3, 4, 0, 0, 5, 6, -100]  # -100: no unit
 
 
 def test_crf_bioes_tags_by_hand(tokenizer):
     example = Example(TEXT, [(1, 2, "PER"), (2, 4, "LOC"), (5, 18, "ORG")])
     labeler = TagLabeler(["LOC", "ORG", "PER"], scheme="BIOES")
-    tags = [labeler.tags[i] for i in labeler.encode(example, tokenizer.encode(TEXT))]
+    labels = labeler.encode(example, tokenizer.encode(TEXT))
+    tags = [labeler.tags[i] if i >= 0 else None for i in labels]
     assert tags == [
-        "O", "O", "S-PER", "B-LOC", "E-LOC", "B-ORG", "I-ORG", "I-ORG", "E-ORG", "O", "O", "O",
+        None, "O", "S-PER", "B-LOC", "E-LOC", "B-ORG", "I-ORG", "I-ORG", "E-ORG", "O", "O", None,
     ]  # fmt: skip
 
 
@@ -82,16 +82,6 @@ def test_softmax_first_subtoken_by_hand(tokenizer):
     x = IGNORE_INDEX
     # words: 我 爱 北 京 united states 2024; only their first sub-token is labelled
     assert labels.tolist() == [x, 0, 0, 1, 2, 3, x, 4, x, 0, x, x]
-
-
-def test_make_labeler_heads():
-    assert isinstance(make_labeler("globalpointer", TYPES), SpanLabeler)
-    assert isinstance(make_labeler("efficient_globalpointer", TYPES), SpanLabeler)
-    crf = make_labeler("crf", TYPES, scheme="BIOES")
-    assert (crf.scheme, crf.first_subtoken_only) == ("BIOES", False)
-    assert make_labeler("softmax", TYPES).first_subtoken_only
-    with pytest.raises(ValueError, match="unknown head 'lstm'.*crf, softmax, globalpointer"):
-        make_labeler("lstm", TYPES)
 
 
 # ---------------------------------------------------------------- decoding
@@ -286,14 +276,14 @@ def test_nested_entities_are_reported_by_tag_heads(tokenizer):
     report = EncodingReport()
     labeler = TagLabeler(TYPES, scheme="BIO")
     labels = labeler.encode(example, tokenizer.encode(text), report=report)
-    assert [labeler.tags[i] for i in labels] == [
-        "O",
+    assert [labeler.tags[i] if i >= 0 else None for i in labels] == [
+        None,
         "B-LOC",
         "I-LOC",
         "I-LOC",
         "I-LOC",
         "I-LOC",
-        "O",
+        None,
     ]
     assert report.counts() == {OVERLAPS: 2}
     assert "kept (0, 5, 'LOC')" in report.unrepresentable[0].detail

@@ -12,20 +12,31 @@ import tensorflow as tf
 from tests.data.tiny_vocab import TOKENS, write_tiny_vocab
 from tests.helpers import run_python
 from tf_ner.bert.tokenization import Tokenizer
+from tf_ner.data.buckets import check_buckets, default_buckets
 from tf_ner.data.encoding import IGNORE_INDEX, SpanLabeler, TagLabeler
 from tf_ner.data.encoding_report import EDGE_INSIDE_TOKEN, LONGER_THAN_WINDOW
 from tf_ner.data.example import Example
-from tf_ner.data.pipeline import (
-    check_buckets,
-    default_buckets,
-    make_dataset,
-    make_prediction_batches,
-)
+from tf_ner.data.pipeline import make_dataset, make_prediction_batches
 from tf_ner.data.windows import merge_window_predictions, window_encoding
 
 CHINESE = "北京上海天安门我爱中国人民银行的在是了和长江大桥南市"
 TYPES = ["LOC", "ORG", "PER"]
 HEADS = ["crf", "softmax", "globalpointer", "efficient_globalpointer"]
+
+
+# The labeler of each head's layout (in the package, each head makes its own).
+LABELERS = {
+    "crf": lambda types, scheme: TagLabeler(types, scheme),
+    "softmax": lambda types, scheme: TagLabeler(types, scheme, first_subtoken_only=True),
+    "globalpointer": lambda types, scheme: SpanLabeler(types),
+    "efficient_globalpointer": lambda types, scheme: SpanLabeler(types),
+}
+
+
+def _data(examples, tokenizer, head, *args, types=None, scheme="BIO", **kwargs):
+    """`make_dataset` with the labeler of `head` over the examples' types."""
+    types = types or sorted({t for e in examples for _, _, t in e.entities})
+    return make_dataset(examples, tokenizer, LABELERS[head](types, scheme), *args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +77,7 @@ def corpus():
 
 
 def _epoch(dataset):
-    return [(f["token_ids"].numpy(), labels.numpy()) for f, labels in dataset]
+    return [(f["token_ids"].numpy(), labels.numpy()) for f, labels in dataset.dataset]
 
 
 # ---------------------------------------------------------------- buckets
@@ -104,12 +115,12 @@ def test_bucket_errors():
 
 @pytest.mark.parametrize("head", HEADS)
 def test_batches_have_only_bucket_lengths(tokenizer, corpus, head):
-    dataset = make_dataset(
+    dataset = _data(
         corpus, tokenizer, head, 64, 16, batch_size=8, shuffle=True, seed=1, buckets=(32, 64)
     )
     assert dataset.bucket_lengths == (32, 64)
     seen = set()
-    for features, labels in dataset:
+    for features, labels in dataset.dataset:
         ids = features["token_ids"]
         assert ids.dtype == tf.int32 and labels.dtype == tf.int32
         assert features["segment_ids"].shape == ids.shape
@@ -124,16 +135,16 @@ def test_batches_have_only_bucket_lengths(tokenizer, corpus, head):
 
 
 def test_batches_of_a_custom_bucket_set(tokenizer, corpus):
-    dataset = make_dataset(corpus, tokenizer, "crf", 64, 16, 4, buckets=(8, 24, 40, 64))
-    lengths = {f["token_ids"].shape[1] for f, _ in dataset}
+    dataset = _data(corpus, tokenizer, "crf", 64, 16, 4, buckets=(8, 24, 40, 64))
+    lengths = {f["token_ids"].shape[1] for f, _ in dataset.dataset}
     assert lengths <= {8, 24, 40, 64} and len(lengths) >= 3
 
 
 def test_every_window_once_without_shuffling(tokenizer, corpus):
-    dataset = make_dataset(corpus, tokenizer, "softmax", 64, 16, batch_size=7)
+    dataset = _data(corpus, tokenizer, "softmax", 64, 16, batch_size=7)
     encoded = dataset.encoded
     rows = []
-    for features, labels in dataset:
+    for features, labels in dataset.dataset:
         for ids, row_labels in zip(features["token_ids"].numpy(), labels.numpy(), strict=True):
             n = int((ids != 0).sum())
             assert (ids[n:] == 0).all() and (row_labels[n:] == IGNORE_INDEX).all()
@@ -142,9 +153,9 @@ def test_every_window_once_without_shuffling(tokenizer, corpus):
         (tuple(i), tuple(lab)) for i, lab in zip(encoded.token_ids, encoded.labels, strict=True)
     ]
     assert sorted(rows) == sorted(expected)
-    assert dataset.cardinality().numpy() == len(list(dataset))
+    assert dataset.dataset.cardinality().numpy() == len(list(dataset.dataset))
     long_texts = sum(len(tokenizer.tokenize(e.text).ids) > 62 for e in corpus)
-    assert dataset.encoding_report.split_texts == long_texts > 0
+    assert dataset.report.split_texts == long_texts > 0
 
 
 # ---------------------------------------------------------------- order
@@ -152,7 +163,7 @@ def test_every_window_once_without_shuffling(tokenizer, corpus):
 
 def test_seeded_order_is_reproducible(tokenizer, corpus):
     def make(seed):
-        return make_dataset(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=seed)
+        return _data(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=seed)
 
     first, again, other = make(3), make(3), make(4)
     epoch_1, epoch_2 = _epoch(first), _epoch(first)
@@ -166,9 +177,9 @@ def test_seeded_order_is_reproducible(tokenizer, corpus):
     assert key(epoch_1) == key(same_1) and key(epoch_2) == key(same_2)
     assert key(epoch_1) != key(epoch_2), "a new epoch must reshuffle"
     assert key(epoch_1) != key(other_1), "another seed must give another order"
-    first.epoch_batches.epoch = 1  # a resumed run asks for epoch 1 again
+    first.batches.epoch = 1  # a resumed run asks for epoch 1 again
     assert key(_epoch(first)) == key(epoch_2)
-    assert len(first.epoch_batches) == len(epoch_1) == first.cardinality().numpy()
+    assert len(first.batches) == len(epoch_1) == first.dataset.cardinality().numpy()
     lengths = [ids.shape[1] for ids, _ in epoch_1]
     assert lengths != sorted(lengths) and lengths != sorted(lengths, reverse=True)
     rows = sorted(r.tobytes() for ids, _ in epoch_1 for r in ids)
@@ -179,7 +190,7 @@ def test_seeded_order_is_reproducible(tokenizer, corpus):
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
-    dataset = make_dataset(
+    dataset = _data(
         corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, buckets=(32, 64)
     )
     traces = []
@@ -191,7 +202,7 @@ def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
 
     batches = 0
     for _ in range(2):
-        for features, labels in dataset:
+        for features, labels in dataset.dataset:
             step(features, labels)
             batches += 1
     assert batches > 2 * len(dataset.bucket_lengths)
@@ -207,7 +218,7 @@ def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
 )
 def test_rows_decode_and_merge_to_the_entities(tokenizer, head, nested):
     examples = _corpus(40, seed=5, nested=nested, max_chars=200)
-    dataset = make_dataset(examples, tokenizer, head, max_length=40, stride=8, types=TYPES)
+    dataset = _data(examples, tokenizer, head, max_length=40, stride=8, types=TYPES)
     encoded, labeler = dataset.encoded, dataset.labeler
     assert encoded.report.unrepresentable == []
     assert (
@@ -233,8 +244,8 @@ def test_the_report_lists_what_cannot_be_encoded(tokenizer, caplog):
         Example(CHINESE * 2, [(0, 40, "LOC"), (1, 3, "PER")], source="a.txt:5"),
     ]
     with caplog.at_level(logging.WARNING, logger="tf_ner.data.pipeline"):
-        dataset = make_dataset(examples, tokenizer, "globalpointer", max_length=32, stride=8)
-    report = dataset.encoding_report
+        dataset = _data(examples, tokenizer, "globalpointer", max_length=32, stride=8)
+    report = dataset.report
     assert report.counts() == {EDGE_INSIDE_TOKEN: 1, LONGER_THAN_WINDOW: 1}
     assert {(u.source, u.entity) for u in report.unrepresentable} == {
         ("a.txt:1", (0, 4, "ORG")),
@@ -250,7 +261,7 @@ def test_the_report_lists_what_cannot_be_encoded(tokenizer, caplog):
 def test_entities_cut_by_a_window_edge_are_not_taught_as_o_by_softmax(tokenizer, head):
     text = (CHINESE * 3)[:60]  # one token per character
     example = Example(text, [(0, 3, "PER"), (10, 30, "LOC"), (40, 44, "ORG")], source="b:1")
-    dataset = make_dataset([example], tokenizer, head, max_length=12, stride=2)
+    dataset = _data([example], tokenizer, head, max_length=12, stride=2)
     encoded = dataset.encoded
     assert [u.entity for u in encoded.report.unrepresentable] == [(10, 30, "LOC")]
     cut_rows = 0
@@ -264,31 +275,29 @@ def test_entities_cut_by_a_window_edge_are_not_taught_as_o_by_softmax(tokenizer,
 
 
 def test_types_and_labeler_reuse(tokenizer, corpus):
-    train = make_dataset(corpus, tokenizer, "crf", 64, 16, 8, scheme="BIOES")
+    train = _data(corpus, tokenizer, "crf", 64, 16, 8, scheme="BIOES")
     assert train.labeler.types == tuple(TYPES) and train.labeler.scheme == "BIOES"
     dev = make_dataset(corpus[:3], tokenizer, train.labeler, 64, 16, 8)
     assert dev.labeler is train.labeler
     with pytest.raises(ValueError, match=r"corpus.txt:\d+: .*known types: \['LOC'\]"):
-        make_dataset(corpus, tokenizer, "globalpointer", 64, 16, 8, types=["LOC"])
+        _data(corpus, tokenizer, "globalpointer", 64, 16, 8, types=["LOC"])
 
 
 def test_bad_arguments(tokenizer, corpus, tmp_path):
     with pytest.raises(ValueError, match="stride=62 with max_length=64"):
-        make_dataset(corpus, tokenizer, "crf", 64, 62, 8)
+        _data(corpus, tokenizer, "crf", 64, 62, 8)
     with pytest.raises(ValueError, match="max_length=2 leaves no room"):
-        make_dataset(corpus, tokenizer, "crf", 2, 0, 8, buckets=(32,))
+        _data(corpus, tokenizer, "crf", 2, 0, 8, buckets=(32,))
     with pytest.raises(ValueError, match="batch_size=0"):
-        make_dataset(corpus, tokenizer, "crf", 64, 16, 0)
+        _data(corpus, tokenizer, "crf", 64, 16, 0)
     with pytest.raises(ValueError, match="seed=None"):
-        make_dataset(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=None)
-    with pytest.raises(ValueError, match="no example has an entity.*types="):
-        make_dataset([Example("北京")], tokenizer, "crf", 64, 16, 8)
-    with pytest.raises(ValueError, match="unknown head 'bilstm'"):
-        make_dataset(corpus, tokenizer, "bilstm", 64, 16, 8)
+        _data(corpus, tokenizer, "crf", 64, 16, 8, shuffle=True, seed=None)
+    with pytest.raises(ValueError, match="labeler='crf': expected a SpanLabeler or TagLabeler"):
+        make_dataset(corpus, tokenizer, "crf", 64, 16, 8)
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(["[UNK]", "[PAD]", *TOKENS[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"\[PAD\] must be id 0.*got id 0 = '\[UNK\]'"):
-        make_dataset(corpus, Tokenizer(vocab), "crf", 64, 16, 8)
+        _data(corpus, Tokenizer(vocab), "crf", 64, 16, 8)
 
 
 # ---------------------------------------------------------------- prediction
@@ -336,7 +345,7 @@ def _pad(rows, length):
 
 
 def test_model_fit_consumes_the_dataset(tokenizer, corpus):
-    dataset = make_dataset(corpus, tokenizer, "softmax", 64, 16, 8, shuffle=True, seed=0)
+    dataset = _data(corpus, tokenizer, "softmax", 64, 16, 8, shuffle=True, seed=0)
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     segment_ids = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
     hidden = keras.layers.Embedding(tokenizer.vocab_size, 8)(token_ids)
@@ -345,7 +354,7 @@ def test_model_fit_consumes_the_dataset(tokenizer, corpus):
     model = keras.Model({"token_ids": token_ids, "segment_ids": segment_ids}, logits)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORE_INDEX)
     model.compile(optimizer="adam", loss=loss)
-    history = model.fit(dataset, epochs=2, verbose=0)
+    history = model.fit(dataset.dataset, epochs=2, verbose=0)
     assert all(np.isfinite(history.history["loss"]))
 
 
@@ -356,12 +365,13 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.data.example import Example
+from tf_ner.data.encoding import TagLabeler
 from tf_ner.data.pipeline import make_dataset
 
 tokenizer = Tokenizer({str(vocab_file)!r})
 examples = [Example("北京上海" * k, [(0, 2, "LOC")]) for k in range(1, 25)]
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-dataset = make_dataset(examples, tokenizer, "crf", 32, 8, batch_size=6)
+dataset = make_dataset(examples, tokenizer, TagLabeler(["LOC"]), 32, 8, batch_size=6)
 expected = sum(len(ids) for ids in dataset.encoded.token_ids)
 
 @tf.function
@@ -370,18 +380,19 @@ def count(inputs):
     return tf.reduce_sum(tf.cast(features["token_ids"] != 0, tf.int32))
 
 total = 0
-for inputs in strategy.experimental_distribute_dataset(dataset):
+for inputs in strategy.experimental_distribute_dataset(dataset.dataset):
     total += int(strategy.reduce("SUM", strategy.run(count, args=(inputs,)), axis=None))
 assert total == expected, (total, expected)
 
-train = make_dataset(examples, tokenizer, "crf", 32, 8, batch_size=6, shuffle=True, seed=0)
+labeler = TagLabeler(["LOC"])
+train = make_dataset(examples, tokenizer, labeler, 32, 8, batch_size=6, shuffle=True, seed=0)
 with strategy.scope():
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     seg = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
     logits = keras.layers.Dense(train.labeler.num_tags)(keras.layers.Embedding(100, 4)(ids))
     model = keras.Model({{"token_ids": ids, "segment_ids": seg}}, logits)
-    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-history = model.fit(train, epochs=1, verbose=0)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(True, ignore_class=-100))
+history = model.fit(train.dataset, epochs=1, verbose=0)
 assert np.isfinite(history.history["loss"][0])
 print("OK", total, strategy.num_replicas_in_sync)
 """

@@ -1,6 +1,8 @@
+import gc
 import logging
 import math
 import random
+import weakref
 
 import numpy as np
 import pytest
@@ -10,15 +12,10 @@ from tests.data.tiny_vocab import write_tiny_vocab
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Encoding, Tokenizer
 from tf_ner.data.example import Example
-from tf_ner.data.pipeline import make_dataset
-from tf_ner.tasks.ner import (
-    NerSettings,
-    build_ner_model,
-    compile_ner_model,
-    predict_spans,
-    span_mask,
-    span_scores,
-)
+from tf_ner.tasks.base import forward_function
+from tf_ner.tasks.ner.heads import HEADS
+from tf_ner.tasks.ner.masks import span_mask
+from tf_ner.tasks.ner.task import NerSettings, NerTask
 
 # "[CLS] 李 鹏 在 北京 [SEP]" with 北京 one token of two characters.
 ENCODING = Encoding(
@@ -35,7 +32,7 @@ def test_global_pointer_scores_are_the_sigmoid_of_the_span_cell():
     logits[1, 1, 2] = 2.0  # PER 李鹏: tokens 1..2
     logits[0, 4, 4] = 0.5  # LOC 北京: token 4
     spans = [(0, 2, "PER"), (3, 5, "LOC")]
-    scores = span_scores(settings, logits, logits, ENCODING, spans)
+    scores = HEADS.get("globalpointer").span_scores(settings, logits, logits, ENCODING, spans)
     assert scores == pytest.approx([1 / (1 + math.exp(-2.0)), 1 / (1 + math.exp(-0.5))])
 
 
@@ -45,10 +42,13 @@ def test_tag_scores_average_the_decoded_tag_probability():
     emissions[1] = [0, 0, 0, math.log(3), 0]  # B-PER: 3 / 7
     emissions[2] = [0, 0, 0, 0, math.log(6)]  # I-PER: 6 / 10
     tags = np.array([0, 3, 4, 0, 1, 0])
-    (score,) = span_scores(settings, tags, emissions, ENCODING, [(0, 2, "PER")])
+    (score,) = HEADS.get("crf").span_scores(settings, tags, emissions, ENCODING, [(0, 2, "PER")])
     assert score == pytest.approx((3 / 7 + 6 / 10) / 2)
     softmax = NerSettings(head="softmax", types=["LOC", "PER"])
-    (from_logits,) = span_scores(softmax, emissions, emissions, ENCODING, [(0, 2, "PER")])
+    softmax_head = HEADS.get("softmax")
+    (from_logits,) = softmax_head.span_scores(
+        softmax, emissions, emissions, ENCODING, [(0, 2, "PER")]
+    )
     assert from_logits == pytest.approx(score)  # the argmax is the decoded tag here
 
 
@@ -70,10 +70,10 @@ def _tiny_bert(vocab_size):
 
 @pytest.mark.parametrize("head, warned", [("crf", True), ("globalpointer", False)])
 def test_xla_with_the_crf_head_is_warned_about(caplog, head, warned):
-    settings = NerSettings(head=head, types=["LOC"])
-    model = build_ner_model(_tiny_bert(vocab_size=20), settings)
+    task = NerTask(NerSettings(head=head, types=["LOC"]))
+    model = task.build_model(_tiny_bert(vocab_size=20))
     with caplog.at_level(logging.WARNING, logger="tf_ner.tasks.ner"):
-        compile_ner_model(model, settings, "adam", jit_compile=True)
+        task.compile(model, "adam", jit_compile=True)
     assert ("jit_compile=True with the CRF head" in caplog.text) == warned
 
 
@@ -85,11 +85,10 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
     for n in range(2, 90, 3):  # 30 texts of 2..89 characters: 12 bucket lengths
         text = "".join(rng.choice("北京上海天安门我爱中国人民银行") for _ in range(n))
         examples.append(Example(text, [(0, 2, "LOC")]))
-    dataset = make_dataset(examples, tokenizer, head, max_length=96, batch_size=4, shuffle=True)
-    assert len(dataset.bucket_lengths) >= 10
-    settings = NerSettings(head=head, types=["LOC"], max_length=96)
-    model = build_ner_model(_tiny_bert(tokenizer.vocab_size), settings)
-    model = compile_ner_model(model, settings, "adam")
+    task = NerTask(NerSettings(head=head, types=["LOC"], max_length=96))
+    data = task.labelled_data(examples, tokenizer, batch_size=4, shuffle=True)
+    assert len(data.bucket_lengths) >= 10
+    model = task.compile(task.build_model(_tiny_bert(tokenizer.vocab_size)), "adam")
     traces = []
     original_call = model.call
 
@@ -98,8 +97,37 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
         return original_call(*args, **kwargs)
 
     model.call = counting_call
-    model.fit(dataset, epochs=2, verbose=0)
+    model.fit(data.dataset, epochs=2, verbose=0)
     assert 1 <= len(traces) <= 2
     traces.clear()
-    predict_spans(model, settings, tokenizer, [e.text for e in examples], batch_size=4)
+    task.predict_spans(model, tokenizer, [e.text for e in examples], batch_size=4)
     assert len(traces) == 1
+
+
+def test_the_forward_function_does_not_keep_its_model_alive():
+    task = NerTask(NerSettings(head="crf", types=["LOC"]))
+    model = task.build_model(_tiny_bert(vocab_size=20))
+    ids = tf.constant([[2, 5, 6, 3]])
+    forward_function(model)({"token_ids": ids, "segment_ids": tf.zeros_like(ids)})
+    assert forward_function(model) is forward_function(model)
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None, "the cached tf.function still holds the model"
+
+
+def test_every_registered_head_has_its_labeler_layout():
+    from tf_ner.data.encoding import SpanLabeler, TagLabeler
+
+    layouts = {}
+    for name in HEADS.modules:  # the built-in heads (a test may register more)
+        labeler = HEADS.get(name).labeler(NerSettings(head=name, types=["LOC"], scheme="BIOES"))
+        layouts[name] = (type(labeler), getattr(labeler, "first_subtoken_only", None))
+    assert layouts == {
+        "crf": (TagLabeler, False),
+        "softmax": (TagLabeler, True),
+        "globalpointer": (SpanLabeler, None),
+        "efficient_globalpointer": (SpanLabeler, None),
+    }
+    with pytest.raises(ValueError, match="unknown head 'lstm'; expected one of crf, softmax"):
+        NerSettings(head="lstm", types=["LOC"])

@@ -35,6 +35,7 @@ def main(train_file, root):
             max_length=32,
             stride=8,
             learning_rate=1e-3,
+            warmup=0,
             seed=5,
             strategy=strategy,
         )

@@ -147,11 +147,11 @@ def test_two_workers_with_disagreeing_clocks_stop_together_on_a_time_budget(tmp_
     # Worker 1's clock runs 1.6x fast: reading its own clock, it would stop early and
     # leave worker 0 waiting in a collective until the timeout.
     train_file = write_corpus(tmp_path, count=24)
-    budget = [("0.1", "1"), ("0.1", "1.6")]  # 6 seconds of training
+    budget = [("0.25", "1"), ("0.25", "1.6")]  # 15 seconds of training
     _, reports, (worker0, worker1) = _run_workers(
         tmp_path, train_file, tmp_path / "model", False, *budget
     )
     assert reports[0]["steps"] == reports[1]["steps"] > 3
-    assert all("time budget of 0.1 minutes spent" in r["stop_reason"] for r in reports)
+    assert all("time budget of 0.25 minutes spent" in r["stop_reason"] for r in reports)
     difference = max_abs_difference(worker0, worker1)
     assert difference == 0.0, f"the workers' weights differ by up to {difference}"

@@ -47,6 +47,7 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
     scores = json.loads((trained / f"{head}.scores.json").read_text(encoding="utf-8"))
     for key in ("precision", "recall", "f1", "support"):
         assert scores["overall"][key] == expected["test"][key], key
+    assert scores["labelled_windows"] == expected["test"]["labelled"]  # loss and metrics
     assert scores["per_type"] == {
         t: {k: s[k] for k in ("precision", "recall", "f1", "support")}
         for t, s in expected["test"]["per_type"].items()

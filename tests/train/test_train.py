@@ -6,12 +6,14 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import run_python
+from tf_ner import Recognizer
 from tf_ner.bert import write_random_checkpoint
 from tf_ner.cli import build_parser, main
 from tf_ner.data import read_dataset
-from tf_ner.tasks.ner import NerSettings
-from tf_ner.train import Recognizer, TrainConfig, train
-from tf_ner.train.output import load_model_file
+from tf_ner.tasks.base import load_task
+from tf_ner.tasks.folder import load_model_file
+from tf_ner.tasks.ner.task import NerSettings, NerTask
+from tf_ner.train import TrainConfig, train
 
 
 def config(corpus, out, **changes):
@@ -46,7 +48,7 @@ def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, h
     for name in (
         "bert_config.json",
         "vocab.txt",
-        "ner_settings.json",
+        "task.json",
         "model.keras",
         "train_log.csv",
         "curves.png",
@@ -168,7 +170,7 @@ def test_bad_input_is_refused_clearly(corpus, tmp_path):
         train(config(corpus, tmp_path / "b2", bert_size=None, bert_dir=str(short_bert)))
     dev = tmp_path / "dev.txt"
     dev.write_text("李 B-PER\n鹏 I-PER\n在 O\n火 B-PLANET\n星 I-PLANET\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="'PLANET' never occurs in the training data"):
+    with pytest.raises(ValueError, match="'PLANET' is unknown to the model"):
         train(config(corpus, tmp_path / "c", dev=str(dev)))
     out = tmp_path / "d"
     train(config(corpus, out, epochs=1))
@@ -197,12 +199,12 @@ def test_settings_round_trip_and_validation(tmp_path):
         head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8
     )
     assert settings.types == ("LOC", "PER")
-    settings.save(tmp_path)
-    assert NerSettings.load(tmp_path) == settings
-    with pytest.raises(ValueError, match="head 'lstm' is unknown"):
+    NerTask(settings).save(tmp_path)
+    assert load_task(tmp_path).settings == settings
+    with pytest.raises(ValueError, match="unknown head 'lstm'"):
         NerSettings(head="lstm", types=["PER"])
-    with pytest.raises(FileNotFoundError, match="ner_settings.json not found"):
-        NerSettings.load(tmp_path / "nothing")
+    with pytest.raises(FileNotFoundError, match="task.json not found"):
+        load_task(tmp_path / "nothing")
 
 
 def test_time_budget_and_max_steps_stop_cleanly(corpus, tmp_path):
@@ -212,3 +214,32 @@ def test_time_budget_and_max_steps_stop_cleanly(corpus, tmp_path):
     assert "time budget" in result.stop_reason and result.test is not None
     assert 3.0 <= result.training_seconds < 3.0 + 30
     assert tf.io.gfile.exists(str(tmp_path / "b" / "model.keras"))
+
+
+def test_a_failed_run_writes_nothing_so_the_corrected_run_can_use_the_folder(corpus, tmp_path):
+    out = tmp_path / "model"
+    with pytest.raises((FileNotFoundError, ValueError), match="typo.txt"):
+        train(config(corpus, out, train=str(corpus / "typo.txt")))
+    dev = tmp_path / "dev.txt"
+    dev.write_text("火 B-PLANET\n星 I-PLANET\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'PLANET' is unknown to the model"):
+        train(config(corpus, out, dev=str(dev)))
+    assert not out.exists() or not any(out.iterdir())
+    result = train(config(corpus, out, epochs=1, dev=None, test=None))
+    assert result.steps > 0 and (out / "model.keras").is_file()
+
+
+def test_defaults_fit_the_situation(corpus, tmp_path):
+    scratch = TrainConfig(train="t", output_dir="o", bert_size="mini")
+    assert [scratch.resolved(k) for k in ("learning_rate", "warmup", "dropout")] == [1e-3, 300, 0.0]
+    pretrained = TrainConfig(train="t", output_dir="o", bert_dir="b")
+    assert [pretrained.resolved(k) for k in ("learning_rate", "warmup")] == [5e-5, 0.1]
+    assert pretrained.resolved("dropout") is None  # the checkpoint's own
+    assert (
+        TrainConfig(train="t", output_dir="o", bert_size="mini", warmup=20).warmup_steps(99) == 20
+    )
+    assert pretrained.warmup_steps(1000) == 100
+    with pytest.raises(ValueError, match="reinit_pooler: the ner task does not use the pooler"):
+        TrainConfig(train="t", output_dir="o", bert_dir="b", reinit_pooler=True)
+    with pytest.raises(ValueError, match="head 'bilstm': expected one of crf, softmax"):
+        TrainConfig(train="t", output_dir="o", bert_size="mini", head="bilstm")

@@ -20,8 +20,8 @@ from tests.train.corpus import tiny_examples  # noqa: E402
 from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.cli import build_parser  # noqa: E402
 from tf_ner.data.formats.jsonl import write_jsonl  # noqa: E402
-from tf_ner.tasks.ner import NerSettings  # noqa: E402
-from tf_ner.train import Recognizer  # noqa: E402
+from tf_ner.tasks.base import load_task  # noqa: E402
+from tf_ner.tasks.ner.recognizer import Recognizer  # noqa: E402
 
 HEADS = ("crf", "softmax", "globalpointer", "efficient_globalpointer")
 
@@ -53,10 +53,11 @@ def main(out, extra):
         ]  # fmt: skip
         args = build_parser().parse_args(argv)
         result = args.run(args)
-        settings = NerSettings.load(folder)
-        tokenizer = Tokenizer(folder / "vocab.txt", do_lower_case=settings.do_lower_case)
-        in_memory = Recognizer(result.model, settings, tokenizer)
-        record = {"test": result.test, "predictions": in_memory.predict(texts)}
+        task = load_task(folder)
+        tokenizer = Tokenizer(folder / "vocab.txt", do_lower_case=task.settings.do_lower_case)
+        in_memory = Recognizer(result.model, task, tokenizer)
+        test = {k: v for k, v in result.test.items() if k != "report"}
+        record = {"test": test, "predictions": in_memory.predict(texts)}
         (out / f"{head}.in_memory.json").write_text(json.dumps(record), encoding="utf-8")
         optimizer = result.model.optimizer
         np.savez(

@@ -37,6 +37,7 @@ def main(train_file, output_dir, strategy, weights_file, minutes=None, clock_rat
         max_length=32,
         stride=8,
         learning_rate=1e-3,
+        warmup=0,
         seed=5,
         strategy=strategy,
     )

@@ -1,32 +1,30 @@
-"""BERT: config, Keras 3 encoder with Google names, checkpoints, conversion, tokenizer."""
+"""BERT: config, Keras 3 encoder with Google names, checkpoints, conversion, tokenizer.
 
-from tf_ner.bert.assignment_map import get_assignment_map_from_checkpoint
-from tf_ner.bert.checkpoint import LoadReport, load_bert_checkpoint, save_bert_checkpoint
-from tf_ner.bert.checkpoint_io import CheckpointError
-from tf_ner.bert.config import BertConfig, BertConfigError
-from tf_ner.bert.convert import convert_google_to_hf, convert_hf_to_google
-from tf_ner.bert.modeling import BertEncoder, BertMLMHead, build_bert
-from tf_ner.bert.tiny import write_random_checkpoint
-from tf_ner.bert.tokenization import Encoding, TextTooLongError, Tokenizer
-from tf_ner.bert.vocab import build_vocab, write_vocab
+Names are imported on first use (`tf_ner.lazy`): the config, vocabulary and tokenizer
+need no TensorFlow.
+"""
 
-__all__ = [
-    "BertConfig",
-    "BertConfigError",
-    "BertEncoder",
-    "BertMLMHead",
-    "CheckpointError",
-    "Encoding",
-    "LoadReport",
-    "TextTooLongError",
-    "Tokenizer",
-    "build_bert",
-    "build_vocab",
-    "convert_google_to_hf",
-    "convert_hf_to_google",
-    "get_assignment_map_from_checkpoint",
-    "load_bert_checkpoint",
-    "save_bert_checkpoint",
-    "write_random_checkpoint",
-    "write_vocab",
-]
+from tf_ner.lazy import lazy_exports
+
+_EXPORTS = {
+    "BertConfig": "tf_ner.bert.config",
+    "BertConfigError": "tf_ner.bert.config",
+    "BertEncoder": "tf_ner.bert.modeling",
+    "BertMLMHead": "tf_ner.bert.modeling",
+    "CheckpointError": "tf_ner.bert.checkpoint_io",
+    "Encoding": "tf_ner.bert.tokenization",
+    "LoadReport": "tf_ner.bert.checkpoint",
+    "TextTooLongError": "tf_ner.bert.tokenization",
+    "Tokenizer": "tf_ner.bert.tokenization",
+    "build_bert": "tf_ner.bert.modeling",
+    "build_vocab": "tf_ner.bert.vocab",
+    "convert_google_to_hf": "tf_ner.bert.convert",
+    "convert_hf_to_google": "tf_ner.bert.convert",
+    "get_assignment_map_from_checkpoint": "tf_ner.bert.assignment_map",
+    "load_bert_checkpoint": "tf_ner.bert.checkpoint",
+    "save_bert_checkpoint": "tf_ner.bert.checkpoint",
+    "write_random_checkpoint": "tf_ner.bert.tiny",
+    "write_vocab": "tf_ner.bert.vocab",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,35 +1,42 @@
-"""NER data: the entity representation, file formats, tag schemes, summaries.
+"""NER data: the entity representation, file formats, tag schemes, windows, tf.data.
 
-One import per line (`name as name` marks a re-export) so that modules can add theirs.
+Names are imported on first use (`tf_ner.lazy`): only the `tf.data` pipeline needs
+TensorFlow. Add a name with one line in `_EXPORTS`.
 """
 
-from tf_ner.data.encoding import IGNORE_INDEX as IGNORE_INDEX
-from tf_ner.data.encoding import EncodingReport as EncodingReport
-from tf_ner.data.encoding import SpanLabeler as SpanLabeler
-from tf_ner.data.encoding import TagLabeler as TagLabeler
-from tf_ner.data.encoding import UnrepresentableEntityError as UnrepresentableEntityError
-from tf_ner.data.encoding import make_labeler as make_labeler
-from tf_ner.data.example import Example as Example
-from tf_ner.data.formats import FORMATS as FORMATS
-from tf_ner.data.formats import DatasetError as DatasetError
-from tf_ner.data.formats import DatasetInfo as DatasetInfo
-from tf_ner.data.formats import detect_format as detect_format
-from tf_ner.data.formats import read_dataset as read_dataset
-from tf_ner.data.formats import write_dataset as write_dataset
-from tf_ner.data.pipeline import PredictionBatches as PredictionBatches
-from tf_ner.data.pipeline import encode_examples as encode_examples
-from tf_ner.data.pipeline import make_dataset as make_dataset
-from tf_ner.data.pipeline import make_prediction_batches as make_prediction_batches
-from tf_ner.data.stats import DatasetSummary as DatasetSummary
-from tf_ner.data.stats import data_stats_main as data_stats_main
-from tf_ner.data.stats import format_summary as format_summary
-from tf_ner.data.stats import summarize as summarize
-from tf_ner.data.tags import TagSequenceError as TagSequenceError
-from tf_ner.data.tags import spans_to_tags as spans_to_tags
-from tf_ner.data.tags import tag_errors as tag_errors
-from tf_ner.data.tags import tag_vocabulary as tag_vocabulary
-from tf_ner.data.tags import tags_to_spans as tags_to_spans
-from tf_ner.data.windows import Window as Window
-from tf_ner.data.windows import merge_window_predictions as merge_window_predictions
-from tf_ner.data.windows import split_windows as split_windows
-from tf_ner.data.windows import window_encoding as window_encoding
+from tf_ner.lazy import lazy_exports
+
+_EXPORTS = {
+    "DatasetError": "tf_ner.data.formats",
+    "DatasetInfo": "tf_ner.data.formats",
+    "DatasetSummary": "tf_ner.data.stats",
+    "EncodingReport": "tf_ner.data.encoding",
+    "Example": "tf_ner.data.example",
+    "FORMATS": "tf_ner.data.formats",
+    "IGNORE_INDEX": "tf_ner.data.encoding",
+    "LabelledData": "tf_ner.data.pipeline",
+    "PredictionBatches": "tf_ner.data.pipeline",
+    "SpanLabeler": "tf_ner.data.encoding",
+    "TagLabeler": "tf_ner.data.encoding",
+    "TagSequenceError": "tf_ner.data.tags",
+    "UnrepresentableEntityError": "tf_ner.data.encoding",
+    "Window": "tf_ner.data.windows",
+    "data_stats_main": "tf_ner.data.stats",
+    "detect_format": "tf_ner.data.formats",
+    "encode_examples": "tf_ner.data.pipeline",
+    "format_summary": "tf_ner.data.stats",
+    "make_dataset": "tf_ner.data.pipeline",
+    "make_prediction_batches": "tf_ner.data.pipeline",
+    "merge_window_predictions": "tf_ner.data.windows",
+    "read_dataset": "tf_ner.data.formats",
+    "spans_to_tags": "tf_ner.data.tags",
+    "split_windows": "tf_ner.data.windows",
+    "summarize": "tf_ner.data.stats",
+    "tag_errors": "tf_ner.data.tags",
+    "tag_vocabulary": "tf_ner.data.tags",
+    "tags_to_spans": "tf_ner.data.tags",
+    "window_encoding": "tf_ner.data.windows",
+    "write_dataset": "tf_ner.data.formats",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

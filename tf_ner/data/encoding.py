@@ -11,7 +11,7 @@ back. Label layouts, for a window of `length` token positions (position 0 is [CL
   `(-1, -1, -1)`; the loss densifies them per batch.
 - `TagLabeler(first_subtoken_only=False)` (CRF head): int32 `[length]`, one tag id per
   token; every sub-token of an entity is tagged (B on the first, I/E on the rest), and
-  [CLS], [SEP] and padding get `O` (id 0). The CRF masks with `token_ids != 0`.
+  [CLS], [SEP] and padding get `IGNORE_INDEX` (-100): they are outside the CRF's chain.
 - `TagLabeler(first_subtoken_only=True)` (softmax head): int32 `[length]`, a tag id on
   the first sub-token of each word and `IGNORE_INDEX` (-100) everywhere else. A *word*
   is what BERT's pre-tokenizer makes one: text split at whitespace, every punctuation
@@ -35,9 +35,9 @@ from tf_ner.data.encoding_report import EDGE_INSIDE_WORD, OVERLAPS
 from tf_ner.data.encoding_report import EncodingReport as EncodingReport
 from tf_ner.data.encoding_report import UnrepresentableEntityError as UnrepresentableEntityError
 from tf_ner.data.tags import check_scheme, spans_to_tags, tag_vocabulary, tags_to_spans
+from tf_ner.span_cells import span_cells
 
 IGNORE_INDEX = -100
-HEADS = ("crf", "softmax", "globalpointer", "efficient_globalpointer")
 
 
 class SpanLabeler(Labeler):
@@ -101,7 +101,7 @@ class SpanLabeler(Labeler):
                     f"GlobalPointer logits of shape {prediction.shape}: expected "
                     f"[num_types={self.num_types}, length, length]"
                 )
-            cells = np.argwhere(prediction[:, :n, :n] > threshold)
+            cells = span_cells(prediction[:, :n, :n], threshold)
         elif prediction.ndim == 2 and prediction.shape[-1] == 3:
             cells = prediction.astype(np.int64)
         else:
@@ -128,8 +128,8 @@ class TagLabeler(Labeler):
         types: iterable of str entity types (stored sorted).
         scheme: str, `"BIO"` or `"BIOES"` (any scheme of `tf_ner.data.tags` works).
         first_subtoken_only: bool. False (CRF layout): every token carries a tag,
-            [CLS]/[SEP]/padding `O`. True (softmax layout): only the first sub-token of
-            each word carries a tag, everything else `IGNORE_INDEX`.
+            [CLS]/[SEP]/padding `IGNORE_INDEX`. True (softmax layout): only the first
+            sub-token of each word carries a tag, everything else `IGNORE_INDEX`.
 
     The tags are `tag_vocabulary(types, scheme)`: `O` is id 0. Nested or overlapping
     entities cannot be tags: the labeler keeps the earliest-starting, longest entity
@@ -195,10 +195,7 @@ class TagLabeler(Labeler):
         tags = spans_to_tags(
             len(units), [(i, j + 1, self.types[t]) for t, i, j in spans], self.scheme
         )
-        if self.first_subtoken_only:
-            labels = np.full(length, IGNORE_INDEX, dtype=np.int32)
-        else:
-            labels = np.zeros(length, dtype=np.int32)
+        labels = np.full(length, IGNORE_INDEX, dtype=np.int32)
         # CRF units are single tokens; softmax units label their first token only
         labels[[unit.first for unit in units]] = [self.tag_ids[tag] for tag in tags]
         if self.first_subtoken_only:
@@ -256,27 +253,3 @@ def _check_offsets(text, encoding):
             f"the encoding's offsets reach character {max(ends)} but the text has "
             f"{len(text)}; decode with the text the encoding was made from"
         )
-
-
-def make_labeler(head, types, scheme="BIO"):
-    """The labeler for a head name.
-
-    Args:
-        head: str, one of `HEADS`: `"crf"` (TagLabeler, every token), `"softmax"`
-            (TagLabeler, first sub-token of each word), `"globalpointer"` and
-            `"efficient_globalpointer"` (SpanLabeler).
-        types: iterable of str entity types.
-        scheme: str, tag scheme of the tag heads (`"BIO"` or `"BIOES"`).
-
-    Returns:
-        `SpanLabeler` or `TagLabeler`.
-
-    Raises:
-        ValueError: an unknown head.
-    """
-    name = str(head).lower()
-    if name in ("globalpointer", "efficient_globalpointer"):
-        return SpanLabeler(types)
-    if name in ("crf", "softmax"):
-        return TagLabeler(types, scheme=scheme, first_subtoken_only=name == "softmax")
-    raise ValueError(f"unknown head {head!r}; expected one of {', '.join(HEADS)}")

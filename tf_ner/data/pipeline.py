@@ -30,7 +30,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler, make_labeler
+from tf_ner.data.buckets import check_buckets
+from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
 
@@ -41,48 +42,6 @@ FEATURES_SPEC = {
     "token_ids": tf.TensorSpec([None, None], tf.int32),
     "segment_ids": tf.TensorSpec([None, None], tf.int32),
 }
-
-
-def default_buckets(max_length):
-    """Bucket lengths that pad a window by at most about 1/8 of its length.
-
-    Steps of 8 tokens from 16 up to 128, of 16 up to 256, of 32 up to 512 and so on
-    (the step is the largest power of two <= length / 8, at least 8), ending at
-    `max_length`. Batches of MSRA (mean window 44 tokens) are then 90% real tokens,
-    against 68% with lengths 32/64/128 (`benchmarks/results/epoch_throughput*.md`);
-    Keras's `reduce_retracing` keeps one training trace for all of them.
-
-    Args:
-        max_length: int, positions of a window including [CLS] and [SEP].
-
-    Returns:
-        tuple of int, increasing; e.g. `(16, 24, ..., 120, 128)` for 128,
-        `(16, 24, ..., 96, 100)` for 100.
-    """
-    buckets, length = [], 16
-    while length < max_length:
-        buckets.append(length)
-        length += max(8, 1 << ((length // 8).bit_length() - 1))
-    return (*buckets, max_length)
-
-
-def check_buckets(buckets, max_length):
-    """Validates bucket lengths; returns them sorted (the default when None).
-
-    Raises:
-        ValueError: a bucket that is not an int >= 3, or none that holds `max_length`.
-    """
-    if buckets is None:
-        return default_buckets(max_length)
-    buckets = tuple(sorted(set(buckets)))
-    if not buckets or any(not isinstance(b, int) or b < 3 for b in buckets):
-        raise ValueError(f"buckets={buckets!r}: expected ints >= 3, e.g. (32, 64, 128)")
-    if buckets[-1] < max_length:
-        raise ValueError(
-            f"buckets={buckets!r} stop below max_length={max_length}: the longest bucket "
-            f"must hold a full window; add {max_length}"
-        )
-    return buckets
 
 
 @dataclasses.dataclass
@@ -210,8 +169,7 @@ def _stack_labels(labels, rows, length, labeler):
         for r, row in enumerate(rows):
             out[r, : len(labels[row])] = labels[row]
         return out
-    pad = IGNORE_INDEX if labeler.first_subtoken_only else 0
-    out = np.full((len(rows), length), pad, dtype=np.int32)
+    out = np.full((len(rows), length), IGNORE_INDEX, dtype=np.int32)
     for r, row in enumerate(rows):
         out[r, : len(labels[row])] = labels[row]
     return out
@@ -268,28 +226,45 @@ def _check_tokenizer(tokenizer):
         )
 
 
+@dataclasses.dataclass
+class LabelledData:
+    """Labelled examples as bucketed batches, and what encoding them kept and lost.
+
+    Attributes:
+        dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`.
+        batches: the batch plan behind it: `len()` is the batches per epoch; its
+            settable `epoch` is the epoch the next iterator over `dataset` yields.
+        labeler: the labeler that made the labels.
+        encoded: `EncodedWindows`, one row per window.
+        report: `EncodingReport` (also logged).
+        bucket_lengths: tuple of the padded lengths in use.
+    """
+
+    dataset: tf.data.Dataset
+    batches: "_EpochBatches"
+    labeler: Labeler
+    encoded: EncodedWindows
+    report: EncodingReport
+    bucket_lengths: tuple
+
+
 def make_dataset(
     examples,
     tokenizer,
-    head,
+    labeler,
     max_length=128,
     stride=32,
     batch_size=32,
     shuffle=False,
     seed=0,
     buckets=None,
-    *,
-    types=None,
-    scheme="BIO",
 ):
-    """A `tf.data.Dataset` of bucketed batches for `model.fit` / `evaluate`.
+    """Labelled, bucketed batches of `examples` for `model.fit` / evaluation.
 
     Args:
         examples: iterable of `Example`.
         tokenizer: `Tokenizer`; its [PAD] must be id 0.
-        head: `"crf"`, `"softmax"`, `"globalpointer"`, `"efficient_globalpointer"`, or
-            a labeler (`SpanLabeler`/`TagLabeler`), e.g. `train_dataset.labeler` to
-            give an evaluation set the training set's type ids.
+        labeler: `SpanLabeler` or `TagLabeler` (a head's, see `tf_ner.tasks.ner`).
         max_length: int, positions of a window including [CLS] and [SEP].
         stride: int, tokens shared by consecutive windows of a long text.
         batch_size: int, windows per batch (the global batch under a strategy).
@@ -298,40 +273,23 @@ def make_dataset(
         seed: int, the shuffling seed.
         buckets: optional increasing ints, the padded lengths; default
             `default_buckets(max_length)`.
-        types: entity types of a head given by name; default the sorted types found
-            in `examples` (pass them when a split may lack a type).
-        scheme: `"BIO"` or `"BIOES"`, the tags of a tag head given by name.
 
     Returns:
-        `tf.data.Dataset` of `({"token_ids": int32 [batch, L], "segment_ids": int32
-        [batch, L]}, labels)`, with attributes `labeler`, `encoding_report`
-        (`EncodingReport`, also logged), `encoded` (`EncodedWindows`),
-        `bucket_lengths`, and `epoch_batches` (the batch plan: `len()` is the batches
-        per epoch; its settable `epoch` is the epoch the next iterator will yield).
+        `LabelledData`.
 
     Raises:
-        ValueError: an unknown head, unknown entity type, bad sizes or buckets, or a
-            vocabulary whose [PAD] is not id 0.
+        ValueError: an unknown entity type, bad sizes or buckets, or a vocabulary whose
+            [PAD] is not id 0.
     """
     examples = list(examples)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
     if not isinstance(seed, int):
         raise ValueError(f"seed={seed!r}: expected an int (every epoch's order derives from it)")
+    if not isinstance(labeler, Labeler):
+        raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     _check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
-    if isinstance(head, Labeler):
-        labeler = head
-    else:
-        if types is None:
-            types = sorted({t for example in examples for _, _, t in example.entities})
-            if not types:
-                raise ValueError(
-                    f"no example has an entity, so the {head!r} head has no types; pass "
-                    f"types=[...] (or a labeler as head, e.g. the training set's)"
-                )
-            logger.info("entity types found in the examples: %s", types)
-        labeler = make_labeler(head, types, scheme)
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
@@ -339,14 +297,10 @@ def make_dataset(
     labels_spec = tf.TensorSpec(
         [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
     )
-    epoch_batches = _EpochBatches(arrays, batch_size, shuffle, seed)
-    dataset = _dataset(epoch_batches, labels_spec)
-    dataset.epoch_batches = epoch_batches
-    dataset.labeler = labeler
-    dataset.encoding_report = report
-    dataset.encoded = encoded
-    dataset.bucket_lengths = tuple(arrays)
-    return dataset
+    batches = _EpochBatches(arrays, batch_size, shuffle, seed)
+    return LabelledData(
+        _dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
+    )
 
 
 class PredictionBatches:

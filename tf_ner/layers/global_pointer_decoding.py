@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tf_ner.span_cells import span_cells
+
 
 def decode_global_pointer(logits, threshold=0.0):
     """Keeps every cell whose logit exceeds `threshold`, nested spans included.
@@ -33,8 +35,4 @@ def decode_global_pointer(logits, threshold=0.0):
             "decode_global_pointer: `logits` must be [batch, num_types, length, length], "
             f"received shape {logits.shape}."
         )
-    spans = [[] for _ in range(logits.shape[0])]
-    for example, type_, start, end in np.argwhere(logits > threshold):
-        if start <= end:
-            spans[example].append((int(type_), int(start), int(end)))
-    return [sorted(example_spans) for example_spans in spans]
+    return [[tuple(cell) for cell in span_cells(row, threshold).tolist()] for row in logits]

@@ -1,18 +1,19 @@
 """Keras callbacks of the training loop: deterministic epochs, backups, stopping, dev
-evaluation."""
+evaluation, progress and the loss curve."""
 
 import json
 import logging
 import math
 import pathlib
+import sys
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.tasks.ner import evaluate_spans
-from tf_ner.train.output import atomic_save_weights, atomic_write_text
+from tf_ner.files import atomic_write_text
+from tf_ner.train.output import atomic_save_weights
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class DeterministicEpochs(keras.callbacks.Callback):
     restores weights and optimizer, not seed states) retraces an uninterrupted run.
 
     Args:
-        epoch_batches: the training dataset's batch plan (has a settable `.epoch`).
+        epoch_batches: the training data's batch plan (`LabelledData.batches`).
         seed: int.
     """
 
@@ -87,7 +88,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 class StepLossLog(keras.callbacks.Callback):
     """Appends `step,loss` to a CSV file every `every` optimizer steps (for the curves).
 
-    The loss is Keras's running mean over the current epoch.
+    The loss is the mean over the steps since the previous row (Keras's logs hold the
+    mean over the epoch so far: the window's mean is recovered from two of those), so
+    the curve shows the loss where it is, without a jump at each epoch's start.
     """
 
     def __init__(self, path, every=50):
@@ -95,24 +98,34 @@ class StepLossLog(keras.callbacks.Callback):
         self.path = pathlib.Path(path)
         self.every = every
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._sum = self._count = 0.0  # the epoch's running totals at the last row
+
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.optimizer.iterations.numpy())
-        if step % self.every or not logs or "loss" not in logs:
+        if not logs or "loss" not in logs:
             return
+        step = int(self.model.optimizer.iterations.numpy())
+        if step % self.every:
+            return
+        total, count = float(logs["loss"]) * (batch + 1), batch + 1
+        if count == self._count:
+            return
+        window = (total - self._sum) / (count - self._count)
+        self._sum, self._count = total, count
         new = not self.path.is_file()
         with self.path.open("a", encoding="utf-8") as f:
             if new:
                 f.write("step,loss\n")
-            f.write(f"{step},{float(logs['loss']):.6f}\n")
+            f.write(f"{step},{window:.6f}\n")
 
 
 class StopTraining(keras.callbacks.Callback):
     """Stops cleanly after `max_steps` optimizer steps or `time_budget` minutes of training.
 
-    Time spent in callbacks at epoch ends (dev evaluation) does not count. With
-    `peak_learning_rate`, a time-budgeted run also sets the learning rate before each
-    step: linear warmup over `warmup_steps`, then linear decay to 0 at the end of the
-    budget (a step-based schedule cannot know how many steps the budget holds).
+    Time spent in callbacks at epoch ends (dev evaluation) does not count. With a time
+    budget it sets `schedule.progress` (a `TimeBudgetSchedule`) before each step to the
+    fraction of the budget spent. The time spent before a kill is kept in `clock_path`,
+    so a resumed run continues the same budget.
 
     Under `MultiWorkerMirroredStrategy` every worker reads its own clock, and a worker
     that stopped alone would leave the others waiting in a collective: the elapsed time
@@ -120,14 +133,19 @@ class StopTraining(keras.callbacks.Callback):
     set the same learning rate and stop after the same step.
     """
 
-    def __init__(self, max_steps=None, time_budget=None, peak_learning_rate=None, warmup_steps=0):
+    def __init__(self, max_steps=None, time_budget=None, schedule=None, clock_path=None):
         super().__init__()
         self.max_steps = max_steps
         self.budget_seconds = None if time_budget is None else time_budget * 60
-        self.peak_learning_rate = peak_learning_rate
-        self.warmup_steps = warmup_steps
+        self.schedule = schedule
+        self.clock_path = None if clock_path is None else pathlib.Path(clock_path)
         self.training_seconds = 0.0
         self.reason = None
+
+    def on_train_begin(self, logs=None):
+        if self.clock_path is not None and self.clock_path.is_file():
+            state = json.loads(self.clock_path.read_text(encoding="utf-8"))
+            self.training_seconds = state["training_seconds"]
 
     def _elapsed(self):
         seconds = self.training_seconds + time.monotonic() - self._started
@@ -143,12 +161,8 @@ class StopTraining(keras.callbacks.Callback):
             self._reading = self._elapsed()  # the first step's learning rate reads this
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.peak_learning_rate is None or self.budget_seconds is None:
-            return
-        step = int(self.model.optimizer.iterations.numpy())
-        warm = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
-        left = max(0.0, 1.0 - self._reading / self.budget_seconds)
-        self.model.optimizer.learning_rate.assign(self.peak_learning_rate * warm * left)
+        if self.schedule is not None and self.budget_seconds is not None:
+            self.schedule.progress.assign(min(1.0, self._reading / self.budget_seconds))
 
     def on_train_batch_end(self, batch, logs=None):
         steps = int(self.model.optimizer.iterations.numpy())
@@ -164,18 +178,102 @@ class StopTraining(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.training_seconds += time.monotonic() - self._started
+        if logs is not None:  # where the epoch ended, for the CSV log and the curves
+            logs["step"] = int(self.model.optimizer.iterations.numpy())
+        if self.clock_path is not None:
+            state = {"training_seconds": self.training_seconds}
+            atomic_write_text(self.clock_path, json.dumps(state))
+
+
+class ProgressLog(keras.callbacks.Callback):
+    """What a person watching the run reads: a progress line every `every_seconds`
+    (step, loss over the last steps, steps/s, time left) and one line per epoch.
+
+    The epoch line counts the steps actually run (a budget may stop an epoch early) and
+    shows the epoch's logs: training loss and the dev scores `DevEvaluation` added. Put
+    it last, so that the line appears once everything of the epoch is written.
+
+    Args:
+        total_steps: int, the steps the run may take (for "time left").
+        time_budget: minutes, or None.
+        every_seconds: float, between progress lines.
+        stream: where to write (stdout).
+    """
+
+    def __init__(self, total_steps, time_budget=None, every_seconds=30.0, stream=None):
+        super().__init__()
+        self.total_steps = total_steps
+        self.budget_seconds = None if time_budget is None else time_budget * 60
+        self.every_seconds = every_seconds
+        self.stream = stream or sys.stdout
+
+    def on_train_begin(self, logs=None):
+        self._run_started = time.monotonic()
+        self._first_step = int(self.model.optimizer.iterations.numpy())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = self._last_print = time.monotonic()
+        self._epoch_first_step = int(self.model.optimizer.iterations.numpy())
+        self._window = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and "loss" in logs:
+            self._window.append(float(logs["loss"]) * (batch + 1))
+        now = time.monotonic()
+        if now - self._last_print < self.every_seconds:
+            return
+        self._last_print = now
+        step = int(self.model.optimizer.iterations.numpy())
+        rate = (step - self._first_step) / max(now - self._run_started, 1e-9)
+        left = (self.total_steps - step) / rate if rate else float("inf")
+        if self.budget_seconds is not None:
+            left = min(left, max(0.0, self._run_started + self.budget_seconds - now))
+        loss = ""
+        if len(self._window) > 1:
+            count = len(self._window) - 1
+            loss = f" loss {(self._window[-1] - self._window[0]) / count:.4f}"
+            self._window = self._window[-1:]
+        self._write(
+            f"step {step}/{self.total_steps}{loss} {rate:.2f} steps/s, {_duration(left)} left"
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps = int(self.model.optimizer.iterations.numpy()) - self._epoch_first_step
+        seconds = time.monotonic() - self._epoch_started
+        shown = "  ".join(
+            f"{k} {v:.4f}" for k, v in (logs or {}).items() if _is_number(v) and k != "step"
+        )
+        per_step = f"{1000 * seconds / steps:.0f}ms/step" if steps else "no step"
+        self._write(f"epoch {epoch + 1}: {steps} steps in {seconds:.0f}s ({per_step})  {shown}")
+
+    def _write(self, line):
+        print(line, file=self.stream, flush=True)
+
+
+def _is_number(value):
+    return isinstance(value, int | float | np.floating | np.integer)
+
+
+def _duration(seconds):
+    if seconds == float("inf"):
+        return "?"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 class DevEvaluation(keras.callbacks.Callback):
-    """Corpus-level entity P/R/F1 on the dev set after each epoch; keeps the best weights.
+    """The task's scores on the dev set after each epoch; keeps the best weights.
 
-    The scores come from decoding to character spans (`tf_ner.tasks.ner.evaluate_spans`,
-    the code `tf-ner evaluate` runs) and are added to the epoch's logs as `dev_precision`,
-    `dev_recall`, `dev_f1`, so CSV, TensorBoard and early stopping see them.
+    The scores are the task's evaluation (`Task.evaluate`, the code `tf-ner evaluate`
+    runs: NER decodes to character spans), added to the epoch's logs as `dev_<name>`
+    (the loss and metrics over the labelled windows too), so the progress line, CSV,
+    TensorBoard and early stopping see them. The best epoch is the one with the
+    highest `task.selection_metric`.
 
     Args:
-        examples: dev `Example`s.
-        settings: `NerSettings`.
+        task: the `Task`.
+        examples: dev examples.
+        data: their `LabelledData`.
         tokenizer: `Tokenizer`.
         best_weights_path: where the best epoch's weights are written (atomically), or None.
         batch_size: int.
@@ -184,41 +282,39 @@ class DevEvaluation(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, examples, settings, tokenizer, best_weights_path=None, batch_size=64, state_path=None
-    ):
+        self, task, examples, data, tokenizer, best_weights_path=None, batch_size=64,
+        state_path=None,
+    ):  # fmt: skip
         super().__init__()
+        self.task = task
         self.examples = examples
-        self.settings = settings
+        self.data = data
         self.tokenizer = tokenizer
         self.best_weights_path = best_weights_path
         self.batch_size = batch_size
         self.state_path = state_path
-        self.best_f1 = -math.inf
+        self.best_score = -math.inf
         self.best_epoch = None
 
     def on_train_begin(self, logs=None):
         if self.state_path is not None and pathlib.Path(self.state_path).is_file():
             state = json.loads(pathlib.Path(self.state_path).read_text(encoding="utf-8"))
-            self.best_f1, self.best_epoch = state["best_f1"], state["best_epoch"]
+            self.best_score, self.best_epoch = state["best_score"], state["best_epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = evaluate_spans(
-            self.model, self.settings, self.tokenizer, self.examples, self.batch_size
+        scores = self.task.evaluate(
+            self.model, self.tokenizer, self.examples, self.batch_size, data=self.data
         )
+        values = {**scores.get("labelled", {})}
+        values.update({k: v for k, v in scores.items() if k in ("precision", "recall", "f1")})
+        values.update({k: v for k, v in scores.items() if k == self.task.selection_metric})
         if logs is not None:
-            logs.update(
-                dev_precision=scores["precision"], dev_recall=scores["recall"], dev_f1=scores["f1"]
-            )
-        per_type = "  ".join(f"{t} {s['f1']:.4f}" for t, s in scores["per_type"].items())
-        print(
-            f"epoch {epoch + 1}: dev P {scores['precision']:.4f} R {scores['recall']:.4f} "
-            f"F1 {scores['f1']:.4f} | {per_type}",
-            flush=True,
-        )
-        if scores["f1"] > self.best_f1:
-            self.best_f1, self.best_epoch = scores["f1"], epoch
+            logs.update({f"dev_{name}": value for name, value in values.items()})
+        score = scores[self.task.selection_metric]
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch
             if self.best_weights_path is not None:
                 atomic_save_weights(self.model, self.best_weights_path)
             if self.state_path is not None:
-                state = {"best_f1": self.best_f1, "best_epoch": epoch}
+                state = {"best_score": self.best_score, "best_epoch": epoch}
                 atomic_write_text(self.state_path, json.dumps(state))

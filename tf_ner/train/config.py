@@ -1,10 +1,19 @@
-"""TrainConfig: every setting of a training run, validated, saved with the model."""
+"""TrainConfig: every setting of a training run, validated, saved with the model.
+
+It is the one source of the settings: `tf-ner train`'s flags (names, types, defaults,
+choices, help) are built from its fields (`tf_ner.cli`), and `train_config.json` in
+the model folder is its JSON. Some defaults depend on the situation and are resolved
+by `resolved()`: an encoder trained from random initialisation (`bert_size`) and a
+pre-trained one (`bert_dir`) want different learning rates, warmup and dropout.
+"""
 
 import dataclasses
 import json
 
-from tf_ner.data.pipeline import check_buckets
+from tf_ner.data.buckets import check_buckets
 from tf_ner.data.windows import window_capacity
+from tf_ner.tasks import TASKS
+from tf_ner.tasks.ner.heads import HEADS
 
 # Google's compact BERT shapes (Turc et al., "Well-Read Students Learn Better", 2019):
 # heads = H / 64, intermediate = 4H.
@@ -16,91 +25,179 @@ BERT_SIZES = {
     "base": (12, 768),
 }
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
-PRECISIONS = (None, "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("mixed_bfloat16", "mixed_float16")
+SCHEMES = ("BIO", "BIOES")
+
+# Defaults by situation (None in a field means "resolve from here").
+# From scratch: the recipe of benchmarks/msra_quality.py (results/msra_quality_mini_25min.md,
+# ablation_4min_*.md): a transformer trained from random weights wants a large peak rate,
+# a fixed warmup and no dropout within minutes of training.
+FROM_SCRATCH = {"learning_rate": 1e-3, "warmup": 300, "dropout": 0.0, "crf_lr_multiplier": 1.0}
+# Fine-tuning: Google's run_classifier.py (5e-5, 10% warmup), the checkpoint's own
+# dropout, and the CRF transitions at 1000x the encoder's rate (bert4keras's recipe).
+PRETRAINED = {"learning_rate": 5e-5, "warmup": 0.1, "dropout": None, "crf_lr_multiplier": 1000.0}
+
+
+def setting(default, help, choices=None, flag_type=None, group=None, metavar=None):
+    """A `TrainConfig` field with what its command-line flag needs.
+
+    Args:
+        default: the default (None: not set, or resolved by situation).
+        help: str, the flag's help; "(default ...)" is added from `default`.
+        choices: a tuple, or a callable returning one (registries that grow at run time).
+        flag_type: callable parsing the flag's text, when the field's type does not.
+        group: name of a group of mutually exclusive flags, exactly one required.
+        metavar: str shown for the value.
+    """
+    metadata = {"help": help, "choices": choices, "flag_type": flag_type, "group": group}
+    metadata["metavar"] = metavar
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def int_list(text):
+    """`"32,64,128"` -> `(32, 64, 128)`."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"{text!r}: expected comma-separated ints") from None
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Settings of `tf_ner.train.train` (and of `tf-ner train`, flag for flag).
 
-    Data: `train`, `dev`, `test` files in `format` ("auto" detects), `repair` reads
-    invalid tag sequences the way seqeval does. Encoder: `bert_dir` (Google format)
-    or `bert_size` (random initialisation, vocabulary from the training texts).
-    Optimisation: `learning_rate` for the encoder, `head_learning_rate` for the head
-    (default the same), `warmup` (a fraction of the steps if < 1, else steps),
-    `weight_decay`, `bias_correction`, `layerwise_lr_decay`, `crf_lr_multiplier`.
-    Length of training: `epochs`, capped by `max_steps` and `time_budget` (minutes of
-    training). See `tf-ner train --help` for each.
+    See `tf-ner train --help` for each; `resolved()` gives the situational defaults.
     """
 
-    train: str
-    output_dir: str
-    dev: str | None = None
-    test: str | None = None
-    format: str = "auto"
-    repair: bool = False
-    bert_dir: str | None = None
-    bert_size: str | None = None
-    dropout: float = 0.1
-    head: str = "crf"
-    scheme: str = "BIO"
-    max_length: int = 128
-    stride: int = 32
-    buckets: tuple[int, ...] | None = None
-    head_size: int = 64
-    epochs: int = 3
-    max_steps: int | None = None
-    time_budget: float | None = None
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    learning_rate: float = 5e-5
-    head_learning_rate: float | None = None
-    warmup: float = 0.1
-    bias_correction: bool = True
-    weight_decay: float = 0.01
-    reinit_top_layers: int = 0
-    reinit_pooler: bool = False
-    layerwise_lr_decay: float | None = None
-    crf_lr_multiplier: float = 1.0
-    early_stopping: int | None = None
-    seed: int = 42
-    strategy: str = "auto"
-    mixed_precision: str | None = None
-    jit_compile: bool = False
+    train: str = setting(None, "training file (any supported format)")
+    output_dir: str = setting(None, "folder for the model, logs and curves")
+    dev: str | None = setting(None, "dev file: scored each epoch, the best epoch is kept")
+    test: str | None = setting(None, "test file: scored once at the end")
+    task: str = setting("ner", "what to train", choices=TASKS.names)
+    format: str = setting("auto", "dataset format of the files (auto: detect)")
+    repair: bool = setting(
+        False, "read invalid tag sequences (an I- that starts an entity) as seqeval does, counted"
+    )
+    bert_dir: str | None = setting(
+        None,
+        "Google-format checkpoint folder (bert_config.json, vocab.txt, bert_model.ckpt.*)",
+        group="encoder",
+    )
+    bert_size: str | None = setting(
+        None,
+        "random initialisation with Google's compact BERT shape",
+        choices=tuple(BERT_SIZES),
+        group="encoder",
+    )
+    dropout: float | None = setting(
+        None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
+        "own with --bert-dir"
+    )  # fmt: skip
+    head: str = setting("crf", "the NER head", choices=HEADS.names)
+    scheme: str = setting("BIO", "tag scheme of the tag heads (crf, softmax)", choices=SCHEMES)
+    max_length: int = setting(128, "tokens per window incl. [CLS]/[SEP]")
+    stride: int = setting(32, "tokens shared by overlapping windows of long texts")
+    buckets: tuple[int, ...] | None = setting(
+        None,
+        "padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, then "
+        "coarser; at most 1/8 padding)",
+        flag_type=int_list,
+        metavar="N,N,...",
+    )
+    head_size: int = setting(64, "query/key size of the GlobalPointer heads")
+    epochs: int = setting(3, "training epochs")
+    max_steps: int | None = setting(None, "stop after this many optimizer steps")
+    time_budget: float | None = setting(
+        None, "stop after this many minutes of training, then evaluate and save", metavar="MIN"
+    )
+    batch_size: int = setting(32, "global batch size (split across replicas)")
+    eval_batch_size: int = setting(64, "batch size of evaluation")
+    learning_rate: float | None = setting(
+        None, "peak learning rate of the encoder; unless given: 1e-3 from scratch, 5e-5 with "
+        "--bert-dir"
+    )  # fmt: skip
+    head_learning_rate: float | None = setting(
+        None, "peak learning rate of the head; unless given: --learning-rate"
+    )
+    warmup: float | None = setting(
+        None, "warmup: a fraction of the training if < 1 (under --time-budget, of the time), "
+        "else steps; unless given: 300 steps from scratch, 0.1 with --bert-dir"
+    )  # fmt: skip
+    bias_correction: bool = setting(True, "Adam bias correction")
+    weight_decay: float = setting(0.01, "decoupled weight decay (LayerNorm and biases excluded)")
+    reinit_top_layers: int = setting(0, "re-initialise the top L encoder layers of the checkpoint")
+    reinit_pooler: bool = setting(False, "re-initialise the pooler of the checkpoint")
+    layerwise_lr_decay: float | None = setting(
+        None, "layer-wise learning-rate decay factor, e.g. 0.9"
+    )
+    crf_lr_multiplier: float | None = setting(
+        None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
+        "1000 with --bert-dir"
+    )  # fmt: skip
+    early_stopping: int | None = setting(
+        None, "stop after this many epochs without a better dev score"
+    )
+    seed: int = setting(42, "random seed")
+    strategy: str = setting("auto", "tf.distribute strategy", choices=STRATEGIES)
+    mixed_precision: str | None = setting(None, "mixed precision policy", choices=PRECISIONS)
+    jit_compile: bool = setting(False, "compile the train step with XLA")
 
     def __post_init__(self):
+        for name in ("train", "output_dir"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} is required")
         if (self.bert_dir is None) == (self.bert_size is None):
             raise ValueError(
                 "give exactly one of bert_dir (a checkpoint) and bert_size (random init)"
             )
-        if self.bert_size is not None and self.bert_size not in BERT_SIZES:
-            raise ValueError(
-                f"bert_size {self.bert_size!r}: expected one of {', '.join(BERT_SIZES)}"
-            )
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy {self.strategy!r}: expected one of {', '.join(STRATEGIES)}")
-        if self.mixed_precision not in PRECISIONS:
-            raise ValueError(
-                f"mixed_precision {self.mixed_precision!r}: expected one of {PRECISIONS}"
-            )
+        for field in dataclasses.fields(self):
+            choices = field.metadata.get("choices")
+            value = getattr(self, field.name)
+            if choices is None or value is None:
+                continue
+            allowed = choices() if callable(choices) else choices
+            if value not in allowed:
+                raise ValueError(f"{field.name} {value!r}: expected one of {', '.join(allowed)}")
         window_capacity(self.max_length, self.stride)
         if self.buckets is not None:
             object.__setattr__(self, "buckets", check_buckets(tuple(self.buckets), self.max_length))
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: expected a positive int")
-        for name in ("learning_rate", "weight_decay", "warmup"):
-            if getattr(self, name) < 0:
+        for name in ("learning_rate", "weight_decay", "warmup", "crf_lr_multiplier"):
+            if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"{name}={getattr(self, name)}: expected >= 0")
+        if self.head_size < 2 or self.head_size % 2:
+            raise ValueError(f"head_size={self.head_size}: expected an even int >= 2 (RoPE)")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps={self.max_steps}: expected a positive int")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"time_budget={self.time_budget}: expected positive minutes")
-        if not 0 <= self.dropout < 1:
+        if self.reinit_pooler and self.task == "ner":
+            raise ValueError(
+                "reinit_pooler: the ner task does not use the pooler (its heads read every "
+                "token's hidden state), so re-initialising it would change nothing"
+            )
+        if self.reinit_pooler and self.bert_dir is None:
+            raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout}: expected a float in [0, 1)")
 
+    @property
+    def pretrained(self):
+        return self.bert_dir is not None
+
+    def resolved(self, name):
+        """A setting's value, or its default for this situation (scratch or pre-trained)."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        return (PRETRAINED if self.pretrained else FROM_SCRATCH)[name]
+
     def warmup_steps(self, total_steps):
-        return int(round(self.warmup * total_steps)) if self.warmup < 1 else int(self.warmup)
+        """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""
+        warmup = self.resolved("warmup")
+        return int(round(warmup * total_steps)) if warmup < 1 else int(warmup)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"

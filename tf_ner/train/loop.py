@@ -1,4 +1,4 @@
-"""`train(config)`: data, encoder, head, optimizer, strategy, callbacks, fit, save."""
+"""`train(config)`: one run in four steps: prepare, build, fit, finish. Generic over tasks."""
 
 import dataclasses
 import gc
@@ -7,6 +7,7 @@ import logging
 import math
 import pathlib
 import shutil
+import sys
 import tempfile
 import time
 
@@ -17,22 +18,23 @@ from tf_ner.bert.checkpoint_io import resolve_checkpoint
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
-from tf_ner.data import read_dataset
-from tf_ner.data.pipeline import encode_examples, make_dataset
+from tf_ner.files import atomic_write_text
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
-from tf_ner.tasks.ner import NerSettings, build_ner_model, compile_ner_model, evaluate_spans
+from tf_ner.tasks import TASKS
+from tf_ner.tasks.folder import save_model_folder
 from tf_ner.train import output
 from tf_ner.train.callbacks import (
     BackupAndRestore,
     DeterministicEpochs,
     DevEvaluation,
+    ProgressLog,
     StepLossLog,
     StopTraining,
 )
 from tf_ner.train.config import BERT_SIZES
 from tf_ner.train.plots import plot_curves
-from tf_ner.train.report import format_scores, scores_json
-from tf_ner.train.strategy import describe, is_chief, make_strategy, prepare_fit, task
+from tf_ner.train.schedules import TimeBudgetSchedule
+from tf_ner.train.strategy import describe, is_chief, make_strategy, prepare_fit
 
 logger = logging.getLogger(__name__)
 
@@ -50,30 +52,40 @@ class TrainResult:
     model: keras.Model | None = dataclasses.field(default=None, repr=False)
 
 
-def read_split(path, config, what):
-    examples, info = read_dataset(
-        path, format=config.format, repair=config.repair, return_info=True
-    )
+@dataclasses.dataclass
+class Run:
+    """Everything `prepare` read and validated, before anything is written."""
+
+    config: object
+    out: pathlib.Path
+    work: pathlib.Path
+    strategy: object
+    chief: bool
+    task: object
+    tokenizer: Tokenizer
+    bert_config: BertConfig
+    vocab_file: pathlib.Path
+    splits: dict  # name -> (path, examples, LabelledData)
+    steps_per_epoch: int
+    total_steps: int
+    epochs: int
+    schedule: object = None  # the learning-rate schedule, made by `build`
+
+
+def read_split(task_class, path, config, what):
+    examples, format_name = task_class.read(path, config)
     if not examples:
         raise ValueError(f"{what} file {path} holds no example")
-    print(f"{what}: {len(examples)} examples from {path} ({info.format})", flush=True)
+    print(f"{what}: {len(examples)} examples from {path} ({format_name})", flush=True)
     return examples
 
 
-def check_types(examples, types, path, what):
-    """Every entity type of a dev/test split must be known from training."""
-    for example in examples:
-        for _, _, type_ in example.entities:
-            if type_ not in types:
-                raise ValueError(
-                    f"{path} ({example.source or what}): entity type {type_!r} never occurs in "
-                    f"the training data (known types: {', '.join(types)}); the model cannot "
-                    f"predict it"
-                )
+def encoder_config(config, train_texts, work):
+    """The encoder's `BertConfig` and vocabulary file, from `bert_dir` or `bert_size`.
 
-
-def encoder_config(config, train_examples, output_dir):
-    """The encoder's `BertConfig` and vocabulary file, from `bert_dir` or `bert_size`."""
+    A `bert_size` vocabulary is built from the training texts into `work`.
+    """
+    dropout = config.resolved("dropout")
     if config.bert_dir:
         bert_dir = pathlib.Path(config.bert_dir)
         bert_config = BertConfig.from_json_file(bert_dir / "bert_config.json")
@@ -87,10 +99,14 @@ def encoder_config(config, train_examples, output_dir):
                 f"max_position_embeddings={bert_config.max_position_embeddings} "
                 f"({bert_dir / 'bert_config.json'}); lower --max-length"
             )
+        if dropout is not None:
+            bert_config = dataclasses.replace(
+                bert_config, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout
+            )
         return bert_config, vocab_file
     layers, hidden = BERT_SIZES[config.bert_size]
-    tokens = build_vocab((e.text for e in train_examples), do_lower_case=True)
-    vocab_file = pathlib.Path(output_dir) / "vocab.txt"
+    tokens = build_vocab(train_texts, do_lower_case=True)
+    vocab_file = work / "vocab.txt"
     write_vocab(tokens, vocab_file)
     bert_config = BertConfig(
         vocab_size=len(tokens),
@@ -98,28 +114,78 @@ def encoder_config(config, train_examples, output_dir):
         num_hidden_layers=layers,
         num_attention_heads=hidden // 64,
         intermediate_size=4 * hidden,
-        hidden_dropout_prob=config.dropout,
-        attention_probs_dropout_prob=config.dropout,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
         max_position_embeddings=max(512, config.max_length),
     )
     return bert_config, vocab_file
 
 
-def make_optimizer(config, total_steps):
-    """AdamWeightDecay with warmup and linear decay over `total_steps` (with a time budget
-    the `StopTraining` callback sets the rate instead), gradients clipped to norm 1."""
+def prepare(config):
+    """Reads and checks every input, encodes the data; writes nothing to the folder.
+
+    A run that fails here (a mistyped path, an unknown entity type, a bad checkpoint)
+    leaves the output folder as it was, so the corrected command can use it.
+    """
+    strategy = make_strategy(config.strategy)
+    task_class = TASKS.get(config.task)
+    keras.utils.set_random_seed(config.seed)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.mixed_precision)
+    examples = {"train": read_split(task_class, config.train, config, "train")}
+    for name in ("dev", "test"):
+        if getattr(config, name):
+            examples[name] = read_split(task_class, getattr(config, name), config, name)
+    # The vocabulary and (for workers other than the chief) the best weights live in a
+    # folder of this process; the chief copies what it keeps into the model folder.
+    work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_run_"))
+    bert_config, vocab_file = encoder_config(config, task_class.texts(examples["train"]), work)
+    tokenizer = Tokenizer(vocab_file)
+    task = task_class.from_training(config, examples["train"], tokenizer)
+    for name in ("dev", "test"):
+        if name in examples:
+            task.check(examples[name], getattr(config, name))
+    splits = {}
+    for name, split in examples.items():
+        data = task.labelled_data(
+            split, tokenizer, config.batch_size if name == "train" else config.eval_batch_size,
+            shuffle=name == "train", seed=config.seed,
+            buckets=config.buckets if name == "train" else None,
+        )  # fmt: skip
+        splits[name] = (getattr(config, name), split, data)
+    steps_per_epoch = len(splits["train"][2].batches)
+    total_steps = config.epochs * steps_per_epoch
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+    chief = is_chief(strategy)
+    return Run(
+        config, pathlib.Path(config.output_dir), work, strategy, chief, task, tokenizer,
+        bert_config, vocab_file, splits, steps_per_epoch, total_steps,
+        math.ceil(total_steps / steps_per_epoch),
+    )  # fmt: skip
+
+
+def make_schedule(config, total_steps):
+    """Warmup, then linear decay to 0 over `total_steps`, or over the time budget
+    (`TimeBudgetSchedule`, its progress set by `StopTraining`)."""
+    peak = config.resolved("learning_rate")
+    warmup = config.resolved("warmup")
     if config.time_budget is None:
-        schedule = WarmupLinearDecay(
-            config.learning_rate,
-            decay_steps=total_steps,
-            warmup_steps=config.warmup_steps(total_steps),
+        return WarmupLinearDecay(
+            peak, decay_steps=total_steps, warmup_steps=config.warmup_steps(total_steps)
         )
-    else:
-        schedule = config.learning_rate
+    if warmup < 1:
+        return TimeBudgetSchedule(peak, warmup_fraction=warmup)
+    return TimeBudgetSchedule(peak, warmup_steps=int(warmup))
+
+
+def make_optimizer(config, schedule):
+    """AdamWeightDecay on `schedule`, gradients clipped to global norm 1."""
+    peak = config.resolved("learning_rate")
     multipliers = None
-    if config.head_learning_rate is not None and config.learning_rate > 0:
+    if config.head_learning_rate is not None and peak > 0:
         # Everything outside the encoder (`bert/...`) is the head.
-        multipliers = {r"^(?!bert/)": config.head_learning_rate / config.learning_rate}
+        multipliers = {r"^(?!bert/)": config.head_learning_rate / peak}
     return AdamWeightDecay(
         schedule,
         weight_decay_rate=config.weight_decay,
@@ -130,8 +196,156 @@ def make_optimizer(config, total_steps):
     )
 
 
+def build(run):
+    """The compiled model under the run's strategy, the checkpoint loaded if any."""
+    config = run.config
+    with run.strategy.scope():
+        model = run.task.build_model(run.bert_config)
+        if config.bert_dir:
+            report = load_bert_checkpoint(
+                model, config.bert_dir, config.reinit_top_layers, config.reinit_pooler,
+                seed=config.seed,
+            )  # fmt: skip
+            print(report, flush=True)
+        run.schedule = make_schedule(config, run.total_steps)
+        run.task.compile(model, make_optimizer(config, run.schedule), config.jit_compile)
+    return model
+
+
+def start_folder(run, command):
+    """Guards and opens the model folder (the chief's): True when resuming this run."""
+    if not run.chief:
+        return (run.out / "backup").is_dir()
+    resuming = output.check_output_dir(run.out, run.config)
+    run.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run.out / output.CONFIG_FILE, run.config.to_json())
+    if command:
+        atomic_write_text(run.out / "command.txt", command + "\n")
+    return resuming
+
+
+def banner(run, model, resuming):
+    config, train_data = run.config, run.splits["train"][2]
+    parameters = sum(math.prod(v.shape) for v in model.weights)
+    warmup = config.resolved("warmup")
+    warmup_text = (
+        f"{warmup:g} of the time budget" if config.time_budget and warmup < 1
+        else f"{config.warmup_steps(run.total_steps)} steps"
+    )  # fmt: skip
+    dropout = run.bert_config.hidden_dropout_prob
+    print(
+        f"training: {len(run.splits['train'][1])} examples in "
+        f"{len(train_data.encoded.token_ids)} windows, {run.task.describe()}, encoder "
+        f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
+        f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
+        f", dropout {dropout:g}), batch {config.batch_size}, {run.steps_per_epoch} steps/epoch, "
+        f"{run.total_steps} steps at most"
+        f"{f', {config.time_budget:g} minutes' if config.time_budget else ''}, "
+        f"peak lr {config.resolved('learning_rate'):g} ({type(run.schedule).__name__}), warmup "
+        f"{warmup_text}, {describe(run.strategy)}{', resuming' if resuming else ''}",
+        flush=True,
+    )
+
+
+def fit(run, model):
+    """Fits with the run's callbacks; returns the `StopTraining` callback (why it stopped)."""
+    config, out, chief = run.config, run.out, run.chief
+    stopper = StopTraining(
+        config.max_steps, config.time_budget,
+        schedule=run.schedule if isinstance(run.schedule, TimeBudgetSchedule) else None,
+        clock_path=out / "clock.json" if chief else run.work / "clock.json",
+    )  # fmt: skip
+    train_data = run.splits["train"][2]
+    callbacks = [
+        DeterministicEpochs(train_data.batches, config.seed),
+        BackupAndRestore(str(out / "backup"), run.steps_per_epoch, write=chief),
+        keras.callbacks.TerminateOnNaN(),
+        stopper,
+    ]
+    if "dev" in run.splits:
+        path, examples, data = run.splits["dev"]
+        callbacks.append(
+            DevEvaluation(
+                run.task, examples, data, run.tokenizer, run.work / "best.weights.h5",
+                config.eval_batch_size, state_path=(out if chief else run.work) / "best.json",
+            )  # fmt: skip
+        )
+        if config.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    f"dev_{run.task.selection_metric}", patience=config.early_stopping, mode="max"
+                )
+            )
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(str(out / "train_log.csv"), append=True),
+            StepLossLog(out / "train_steps.csv"),
+            keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
+        ]
+    callbacks.append(ProgressLog(run.total_steps, config.time_budget, _progress_every()))
+    prepare_fit(model, train_data.dataset, run.strategy)
+    model.fit(train_data.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its
+    # generator suspended; finalised at interpreter exit, it prints "Error occurred when
+    # finalizing GeneratorDataset iterator". Collect it while Python still runs.
+    gc.collect()
+    return stopper
+
+
+def _progress_every():
+    """Seconds between progress lines: often on a terminal, every 30 s into a file."""
+    return 5.0 if sys.stdout.isatty() else 30.0
+
+
+def finish(run, model, stopper):
+    """Restores the best epoch, evaluates dev and test, saves and exports the folder."""
+    config, out, chief = run.config, run.out, run.chief
+    steps = int(model.optimizer.iterations.numpy())
+    stop_reason = stopper.reason or f"completed {run.epochs} epoch(s)"
+    print(f"stopped: {stop_reason}; {steps} steps in {stopper.training_seconds:.0f}s", flush=True)
+    best = run.work / "best.weights.h5"
+    if "dev" in run.splits and best.is_file():
+        model.load_weights(best)
+        print(f"restored the best epoch by dev {run.task.selection_metric}", flush=True)
+    scores = {}
+    for name in ("dev", "test"):
+        if name not in run.splits:
+            continue
+        path, examples, data = run.splits[name]
+        scores[name] = run.task.evaluate(
+            model, run.tokenizer, examples, config.eval_batch_size, data=data
+        )
+        print(f"\n{name} ({path}):\n{run.task.format_scores(scores[name])}", flush=True)
+        if chief:
+            atomic_write_text(
+                out / f"{name}_scores.json",
+                json.dumps(run.task.scores_json(scores[name]), indent=2, ensure_ascii=False),
+            )
+    if chief:
+        summary = {
+            "steps": steps,
+            "stop_reason": stop_reason,
+            "training_seconds": stopper.training_seconds,
+            "resolved": {
+                name: config.resolved(name)
+                for name in ("learning_rate", "warmup", "crf_lr_multiplier")
+            }
+            | {"dropout": run.bert_config.hidden_dropout_prob},
+        }
+        atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
+        save_model_folder(model, out, run.task, run.bert_config, run.vocab_file)
+        output.export_saved_model(model, run.task, out / output.SAVED_MODEL_DIR)
+        png = plot_curves(out / "train_log.csv", out / "train_steps.csv", out / "curves.png")
+        print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
+    shutil.rmtree(run.work, ignore_errors=True)
+    return TrainResult(
+        str(out), steps, stop_reason, stopper.training_seconds,
+        scores.get("dev"), scores.get("test"), model,
+    )  # fmt: skip
+
+
 def train(config, command=None):
-    """Trains, evaluates and saves an NER model as `config` says.
+    """Trains, evaluates and saves a model as `config` says.
 
     Args:
         config: `TrainConfig`.
@@ -141,176 +355,14 @@ def train(config, command=None):
         `TrainResult`.
 
     Raises:
-        FileNotFoundError, ValueError: bad files or settings, with what was expected.
+        FileNotFoundError, ValueError: bad files or settings, with what was expected;
+            raised before anything is written to the output folder.
     """
-    out = pathlib.Path(config.output_dir)
-    strategy = make_strategy(config.strategy)
-    chief = is_chief(strategy)
-    if chief:
-        resuming = output.check_output_dir(out, config)
-        out.mkdir(parents=True, exist_ok=True)
-        output.atomic_write_text(out / output.CONFIG_FILE, config.to_json())
-        if command:
-            output.atomic_write_text(out / "command.txt", command + "\n")
-        work = out
-    else:
-        # Only the chief writes the model folder (and checks it: a worker creating files
-        # there could make the chief's check fail). Another worker keeps its own files,
-        # the vocabulary and its best weights, in a temporary folder removed at the end.
-        resuming = (out / "backup").is_dir()
-        work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_{}{}_".format(*task(strategy))))
-    keras.utils.set_random_seed(config.seed)
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy(config.mixed_precision)
-
-    train_examples = read_split(config.train, config, "train")
-    types = sorted({t for e in train_examples for _, _, t in e.entities})
-    dev_examples = read_split(config.dev, config, "dev") if config.dev else None
-    test_examples = read_split(config.test, config, "test") if config.test else None
-    for examples, path, what in (
-        (dev_examples, config.dev, "dev"),
-        (test_examples, config.test, "test"),
-    ):
-        if examples:
-            check_types(examples, types, path, what)
-
-    bert_config, vocab_file = encoder_config(config, train_examples, work)
-    tokenizer = Tokenizer(vocab_file)
-    settings = NerSettings(
-        head=config.head,
-        types=types,
-        scheme=config.scheme,
-        max_length=config.max_length,
-        stride=config.stride,
-        head_size=config.head_size,
-        crf_lr_multiplier=config.crf_lr_multiplier,
-        do_lower_case=tokenizer.do_lower_case,
-    )
-    labeler = settings.labeler()
-    train_data = make_dataset(
-        train_examples,
-        tokenizer,
-        labeler,
-        config.max_length,
-        config.stride,
-        config.batch_size,
-        shuffle=True,
-        seed=config.seed,
-        buckets=config.buckets,
-    )
-    steps_per_epoch = len(train_data.epoch_batches)
-    total_steps = config.epochs * steps_per_epoch
-    if config.max_steps:
-        total_steps = min(total_steps, config.max_steps)
-    epochs = math.ceil(total_steps / steps_per_epoch)
-
-    with strategy.scope():
-        model = build_ner_model(bert_config, settings)
-        if config.bert_dir:
-            report = load_bert_checkpoint(
-                model,
-                config.bert_dir,
-                config.reinit_top_layers,
-                config.reinit_pooler,
-                seed=config.seed,
-            )
-            print(report, flush=True)
-        compile_ner_model(model, settings, make_optimizer(config, total_steps), config.jit_compile)
-
-    parameters = sum(math.prod(v.shape) for v in model.weights)
-    print(
-        f"training: {len(train_examples)} examples in {len(train_data.encoded.token_ids)} windows, "
-        f"{len(types)} types ({', '.join(types)}), head {config.head}, encoder "
-        f"L{bert_config.num_hidden_layers}/H{bert_config.hidden_size} "
-        f"({parameters:,} parameters), batch {config.batch_size}, {steps_per_epoch} "
-        f"steps/epoch, {total_steps} steps, warmup {config.warmup_steps(total_steps)}, "
-        f"{describe(strategy)}{', resuming' if resuming else ''}",
-        flush=True,
-    )
-    stopper = StopTraining(
-        config.max_steps,
-        config.time_budget,
-        peak_learning_rate=config.learning_rate,
-        warmup_steps=config.warmup_steps(total_steps),
-    )
-    callbacks = [
-        DeterministicEpochs(train_data.epoch_batches, config.seed),
-        BackupAndRestore(str(out / "backup"), steps_per_epoch, write=chief),
-        keras.callbacks.TerminateOnNaN(),
-        stopper,
-    ]
-    dev_callback = None
-    if dev_examples:
-        dev_callback = DevEvaluation(
-            dev_examples,
-            settings,
-            tokenizer,
-            work / "best.weights.h5",
-            config.eval_batch_size,
-            state_path=work / "best.json",
-        )
-        callbacks.append(dev_callback)
-        if config.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping("dev_f1", patience=config.early_stopping, mode="max")
-            )
-    if chief:
-        callbacks += [
-            keras.callbacks.CSVLogger(str(out / "train_log.csv"), append=True),
-            StepLossLog(out / "train_steps.csv"),
-            keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
-        ]
-    prepare_fit(model, train_data, strategy)
+    run = prepare(config)
+    model = build(run)
+    resuming = start_folder(run, command)
+    banner(run, model, resuming)
     started = time.monotonic()
-    model.fit(train_data, epochs=epochs, callbacks=callbacks, verbose=2, shuffle=False)
-    # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its
-    # generator suspended; finalised at interpreter exit, it prints "Error occurred when
-    # finalizing GeneratorDataset iterator". Collect it while Python still runs.
-    gc.collect()
-    steps = int(model.optimizer.iterations.numpy())
-    stop_reason = stopper.reason or f"completed {epochs} epoch(s)"
-    print(f"stopped: {stop_reason}; {steps} steps in {time.monotonic() - started:.0f}s", flush=True)
-
-    if dev_callback is not None and (work / "best.weights.h5").is_file():
-        model.load_weights(work / "best.weights.h5")
-        print(f"restored the best epoch ({dev_callback.best_epoch + 1}) by dev F1", flush=True)
-    scores = {}
-    for name, examples, path in (
-        ("dev", dev_examples, config.dev),
-        ("test", test_examples, config.test),
-    ):
-        if examples:
-            scores[name] = evaluate_spans(
-                model, settings, tokenizer, examples, config.eval_batch_size
-            )
-            lost = encode_examples(
-                examples, tokenizer, labeler, config.max_length, config.stride
-            ).report
-            print(f"\n{name} ({path}):\n{format_scores(scores[name], lost)}", flush=True)
-            if chief:
-                output.atomic_write_text(
-                    out / f"{name}_scores.json",
-                    json.dumps(scores_json(scores[name], lost), indent=2),
-                )
-    if chief:
-        summary = {
-            "steps": steps,
-            "stop_reason": stop_reason,
-            "training_seconds": stopper.training_seconds,
-        }
-        output.atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
-        output.save_model_folder(model, out, bert_config, vocab_file, settings)
-        output.export_saved_model(model, settings, out / output.SAVED_MODEL_DIR)
-        png = plot_curves(out / "train_log.csv", out / "train_steps.csv", out / "curves.png")
-        print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    return TrainResult(
-        str(out),
-        steps,
-        stop_reason,
-        stopper.training_seconds,
-        scores.get("dev"),
-        scores.get("test"),
-        model,
-    )
+    stopper = fit(run, model)
+    logger.info("fit took %.0fs", time.monotonic() - started)
+    return finish(run, model, stopper)

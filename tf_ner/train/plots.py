@@ -1,7 +1,9 @@
-"""The training curves as a PNG: the loss by step and the dev F1 by epoch."""
+"""The training curves as a PNG: the loss per window of steps, dev scores on the same axis."""
 
 import csv
 import pathlib
+
+from tf_ner.files import atomic_path
 
 
 def _rows(path):
@@ -13,11 +15,11 @@ def _rows(path):
 
 
 def plot_curves(epochs_csv, steps_csv, png_path):
-    """Plots the training loss by step and, when logged, the dev F1 by epoch.
+    """Plots the training loss by step and, when logged, the dev scores at each epoch's end.
 
     Args:
-        epochs_csv: the `CSVLogger` file (one row per epoch).
-        steps_csv: the `StepLossLog` file (`step,loss` rows).
+        epochs_csv: the `CSVLogger` file (one row per epoch, with `step` and `dev_*`).
+        steps_csv: the `StepLossLog` file (`step,loss` rows, each a window's mean).
         png_path: where to write the PNG (atomically).
 
     Returns:
@@ -28,36 +30,33 @@ def plot_curves(epochs_csv, steps_csv, png_path):
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    from tf_ner.train.output import atomic_path
-
     epochs, steps = _rows(epochs_csv), _rows(steps_csv)
     if not epochs and not steps:
         return None
-    with_f1 = bool(epochs) and "dev_f1" in epochs[0]
-    figure, axes = pyplot.subplots(
-        1, 2 if with_f1 else 1, figsize=(11 if with_f1 else 6, 4), dpi=100
-    )
-    loss_axis = axes[0] if with_f1 else axes
+    figure, loss_axis = pyplot.subplots(figsize=(8, 4.5), dpi=100)
     if steps:
         loss_axis.plot(
-            [int(r["step"]) for r in steps], [float(r["loss"]) for r in steps], color="tab:blue"
-        )
-        loss_axis.set_xlabel("optimizer step")
-    else:
+            [int(r["step"]) for r in steps], [float(r["loss"]) for r in steps],
+            color="tab:blue", label="training loss (mean of each window of steps)",
+        )  # fmt: skip
+    at = [int(float(r["step"])) for r in epochs if r.get("step")]
+    if "dev_loss" in (epochs[0] if epochs else {}) and len(at) == len(epochs):
         loss_axis.plot(
-            [int(r["epoch"]) + 1 for r in epochs], [float(r["loss"]) for r in epochs], "o-"
+            at, [float(r["dev_loss"]) for r in epochs], "o--", color="tab:cyan", label="dev loss"
         )
-        loss_axis.set_xlabel("epoch")
-    loss_axis.set_ylabel("training loss (mean over the epoch so far)")
-    if with_f1:
-        axes[1].plot(
-            [int(r["epoch"]) + 1 for r in epochs],
-            [100 * float(r["dev_f1"]) for r in epochs],
-            "s-",
-            color="tab:red",
-        )
-        axes[1].set_xlabel("epoch")
-        axes[1].set_ylabel("dev entity F1 (%)")
+    loss_axis.set_xlabel("optimizer step")
+    loss_axis.set_ylabel("loss")
+    handles, labels = loss_axis.get_legend_handles_labels()
+    scores = [k for k in ("dev_f1", "dev_macro_f1", "dev_accuracy") if epochs and k in epochs[0]]
+    if scores and len(at) == len(epochs):
+        score_axis = loss_axis.twinx()
+        for key, color in zip(scores, ("tab:red", "tab:orange", "tab:green"), strict=False):
+            score_axis.plot(at, [100 * float(r[key]) for r in epochs], "s-", color=color,
+                            label=key.replace("_", " "))  # fmt: skip
+        score_axis.set_ylabel("dev score (%)")
+        more_handles, more_labels = score_axis.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    loss_axis.legend(handles, labels, loc="center right", fontsize=8)
     figure.suptitle("tf_ner training")
     figure.tight_layout()
     with atomic_path(png_path) as temporary:

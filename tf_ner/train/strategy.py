@@ -41,7 +41,7 @@ def make_strategy(name):
     raise ValueError(f"unknown strategy {name!r}")
 
 
-def task(strategy):
+def task_of(strategy):
     """`(task_type, task_id)` of this process in a `TF_CONFIG` cluster, or None alone."""
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.task_type:
@@ -51,7 +51,7 @@ def task(strategy):
 
 def is_chief(strategy):
     """True for the worker that writes files (worker 0, or a single process)."""
-    this = task(strategy)
+    this = task_of(strategy)
     if this is None:
         return True
     task_type, task_id = this

@@ -1,0 +1,75 @@
+"""The run's clock and what it prints: the time-budget schedule, the loss curve's
+windows and the progress lines."""
+
+import io
+import types
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_ner.train.callbacks import ProgressLog, StepLossLog
+from tf_ner.train.schedules import TimeBudgetSchedule
+
+
+def fake_model():
+    iterations = tf.Variable(0, dtype=tf.int64)
+    return types.SimpleNamespace(optimizer=types.SimpleNamespace(iterations=iterations))
+
+
+@pytest.mark.parametrize(
+    ("warmup_steps", "warmup_fraction"), [(0, 0.0), (10, 0.0), (0, 0.2)]
+)  # fmt: skip
+def test_time_budget_schedule_is_warmup_times_the_time_left(warmup_steps, warmup_fraction):
+    schedule = TimeBudgetSchedule(2e-3, warmup_steps, warmup_fraction)
+    for step, progress in [(0, 0.0), (5, 0.05), (10, 0.1), (40, 0.5), (90, 0.99), (99, 1.0)]:
+        schedule.progress.assign(progress)
+        warm = 1.0
+        if warmup_steps:
+            warm = min(1.0, step / warmup_steps)
+        elif warmup_fraction:
+            warm = min(1.0, progress / warmup_fraction)
+        expected = 2e-3 * warm * (1 - progress)
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    again = TimeBudgetSchedule(**schedule.get_config())
+    assert again.get_config() == schedule.get_config()
+    with pytest.raises(ValueError, match="not both"):
+        TimeBudgetSchedule(1e-3, warmup_steps=5, warmup_fraction=0.1)
+
+
+def test_the_loss_curve_has_each_window_s_mean_not_the_epoch_s(tmp_path):
+    rng = np.random.default_rng(0)
+    losses = [rng.uniform(1, 5, size=n) for n in (23, 17)]  # two epochs of steps
+    log = StepLossLog(tmp_path / "steps.csv", every=5)
+    model = fake_model()
+    log.set_model(model)
+    step = 0
+    for epoch_losses in losses:
+        log.on_epoch_begin(0)
+        for batch, _ in enumerate(epoch_losses):
+            step += 1
+            model.optimizer.iterations.assign(step)
+            running_mean = float(np.mean(epoch_losses[: batch + 1]))  # what Keras logs
+            log.on_train_batch_end(batch, {"loss": running_mean})
+    rows = np.loadtxt(tmp_path / "steps.csv", delimiter=",", skiprows=1)
+    flat = np.concatenate(losses)
+    # Windows end at steps 5, 10, ..., 40; each starts after the previous row, or at
+    # the epoch's start (step 24) for the first row of the second epoch.
+    starts = {5: 0, 10: 5, 15: 10, 20: 15, 25: 23, 30: 25, 35: 30, 40: 35}
+    assert [int(s) for s in rows[:, 0]] == list(starts)
+    expected = [flat[starts[s] : s].mean() for s in starts]
+    np.testing.assert_allclose(rows[:, 1], expected, rtol=1e-5)
+
+
+def test_the_epoch_line_counts_the_steps_actually_run():
+    stream = io.StringIO()
+    progress = ProgressLog(total_steps=1576, every_seconds=1e9, stream=stream)
+    model = fake_model()
+    progress.set_model(model)
+    progress.on_train_begin()
+    progress.on_epoch_begin(0)
+    model.optimizer.iterations.assign(853)  # a time budget stopped the epoch here
+    logs = {"loss": 2.5, "dev_f1": 0.75}
+    progress.on_epoch_end(0, logs)
+    line = stream.getvalue()
+    assert line.startswith("epoch 1: 853 steps in ") and "loss 2.5000  dev_f1 0.7500" in line

@@ -1,0 +1,168 @@
+"""`Task`: the interface every task implements, and what tasks share.
+
+A task object holds its settings (`settings`, a frozen dataclass saved in the model
+folder as `task.json`) and knows, for its kind of job: reading its data files,
+building its settings from the training data, examples -> labelled batches, the Keras
+model on the encoder, loss and metrics, predictions from outputs, its evaluation
+report and its serving outputs. `train`, the CLI and `tf_ner.load` only call these.
+"""
+
+import dataclasses
+import json
+import pathlib
+import weakref
+
+import tensorflow as tf
+
+from tf_ner.data.pipeline import FEATURES_SPEC
+
+SETTINGS_FILE = "task.json"
+
+
+class Task:
+    """Base of the tasks. Subclasses set `name`, `settings_type`, `selection_metric`.
+
+    Attributes:
+        settings: the task's settings dataclass.
+        selection_metric: the key of `evaluate`'s result that picks the best epoch.
+    """
+
+    name = None
+    settings_type = None
+    selection_metric = None
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    # Building a task from training data.
+    @classmethod
+    def read(cls, path, config):
+        """`(examples, format_name)` of a data file of this task."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_training(cls, config, examples, tokenizer):
+        """The task for `config`, with what the training examples define (types, labels)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def texts(examples):
+        return [example.text for example in examples]
+
+    def check(self, examples, path):
+        """Raises ValueError (naming `path` and the example) for what the task cannot score."""
+        raise NotImplementedError
+
+    def describe(self):
+        """One line for the start-up banner."""
+        raise NotImplementedError
+
+    # Training.
+    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+        """`tf_ner.data.pipeline.LabelledData` of the examples."""
+        raise NotImplementedError
+
+    def build_model(self, bert_config):
+        raise NotImplementedError
+
+    def compile(self, model, optimizer, jit_compile=False):
+        raise NotImplementedError
+
+    # Evaluation and prediction.
+    def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
+        """Scores of `model` on `examples` (`data`: their `labelled_data`, if made)."""
+        raise NotImplementedError
+
+    def format_scores(self, scores):
+        raise NotImplementedError
+
+    def scores_json(self, scores):
+        raise NotImplementedError
+
+    def predictor(self, model, tokenizer):
+        raise NotImplementedError
+
+    def serving_outputs(self, outputs, features):
+        raise NotImplementedError
+
+    # The settings file.
+    def save(self, folder):
+        values = {"task": self.name, "settings": dataclasses.asdict(self.settings)}
+        path = pathlib.Path(folder) / SETTINGS_FILE
+        path.write_text(json.dumps(values, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_settings(cls, values, path):
+        fields = {f.name for f in dataclasses.fields(cls.settings_type)}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s) {unknown}; expected {sorted(fields)}")
+        return cls(cls.settings_type(**values))
+
+
+def load_task(folder):
+    """The task of a model folder, from its `task.json`.
+
+    Raises:
+        FileNotFoundError: no `task.json` (not a model folder).
+        ValueError: an unknown task or setting, named.
+    """
+    from tf_ner.tasks import TASKS
+
+    path = pathlib.Path(folder) / SETTINGS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: is {folder} a tf_ner model folder?")
+    values = json.loads(path.read_text(encoding="utf-8"))
+    return TASKS.get(values["task"]).from_settings(values["settings"], path)
+
+
+_FORWARD = weakref.WeakKeyDictionary()
+
+
+def forward_function(model):
+    """`model(features, training=False)` as a `tf.function`, one per model.
+
+    Not `predict_on_batch`: under a distribution strategy that runs the whole batch on
+    every replica (and across workers), where inference needs no collective at all.
+    Its input signature has any batch size and length, so it traces once for all
+    bucket lengths. The function holds the model weakly: a model nobody else holds is
+    freed with its function.
+    """
+    forward = _FORWARD.get(model)
+    if forward is None:
+        reference = weakref.ref(model)
+        forward = tf.function(
+            lambda features: reference()(features, training=False),
+            input_signature=[FEATURES_SPEC],
+        )
+        _FORWARD[model] = forward
+    return forward
+
+
+def labelled_scores(model, data, loss_function, metrics, metric_outputs=lambda outputs: outputs):
+    """Mean loss and Keras metrics of `model` over labelled batches, in inference mode.
+
+    Args:
+        model: the task's Keras model.
+        data: `LabelledData` (its dataset yields `(features, labels)`).
+        loss_function: callable `(labels, outputs) -> scalar mean over the batch`.
+        metrics: Keras metrics updated with `(labels, metric_outputs(outputs))`.
+        metric_outputs: callable picking what the metrics read from the outputs.
+
+    Returns:
+        dict: `"loss"` (the mean over windows) and each metric's `result()` by name.
+    """
+    forward = forward_function(model)
+    total, windows = 0.0, 0
+    for metric in metrics:
+        metric.reset_state()
+    for features, labels in data.dataset:
+        outputs = forward(features)
+        size = int(features["token_ids"].shape[0])
+        total += float(loss_function(labels, outputs)) * size
+        windows += size
+        for metric in metrics:
+            metric.update_state(labels, metric_outputs(outputs))
+    scores = {"loss": total / windows if windows else 0.0}
+    scores.update({metric.name: float(metric.result()) for metric in metrics})
+    return scores

@@ -1,0 +1,1 @@
+"""Named-entity recognition: the task (`task.NerTask`) and its heads (`heads`)."""

@@ -1,0 +1,124 @@
+"""`NerHead`: what one NER head owns, and the parts tag heads share.
+
+A head turns the encoder's hidden states into outputs, says how they are trained
+(labels, loss, Keras metrics), and how they are read back: the per-window rows that
+its labeler decodes into character spans, a confidence for each span, and the
+outputs of the exported SavedModel.
+"""
+
+import numpy as np
+
+from tf_ner.data.encoding import TagLabeler
+
+
+class NerHead:
+    """Base of the NER heads; a subclass is registered with `register_head`.
+
+    Attributes:
+        name: str, the `--head` value.
+        nested: bool, whether the head holds nested and overlapping entities.
+    """
+
+    name = None
+    nested = False
+
+    def labeler(self, settings):
+        """The labeler (`tf_ner.data.encoding`) that maps spans to this head's labels."""
+        raise NotImplementedError
+
+    def build_model(self, inputs, hidden, settings, dropout):
+        """The model on the encoder.
+
+        Args:
+            inputs: dict of `keras.Input`s, `{"token_ids", "segment_ids"}`.
+            hidden: the encoder's sequence output `[batch, length, H]`.
+            settings: `NerSettings`.
+            dropout: float, dropout rate before the head.
+
+        Returns:
+            A `keras.Model` over `inputs`.
+        """
+        raise NotImplementedError
+
+    def loss(self, settings):
+        """The Keras loss for `compile` (None when the model computes its own)."""
+        raise NotImplementedError
+
+    def compile(self, model, optimizer, settings, jit_compile=False):
+        model.compile(optimizer=optimizer, loss=self.loss(settings), jit_compile=jit_compile)
+
+    def evaluation_loss(self, model, settings):
+        """`(labels, outputs) -> mean loss` of a batch, the training loss in inference mode."""
+        return self.loss(settings)
+
+    def metric_outputs(self, outputs):
+        """What the head's Keras metrics read from the model's outputs."""
+        return outputs
+
+    def metrics(self, settings):
+        """Fresh Keras metrics over (labels, outputs) for evaluation: entity F1 at least."""
+        raise NotImplementedError
+
+    def decodable(self, outputs):
+        """The per-window rows (numpy, one per batch row) that the labeler decodes."""
+        return np.asarray(outputs)
+
+    def score_rows(self, outputs):
+        """The per-window rows (numpy) that `span_scores` reads."""
+        return np.asarray(outputs)
+
+    def span_scores(self, settings, decoded, score_row, encoding, spans):
+        """Confidence in [0, 1] of each decoded span of one window (not calibrated).
+
+        Args:
+            settings: `NerSettings`.
+            decoded: the window's decodable row.
+            score_row: the window's score row.
+            encoding: the window's `Encoding`.
+            spans: its decoded `(start, end, type)` spans.
+
+        Returns:
+            list of float, one per span.
+        """
+        raise NotImplementedError
+
+    def serving_outputs(self, outputs, token_ids):
+        """The SavedModel's outputs: a dict of tensors (documented by each head)."""
+        raise NotImplementedError
+
+
+def token_positions(encoding):
+    """`(first, last)`: dicts from a character start/end to its first/last token."""
+    first, last = {}, {}
+    for i, (start, end) in enumerate(encoding.offsets):
+        if end > start:
+            first.setdefault(start, i)
+            last[end] = i
+    return first, last
+
+
+class TagHead(NerHead):
+    """A head that predicts one tag per position (CRF, softmax).
+
+    Confidence of a span: the mean, over its tokens, of the probability of the decoded
+    tag under a softmax of the token's scores.
+    """
+
+    first_subtoken_only = False
+
+    def labeler(self, settings):
+        return TagLabeler(settings.types, settings.scheme, self.first_subtoken_only)
+
+    def metrics(self, settings):
+        return []
+
+    def span_scores(self, settings, decoded, score_row, encoding, spans):
+        first, last = token_positions(encoding)
+        scores = np.asarray(score_row, np.float64)
+        probabilities = np.exp(scores - scores.max(-1, keepdims=True))
+        probabilities /= probabilities.sum(-1, keepdims=True)
+        tags = np.asarray(decoded)
+        if tags.ndim == 2:
+            tags = tags.argmax(-1)
+        chosen = probabilities[np.arange(len(tags)), tags]
+        return [float(chosen[first[s] : last[e] + 1].mean()) for s, e, _ in spans]

@@ -1,0 +1,56 @@
+"""The GlobalPointer head: a logit per (type, first token, last token), nested spans."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_ner.data.encoding import SpanLabeler
+from tf_ner.layers import GlobalPointer
+from tf_ner.losses import sparse_global_pointer_loss
+from tf_ner.metrics import EntityF1
+from tf_ner.tasks.ner.heads.base import NerHead, token_positions
+from tf_ner.tasks.ner.masks import SpanMask
+
+
+class GlobalPointerHead(NerHead):
+    """`GlobalPointer` (RoPE) span logits, [CLS]/[SEP]/padding masked; a span is an
+    entity where its logit is > 0, so nested and overlapping entities come out.
+
+    Outputs: logits `[batch, types, length, length]`. Loss: sparse multi-label
+    cross-entropy over spans. Confidence: the sigmoid of the span's logit. SavedModel:
+    `logits`.
+    """
+
+    name = "globalpointer"
+    nested = True
+    layer_class = GlobalPointer
+
+    def labeler(self, settings):
+        return SpanLabeler(settings.types)
+
+    def build_model(self, inputs, hidden, settings, dropout):
+        mask = SpanMask(name="span_mask")(inputs["token_ids"])
+        hidden = keras.layers.Dropout(dropout, name="head_dropout")(hidden)
+        logits = self.layer_class(
+            len(settings.types), head_size=settings.head_size, name="global_pointer"
+        )(hidden, mask=mask)
+        return keras.Model(inputs, logits, name=f"ner_{self.name}")
+
+    def loss(self, settings):
+        return sparse_global_pointer_loss
+
+    def metrics(self, settings):
+        return [EntityF1()]
+
+    def span_scores(self, settings, decoded, score_row, encoding, spans):
+        first, last = token_positions(encoding)
+        type_ids = {t: k for k, t in enumerate(settings.types)}
+        logits = np.asarray(score_row, np.float64)
+        cells = [logits[type_ids[t], first[s], last[e]] for s, e, t in spans]
+        return [float(1 / (1 + np.exp(-cell))) for cell in cells]
+
+    def serving_outputs(self, outputs, token_ids):
+        return {"logits": tf.cast(outputs, tf.float32)}
+
+
+HEAD = GlobalPointerHead()

@@ -1,0 +1,35 @@
+"""The softmax head: a tag per word, read on each word's first sub-token."""
+
+import keras
+import tensorflow as tf
+
+from tf_ner.layers import TokenClassifier
+from tf_ner.losses import masked_token_crossentropy
+from tf_ner.tasks.ner.heads.base import TagHead
+
+
+class SoftmaxHead(TagHead):
+    """A `TokenClassifier` over the tags; the first sub-token of each word carries its
+    word's tag (the rest are ignored by the loss, as in BERT's paper).
+
+    Outputs: tag logits `[batch, length, tags]`. Loss: masked token cross-entropy.
+    SavedModel: `tags` (argmax, 0 on padding).
+    """
+
+    name = "softmax"
+    first_subtoken_only = True
+
+    def build_model(self, inputs, hidden, settings, dropout):
+        num_tags = self.labeler(settings).num_tags
+        logits = TokenClassifier(num_tags, dropout=dropout, name="classifier")(hidden)
+        return keras.Model(inputs, logits, name="ner_softmax")
+
+    def loss(self, settings):
+        return masked_token_crossentropy
+
+    def serving_outputs(self, outputs, token_ids):
+        tags = tf.argmax(outputs, axis=-1, output_type=tf.int32)
+        return {"tags": tf.where(tf.not_equal(token_ids, 0), tags, 0)}
+
+
+HEAD = SoftmaxHead()

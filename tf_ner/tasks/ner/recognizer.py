@@ -1,0 +1,66 @@
+"""Recognizer: a trained NER model, finding entities in raw texts."""
+
+
+class Recognizer:
+    """Finds entities in texts with a model folder written by `tf-ner train`.
+
+    Long texts are split into overlapping windows and their predictions merged;
+    entities are character spans of the texts as given. Get one with
+    `tf_ner.load(folder)` or `Recognizer.load(folder)`.
+
+    Example:
+    >>> recognizer = Recognizer.load("runs/msra_crf")  # doctest: +SKIP
+    >>> recognizer.predict(["我爱北京天安门"])  # doctest: +SKIP
+    [[{'start': 2, 'end': 4, 'type': 'NS', 'text': '北京', 'score': 0.98}]]
+    """
+
+    def __init__(self, model, task, tokenizer):
+        self.model = model
+        self.task = task
+        self.tokenizer = tokenizer
+
+    @property
+    def settings(self):
+        return self.task.settings
+
+    @classmethod
+    def load(cls, model_dir):
+        """The recognizer of an NER model folder (see `tf_ner.load`).
+
+        Raises:
+            FileNotFoundError: a file of the folder is missing (named).
+            ValueError: the folder holds a model of another task.
+        """
+        from tf_ner.tasks.folder import load
+
+        predictor = load(model_dir)
+        if not isinstance(predictor, cls):
+            raise ValueError(f"{model_dir} holds a {predictor.task.name} model, not an NER one")
+        return predictor
+
+    def predict_spans(self, texts, batch_size=32):
+        """list (one per text) of sorted `(start, end, type)` character spans."""
+        return self.task.predict_spans(self.model, self.tokenizer, list(texts), batch_size)
+
+    def predict(self, texts, batch_size=32):
+        """list (one per text) of `{"start", "end", "type", "text", "score"}` dicts.
+
+        `end` is exclusive; `score` is a confidence in [0, 1] (see `NerHead.span_scores`).
+        """
+        texts = list(texts)
+        scored = self.task.predict_spans(
+            self.model, self.tokenizer, texts, batch_size, with_scores=True
+        )
+        return [
+            [
+                {"start": s, "end": e, "type": t, "text": text[s:e], "score": round(score, 4)}
+                for s, e, t, score in spans
+            ]
+            for text, spans in zip(texts, scored, strict=True)
+        ]
+
+    def evaluate(self, examples, batch_size=32):
+        """Scores over `Example`s (see `NerTask.evaluate`); unknown entity types refused."""
+        examples = list(examples)
+        self.task.check(examples, "the examples")
+        return self.task.evaluate(self.model, self.tokenizer, examples, batch_size)

@@ -1,0 +1,199 @@
+"""NER as a task: the encoder plus one registered head, decoded to character spans."""
+
+import collections
+import dataclasses
+
+import keras
+
+from tf_ner.bert.modeling import BertEncoder
+from tf_ner.data import read_dataset
+from tf_ner.data.pipeline import make_dataset, make_prediction_batches
+from tf_ner.data.tags import check_scheme
+from tf_ner.data.windows import window_capacity
+from tf_ner.metrics import prf
+from tf_ner.tasks.base import Task, forward_function, labelled_scores
+from tf_ner.tasks.ner.heads import HEADS
+from tf_ner.tasks.ner.report import format_scores, scores_json
+
+
+@dataclasses.dataclass(frozen=True)
+class NerSettings:
+    """Everything besides the encoder that a trained NER model needs to run again.
+
+    Args:
+        head: a registered head name (`tf_ner.tasks.ner.heads.HEADS`).
+        types: entity types (sorted; a type's id is its index).
+        scheme: tag scheme of the tag heads, `"BIO"` or `"BIOES"`.
+        max_length: tokens per window, [CLS] and [SEP] included.
+        stride: tokens shared by consecutive windows of a long text.
+        head_size: query/key size of the GlobalPointer heads.
+        crf_lr_multiplier: learning-rate multiplier of the CRF transitions.
+        do_lower_case: the tokenizer's casing.
+    """
+
+    head: str
+    types: tuple
+    scheme: str = "BIO"
+    max_length: int = 128
+    stride: int = 32
+    head_size: int = 64
+    crf_lr_multiplier: float = 1.0
+    do_lower_case: bool = True
+
+    def __post_init__(self):
+        HEADS.get(self.head)  # fails naming the known heads
+        object.__setattr__(self, "types", tuple(sorted(set(self.types))))
+        if not self.types:
+            raise ValueError("types is empty: the training data holds no entity")
+        if check_scheme(self.scheme) not in ("BIO", "BIOES"):
+            raise ValueError(f"scheme {self.scheme!r}: expected 'BIO' or 'BIOES'")
+        window_capacity(self.max_length, self.stride)
+        if not isinstance(self.head_size, int) or self.head_size < 2 or self.head_size % 2:
+            raise ValueError(f"head_size={self.head_size!r}: expected an even int >= 2 (RoPE)")
+
+
+class NerTask(Task):
+    """Entities as character spans; the head (`settings.head`) sets labels and outputs.
+
+    Scores: corpus-level precision/recall/F1 over the spans predicted for whole texts
+    (windows merged), the loss and the head's Keras metrics over the labelled windows,
+    and the gold entities no label could hold.
+    """
+
+    name = "ner"
+    settings_type = NerSettings
+    selection_metric = "f1"
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.head = HEADS.get(settings.head)
+        self.labeler = self.head.labeler(settings)
+
+    @classmethod
+    def read(cls, path, config):
+        examples, info = read_dataset(
+            path, format=config.format, repair=config.repair, return_info=True
+        )
+        return examples, info.format
+
+    @classmethod
+    def from_training(cls, config, examples, tokenizer):
+        types = sorted({t for e in examples for _, _, t in e.entities})
+        return cls(
+            NerSettings(
+                head=config.head,
+                types=types,
+                scheme=config.scheme,
+                max_length=config.max_length,
+                stride=config.stride,
+                head_size=config.head_size,
+                crf_lr_multiplier=config.resolved("crf_lr_multiplier"),
+                do_lower_case=tokenizer.do_lower_case,
+            )
+        )
+
+    def check(self, examples, path):
+        known = set(self.settings.types)
+        for example in examples:
+            for _, _, type_ in example.entities:
+                if type_ not in known:
+                    raise ValueError(
+                        f"{path} ({example.source or 'an example'}): entity type {type_!r} is "
+                        f"unknown to the model (it knows {', '.join(self.settings.types)}: the "
+                        f"types of its training data); it cannot predict it"
+                    )
+
+    def describe(self):
+        s = self.settings
+        return f"{len(s.types)} types ({', '.join(s.types)}), head {s.head}"
+
+    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+        s = self.settings
+        return make_dataset(
+            examples, tokenizer, self.labeler, s.max_length, s.stride, batch_size,
+            shuffle=shuffle, seed=seed, buckets=buckets,
+        )  # fmt: skip
+
+    def build_model(self, bert_config):
+        """The encoder (the layer named `bert`; no pooler: no head reads it) and the head."""
+        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+        segment_ids = keras.Input((None,), dtype="int32", name="segment_ids")
+        inputs = {"token_ids": token_ids, "segment_ids": segment_ids}
+        encoder = BertEncoder(bert_config, with_pooler=False)
+        hidden = encoder((token_ids, segment_ids))["sequence_output"]
+        return self.head.build_model(inputs, hidden, self.settings, bert_config.hidden_dropout_prob)
+
+    def compile(self, model, optimizer, jit_compile=False):
+        self.head.compile(model, optimizer, self.settings, jit_compile)
+        return model
+
+    def predict_spans(self, model, tokenizer, texts, batch_size=32, with_scores=False):
+        """Character spans of each text, long texts through overlapping windows.
+
+        Args:
+            with_scores: bool, add each span's confidence in [0, 1] (`NerHead.span_scores`);
+                a span predicted by several overlapping windows gets its highest score.
+
+        Returns:
+            list (one per text) of sorted `(start, end, type)` spans, or of
+            `(start, end, type, score)` with scores.
+        """
+        s = self.settings
+        batches = make_prediction_batches(texts, tokenizer, s.max_length, s.stride, batch_size)
+        score_rows = collections.deque()  # per window, what its scores are computed from
+        forward = forward_function(model)
+
+        def decodable():
+            for features in batches.dataset:
+                outputs = forward(features)
+                if with_scores:
+                    score_rows.extend(self.head.score_rows(outputs))
+                yield self.head.decodable(outputs)
+
+        best = [{} for _ in batches.texts]
+
+        def keep_scores(text_index, decoded, encoding, spans):
+            row = score_rows.popleft()
+            scores = self.head.span_scores(s, decoded, row, encoding, spans)
+            for span, score in zip(spans, scores, strict=True):
+                best[text_index][span] = max(score, best[text_index].get(span, 0.0))
+
+        merged = batches.decode(
+            decodable(), self.labeler, on_window=keep_scores if with_scores else None
+        )
+        if not with_scores:
+            return merged
+        return [[(*span, best[t][span]) for span in spans] for t, spans in enumerate(merged)]
+
+    def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
+        """Span P/R/F1 (`tf_ner.metrics.prf`), with `loss`, the head's metrics and the
+        `report` of gold entities no label holds, over the labelled windows."""
+        examples = list(examples)
+        predicted = self.predict_spans(model, tokenizer, [e.text for e in examples], batch_size)
+        gold = {(i, *span) for i, e in enumerate(examples) for span in e.entities}
+        pred = {(i, *span) for i, spans in enumerate(predicted) for span in spans}
+        scores = prf(gold, pred)
+        data = data or self.labelled_data(examples, tokenizer, batch_size)
+        scores["labelled"] = labelled_scores(
+            model, data, self.head.evaluation_loss(model, self.settings),
+            self.head.metrics(self.settings), self.head.metric_outputs,
+        )  # fmt: skip
+        scores["report"] = data.report
+        return scores
+
+    def format_scores(self, scores):
+        return format_scores(scores)
+
+    def scores_json(self, scores):
+        return scores_json(scores)
+
+    def predictor(self, model, tokenizer):
+        from tf_ner.tasks.ner.recognizer import Recognizer
+
+        return Recognizer(model, self, tokenizer)
+
+    def serving_outputs(self, outputs, features):
+        return self.head.serving_outputs(outputs, features["token_ids"])
+
+
+TASK = NerTask
