@@ -10,6 +10,7 @@ from tests.optimization import reference
 from tf_ner.optimization import AdamWeightDecayOptimizer, create_optimizer
 
 tf1 = tf.compat.v1
+GOOGLE_EXCLUSIONS = ["LayerNorm", "layer_norm", "bias"]  # what Google's create_optimizer passes
 
 
 def run_tf1(params, grads, lrs, dtype=np.float32, use_resource=True, **optimizer_kwargs):
@@ -35,7 +36,13 @@ def run_tf1(params, grads, lrs, dtype=np.float32, use_resource=True, **optimizer
 @pytest.mark.parametrize("bias_correction", [True, False])
 @pytest.mark.parametrize(
     "weight_decay_rate, exclude",
-    [(0.0, None), (0.05, ()), (0.05, None), (0.05, [r"kernel$", "word_"])],
+    [
+        (0.0, None),
+        (0.05, ()),
+        (0.05, None),
+        (0.05, ["LayerNorm", "layer_norm", "bias"]),
+        (0.05, [r"kernel$", "word_"]),
+    ],
 )
 def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exclude):
     params, grads, lrs = reference.random_problem(steps=200, seed=1)
@@ -48,7 +55,7 @@ def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exc
         weight_decay_rate=weight_decay_rate,
         exclude_from_weight_decay=exclude,
     )
-    patterns = ("LayerNorm", "layer_norm", "bias") if exclude is None else exclude
+    patterns = () if exclude is None else exclude  # Google's None excludes nothing
     decays = {p: not any(re.search(x, p) for x in patterns) for p in params}
     expected = reference.adam_weight_decay(
         params,
@@ -75,7 +82,14 @@ def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exc
 @pytest.mark.parametrize("bias_correction", [True, False])
 def test_matches_numpy_reference_float32(bias_correction):
     params, grads, lrs = reference.random_problem(steps=200, seed=2, dtype=np.float32)
-    actual = run_tf1(params, grads, lrs, bias_correction=bias_correction, weight_decay_rate=0.02)
+    actual = run_tf1(
+        params,
+        grads,
+        lrs,
+        bias_correction=bias_correction,
+        weight_decay_rate=0.02,
+        exclude_from_weight_decay=GOOGLE_EXCLUSIONS,
+    )
     expected = reference.adam_weight_decay(
         params,
         grads,
@@ -98,6 +112,7 @@ def test_without_bias_correction_equals_google_formula_bit_for_bit(use_resource)
         use_resource=use_resource,
         bias_correction=False,
         weight_decay_rate=0.01,
+        exclude_from_weight_decay=GOOGLE_EXCLUSIONS,
     )
     expected = reference.google_float32(
         params, grads, lrs, weight_decay_rate=0.01, decays=reference.default_decays(params)
