@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+import bert4keras_model
 import numpy as np
 import tensorflow as tf
 import tf_keras
@@ -111,24 +112,6 @@ def save_and_load(out_path):
 
 
 def bert4keras(workdir):
-    from bert4keras.models import build_transformer_model
-
-    config = dict(
-        attention_probs_dropout_prob=0.0,
-        hidden_act="gelu",
-        hidden_dropout_prob=0.0,
-        hidden_size=16,
-        initializer_range=0.02,
-        intermediate_size=32,
-        max_position_embeddings=16,
-        num_attention_heads=2,
-        num_hidden_layers=2,
-        type_vocab_size=2,
-        vocab_size=20,
-    )
-    config_path = os.path.join(workdir, "bert_config.json")
-    with open(config_path, "w") as f:
-        json.dump(config, f)
     try:
         from bert4keras.optimizers import Adam as B4KAdam
 
@@ -137,17 +120,8 @@ def bert4keras(workdir):
     except Exception as error:  # recorded for the report, not asserted
         own_optimizer = f"{type(error).__name__}: {error}"
 
-    tf_keras.utils.set_random_seed(0)
-    bert = build_transformer_model(config_path=config_path, checkpoint_path=None)
-    cls = tf_keras.layers.Lambda(lambda x: x[:, 0], name="CLS")(bert.output)
-    probs = tf_keras.layers.Dense(2, activation="softmax", name="classifier")(cls)
-    model = tf_keras.Model(bert.inputs, probs)
-
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(3, 20, size=(256, 8))
-    tokens[:, 0] = 2  # [CLS]
-    labels = (tokens[:, 1] < 11).astype("int64")  # depends on the first real token
-    segments = np.zeros_like(tokens)
+    model = bert4keras_model.tiny_classifier(workdir)
+    tokens, segments, labels = bert4keras_model.tiny_data()
     optimizer = AdamWeightDecay(
         WarmupLinearDecay(1e-2, decay_steps=8 * 12, warmup_steps=8),
         weight_decay_rate=0.01,
