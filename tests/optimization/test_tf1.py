@@ -332,3 +332,74 @@ def test_bad_arguments_fail_at_construction(kwargs, argument, received):
     with pytest.raises(ValueError, match=argument) as error:
         AdamWeightDecayOptimizer(**kwargs)
     assert received in str(error.value)
+
+
+def test_pretrained_weight_decay_matches_reference_trajectory():
+    params, grads, lrs = reference.random_problem(steps=50, seed=6)
+    kwargs = dict(weight_decay_rate=0.3, exclude_from_weight_decay=GOOGLE_EXCLUSIONS)
+    actual = run_tf1(params, grads, lrs, dtype=np.float64, pretrained_weight_decay=True, **kwargs)
+    decays = reference.default_decays(params)
+    expected = reference.adam_weight_decay(
+        params, grads, lrs, weight_decay_rate=0.3, decays=decays, anchors=params
+    )
+    reference.assert_close(actual, expected, rtol=1e-6)
+    towards_zero = reference.adam_weight_decay(
+        params, grads, lrs, weight_decay_rate=0.3, decays=decays
+    )
+    with pytest.raises(AssertionError):
+        reference.assert_close(actual, towards_zero, rtol=1e-3)
+
+
+def test_pretrained_anchor_is_the_checkpoint_value_and_snapshot_resets_it(tmp_path):
+    pretrained = np.array([1.0, -2.0, 3.0])
+    with tf.Graph().as_default():
+        tf1.get_variable("bert/encoder/layer_0/kernel", initializer=pretrained)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            tf1.train.Saver().save(session, str(tmp_path / "pretrained.ckpt"))
+    with tf.Graph().as_default():
+        kernel = tf1.get_variable(
+            "bert/encoder/layer_0/kernel", shape=[3], dtype=tf.float64, use_resource=True
+        )
+        # Google's run_classifier.py loads the checkpoint by rewriting initializers.
+        tf1.train.init_from_checkpoint(str(tmp_path / "pretrained.ckpt"), {"bert/": "bert/"})
+        optimizer = AdamWeightDecayOptimizer(0.125, 0.5, pretrained_weight_decay=True)
+        train_op = optimizer.apply_gradients([(tf.zeros([3], tf.float64), kernel)])
+        snapshot = optimizer.snapshot_pretrained_weights()
+        anchor = optimizer.get_slot(kernel, "pretrained")
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            np.testing.assert_array_equal(session.run(anchor), pretrained)
+            session.run(kernel.assign(pretrained + 4.0))  # fine-tuning has moved it
+            for _ in range(3):
+                session.run(train_op)
+            # Zero gradients: p - p0 shrinks by (1 - lr * wd) per step, towards p0.
+            moved = session.run(kernel) - pretrained
+            np.testing.assert_allclose(moved, 4.0 * (1 - 0.0625) ** 3, rtol=1e-12)
+            session.run(snapshot)
+            before = session.run(kernel)
+            session.run(train_op)
+            np.testing.assert_array_equal(session.run(kernel), before)
+        assert [v.op.name for v in tf1.global_variables() if "pretrained" in v.op.name] == [
+            "bert/encoder/layer_0/kernel/pretrained"
+        ]
+
+
+def test_describe_learning_rates_names_the_layer_convention_it_found():
+    paths = ["Embedding-Token/embeddings", "Transformer-0-FeedForward/kernel"]
+    paths += ["Transformer-1-FeedForward/kernel", "classifier/kernel"]
+    with tf.Graph().as_default():
+        variables = [tf1.get_variable(p, initializer=np.ones(2, "float32")) for p in paths]
+        optimizer = AdamWeightDecayOptimizer(0.5, layerwise_lr_decay=0.5)
+        with pytest.raises(ValueError, match="apply_gradients"):
+            optimizer.describe_learning_rates()
+        optimizer.apply_gradients([(tf.ones([2]), v) for v in variables])
+    lines = optimizer.describe_learning_rates().splitlines()
+    assert lines[0].startswith("layer naming: bert4keras (") and lines[0].endswith("2 layers")
+    rates = {line.split()[0]: float(line.split()[3]) for line in lines[2:]}
+    assert rates == {
+        "Embedding-Token/embeddings": 0.0625,
+        "Transformer-0-FeedForward/kernel": 0.125,
+        "Transformer-1-FeedForward/kernel": 0.25,
+        "classifier/kernel": 0.5,
+    }

@@ -187,10 +187,7 @@ class AdamWeightDecay(keras.optimizers.Adam):
 
     def snapshot_pretrained_weights(self):
         """Sets the pre-trained anchors to the variables' current values (after loading)."""
-        if not self.built:
-            raise ValueError(
-                "Build the optimizer first: optimizer.build(model.trainable_variables)"
-            )
+        self._check_built()
         if not self.pretrained_weight_decay:
             return
         for variable, anchor in zip(self._trainable_variables, self._anchors, strict=True):
@@ -208,8 +205,16 @@ class AdamWeightDecay(keras.optimizers.Adam):
 
     def describe_learning_rates(self):
         """A printable table: the layer naming found, every variable's rate and decay."""
+        self._check_built()
         rate = float(keras.ops.convert_to_numpy(self.learning_rate))
         return self._rule_table.describe(rate)
+
+    def _check_built(self):
+        if not self.built:
+            raise ValueError(
+                "Build the optimizer first: optimizer.build(model.trainable_variables) "
+                "(`fit` builds it at its start)."
+            )
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)

@@ -67,7 +67,9 @@ class AdamWeightDecay(tf_keras.optimizers.legacy.Optimizer):
     anyway), through `self._resource_apply_dense`, once.
 
     `beta_1`, `beta_2` and `epsilon` are plain floats (not hyperparameter variables),
-    so the update rounds its constants exactly as Google's does.
+    so the update rounds its constants exactly as Google's does. tf-keras's `.keras`
+    files keep no OptimizerV2 state: resume from a `tf.train.Checkpoint`,
+    `model.save_weights` or an `.h5` file.
 
     Args:
         learning_rate: float >= 0, or a tf-keras schedule (e.g. this module's

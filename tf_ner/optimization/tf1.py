@@ -12,6 +12,22 @@ from tf_ner.optimization import hyperparameters, schedule_math, update_rule
 from tf_ner.optimization.variable_rules import VariableRules
 
 
+def _initialized_value(variable):
+    """The variable's value once its initializer has run (TF1's `initialized_value`).
+
+    In a graph, the initial value while the variable is uninitialised (so the anchor
+    and the variable, initialised in one `global_variables_initializer` run, get the
+    same draw or checkpoint value), else its value; eagerly, its value.
+    """
+    if tf.executing_eagerly():
+        return variable.read_value()
+    return tf.cond(
+        tf.compat.v1.is_variable_initialized(variable),
+        variable.read_value,
+        lambda: tf.convert_to_tensor(variable.initial_value),
+    )
+
+
 class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
     """Adam with decoupled weight decay and optional bias correction, for TF1 graphs.
 
@@ -204,7 +220,7 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
                 # The variable's value once initialised (by its initializer, which
                 # `init_from_checkpoint` points at the checkpoint), or as restored.
                 anchor = self._get_or_make_slot(
-                    v, v.initialized_value(), "pretrained", "pretrained"
+                    v, _initialized_value(v), "pretrained", "pretrained"
                 )
                 self._anchors[path] = (v, anchor)
 
