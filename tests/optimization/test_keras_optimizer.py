@@ -322,3 +322,8 @@ def test_bad_arguments_fail_at_construction(kwargs, argument, received):
     with pytest.raises(ValueError, match=argument) as error:
         AdamWeightDecay(**kwargs)
     assert received in str(error.value)
+
+
+def test_describe_learning_rates_needs_a_built_optimizer():
+    with pytest.raises(ValueError, match=r"optimizer.build\(model.trainable_variables\)"):
+        AdamWeightDecay(1e-3).describe_learning_rates()

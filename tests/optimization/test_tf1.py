@@ -10,6 +10,7 @@ from tests.optimization import reference
 from tf_ner.optimization import AdamWeightDecayOptimizer, create_optimizer
 
 tf1 = tf.compat.v1
+GOOGLE_EXCLUSIONS = ["LayerNorm", "layer_norm", "bias"]  # what Google's create_optimizer passes
 
 
 def run_tf1(params, grads, lrs, dtype=np.float32, use_resource=True, **optimizer_kwargs):
@@ -35,7 +36,13 @@ def run_tf1(params, grads, lrs, dtype=np.float32, use_resource=True, **optimizer
 @pytest.mark.parametrize("bias_correction", [True, False])
 @pytest.mark.parametrize(
     "weight_decay_rate, exclude",
-    [(0.0, None), (0.05, ()), (0.05, None), (0.05, [r"kernel$", "word_"])],
+    [
+        (0.0, None),
+        (0.05, ()),
+        (0.05, None),
+        (0.05, ["LayerNorm", "layer_norm", "bias"]),
+        (0.05, [r"kernel$", "word_"]),
+    ],
 )
 def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exclude):
     params, grads, lrs = reference.random_problem(steps=200, seed=1)
@@ -48,7 +55,7 @@ def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exc
         weight_decay_rate=weight_decay_rate,
         exclude_from_weight_decay=exclude,
     )
-    patterns = ("LayerNorm", "layer_norm", "bias") if exclude is None else exclude
+    patterns = () if exclude is None else exclude  # Google's None excludes nothing
     decays = {p: not any(re.search(x, p) for x in patterns) for p in params}
     expected = reference.adam_weight_decay(
         params,
@@ -75,7 +82,14 @@ def test_matches_numpy_reference_float64(bias_correction, weight_decay_rate, exc
 @pytest.mark.parametrize("bias_correction", [True, False])
 def test_matches_numpy_reference_float32(bias_correction):
     params, grads, lrs = reference.random_problem(steps=200, seed=2, dtype=np.float32)
-    actual = run_tf1(params, grads, lrs, bias_correction=bias_correction, weight_decay_rate=0.02)
+    actual = run_tf1(
+        params,
+        grads,
+        lrs,
+        bias_correction=bias_correction,
+        weight_decay_rate=0.02,
+        exclude_from_weight_decay=GOOGLE_EXCLUSIONS,
+    )
     expected = reference.adam_weight_decay(
         params,
         grads,
@@ -98,6 +112,7 @@ def test_without_bias_correction_equals_google_formula_bit_for_bit(use_resource)
         use_resource=use_resource,
         bias_correction=False,
         weight_decay_rate=0.01,
+        exclude_from_weight_decay=GOOGLE_EXCLUSIONS,
     )
     expected = reference.google_float32(
         params, grads, lrs, weight_decay_rate=0.01, decays=reference.default_decays(params)
@@ -317,3 +332,74 @@ def test_bad_arguments_fail_at_construction(kwargs, argument, received):
     with pytest.raises(ValueError, match=argument) as error:
         AdamWeightDecayOptimizer(**kwargs)
     assert received in str(error.value)
+
+
+def test_pretrained_weight_decay_matches_reference_trajectory():
+    params, grads, lrs = reference.random_problem(steps=50, seed=6)
+    kwargs = dict(weight_decay_rate=0.3, exclude_from_weight_decay=GOOGLE_EXCLUSIONS)
+    actual = run_tf1(params, grads, lrs, dtype=np.float64, pretrained_weight_decay=True, **kwargs)
+    decays = reference.default_decays(params)
+    expected = reference.adam_weight_decay(
+        params, grads, lrs, weight_decay_rate=0.3, decays=decays, anchors=params
+    )
+    reference.assert_close(actual, expected, rtol=1e-6)
+    towards_zero = reference.adam_weight_decay(
+        params, grads, lrs, weight_decay_rate=0.3, decays=decays
+    )
+    with pytest.raises(AssertionError):
+        reference.assert_close(actual, towards_zero, rtol=1e-3)
+
+
+def test_pretrained_anchor_is_the_checkpoint_value_and_snapshot_resets_it(tmp_path):
+    pretrained = np.array([1.0, -2.0, 3.0])
+    with tf.Graph().as_default():
+        tf1.get_variable("bert/encoder/layer_0/kernel", initializer=pretrained)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            tf1.train.Saver().save(session, str(tmp_path / "pretrained.ckpt"))
+    with tf.Graph().as_default():
+        kernel = tf1.get_variable(
+            "bert/encoder/layer_0/kernel", shape=[3], dtype=tf.float64, use_resource=True
+        )
+        # Google's run_classifier.py loads the checkpoint by rewriting initializers.
+        tf1.train.init_from_checkpoint(str(tmp_path / "pretrained.ckpt"), {"bert/": "bert/"})
+        optimizer = AdamWeightDecayOptimizer(0.125, 0.5, pretrained_weight_decay=True)
+        train_op = optimizer.apply_gradients([(tf.zeros([3], tf.float64), kernel)])
+        snapshot = optimizer.snapshot_pretrained_weights()
+        anchor = optimizer.get_slot(kernel, "pretrained")
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            np.testing.assert_array_equal(session.run(anchor), pretrained)
+            session.run(kernel.assign(pretrained + 4.0))  # fine-tuning has moved it
+            for _ in range(3):
+                session.run(train_op)
+            # Zero gradients: p - p0 shrinks by (1 - lr * wd) per step, towards p0.
+            moved = session.run(kernel) - pretrained
+            np.testing.assert_allclose(moved, 4.0 * (1 - 0.0625) ** 3, rtol=1e-12)
+            session.run(snapshot)
+            before = session.run(kernel)
+            session.run(train_op)
+            np.testing.assert_array_equal(session.run(kernel), before)
+        assert [v.op.name for v in tf1.global_variables() if "pretrained" in v.op.name] == [
+            "bert/encoder/layer_0/kernel/pretrained"
+        ]
+
+
+def test_describe_learning_rates_names_the_layer_convention_it_found():
+    paths = ["Embedding-Token/embeddings", "Transformer-0-FeedForward/kernel"]
+    paths += ["Transformer-1-FeedForward/kernel", "classifier/kernel"]
+    with tf.Graph().as_default():
+        variables = [tf1.get_variable(p, initializer=np.ones(2, "float32")) for p in paths]
+        optimizer = AdamWeightDecayOptimizer(0.5, layerwise_lr_decay=0.5)
+        with pytest.raises(ValueError, match="apply_gradients"):
+            optimizer.describe_learning_rates()
+        optimizer.apply_gradients([(tf.ones([2]), v) for v in variables])
+    lines = optimizer.describe_learning_rates().splitlines()
+    assert lines[0].startswith("layer naming: bert4keras (") and lines[0].endswith("2 layers")
+    rates = {line.split()[0]: float(line.split()[3]) for line in lines[2:]}
+    assert rates == {
+        "Embedding-Token/embeddings": 0.0625,
+        "Transformer-0-FeedForward/kernel": 0.125,
+        "Transformer-1-FeedForward/kernel": 0.25,
+        "classifier/kernel": 0.5,
+    }

@@ -4,9 +4,13 @@
 - `AdamWeightDecay`: Keras 3 optimizer with layer-wise decay, lr multipliers and
   pre-trained weight decay.
 - `WarmupLinearDecay`, `WarmupPolynomialDecay`, `WarmupConstant`: Keras 3 schedules.
-- `tf_ner.optimization.legacy`: the same optimizer and schedules for tf-keras (Keras 2).
+- `tf_ner.optimization.legacy`: the same optimizer and schedules for tf-keras (Keras 2),
+  an OptimizerV2 that bert4keras's `extend_with_*_v2` wrappers compose with.
+- `tf_ner.optimization.model_garden`: Model Garden's `official.nlp.optimization` API
+  (`AdamWeightDecay`, `WarmUp`, `create_optimizer`) on the tf-keras optimizer.
 
-The update rule, shared by all of them, is written out in `update_rule`.
+The update rule, shared by all of them, is written out in `update_rule`; layer-wise
+decay finds layers by the naming conventions of `layer_naming`.
 
 Under `TF_USE_LEGACY_KERAS=1` the names are loaded on first use only, so that
 `tf_ner.optimization.legacy` never imports Keras 3 behind a tf-keras project's back

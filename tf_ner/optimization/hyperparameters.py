@@ -93,6 +93,19 @@ def compile_pattern(argument, pattern):
         ) from None
 
 
+def normalise_patterns(argument, patterns):
+    """Returns `patterns` (one regex or an iterable of them) as a tuple, each checked to compile.
+
+    Args:
+        argument: the argument's name, for the error message.
+        patterns: a single pattern, or an iterable of patterns.
+    """
+    patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
+    for pattern in patterns:
+        compile_pattern(argument, pattern)
+    return patterns
+
+
 def normalise_exclusions(exclude_from_weight_decay):
     """Returns the exclusion patterns as a tuple of strings, each checked to compile.
 
@@ -101,14 +114,8 @@ def normalise_exclusions(exclude_from_weight_decay):
             `bias`), a single pattern, or an iterable of patterns; `()` excludes nothing.
     """
     if exclude_from_weight_decay is None:
-        patterns = DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY
-    elif isinstance(exclude_from_weight_decay, str):
-        patterns = (exclude_from_weight_decay,)
-    else:
-        patterns = tuple(exclude_from_weight_decay)
-    for pattern in patterns:
-        compile_pattern("exclude_from_weight_decay", pattern)
-    return patterns
+        return DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY
+    return normalise_patterns("exclude_from_weight_decay", exclude_from_weight_decay)
 
 
 def normalise_multipliers(lr_multipliers):

@@ -1,15 +1,12 @@
 """Keras 3 front end: `AdamWeightDecay`, a `keras.optimizers.Adam` with our update rule."""
 
+import dataclasses
+
 import keras
 import tensorflow as tf
 
 from tf_ner.optimization import hyperparameters, update_rule
-from tf_ner.optimization.variable_rules import (
-    DEFAULT_EMBEDDING_PATTERN,
-    DEFAULT_LAYER_PATTERN,
-    VariableRules,
-    format_rules,
-)
+from tf_ner.optimization.variable_rules import VariableRules
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
@@ -60,9 +57,15 @@ class AdamWeightDecay(keras.optimizers.Adam):
         lr_multipliers: `{regex: factor}` multiplying the learning rate of variables
             whose path matches (first match wins), e.g. `{"crf": 100.0}`.
         pretrained_weight_decay: bool, decay towards the build-time value instead of 0.
-        layer_pattern: regex with a group capturing the layer index in a path.
-        embedding_pattern: regex matching embedding variable paths.
+        layer_pattern: None to detect the model's layer naming (Google's
+            `bert/encoder/layer_N/`, bert4keras's `Transformer-N-`, keras-hub's
+            `transformer_layer_N/`, Hugging Face's `layer_._N/`; see `layer_naming`),
+            or a regex with a group capturing the layer index in a path.
+        embedding_pattern: None to take the detected convention's, or a regex
+            matching embedding variable paths.
         name: optimizer name.
+        include_in_weight_decay: regexes; a matching variable decays even if an
+            exclusion matches it.
         **kwargs: the Keras optimizer arguments (`clipnorm`, `global_clipnorm`,
             `use_ema`, `loss_scale_factor`, `gradient_accumulation_steps`, ...).
 
@@ -95,9 +98,11 @@ class AdamWeightDecay(keras.optimizers.Adam):
         num_layers=None,
         lr_multipliers=None,
         pretrained_weight_decay=False,
-        layer_pattern=DEFAULT_LAYER_PATTERN,
-        embedding_pattern=DEFAULT_EMBEDDING_PATTERN,
+        layer_pattern=None,
+        embedding_pattern=None,
         name=None,
+        *,
+        include_in_weight_decay=None,
         **kwargs,
     ):
         if kwargs.get("weight_decay") is not None:
@@ -117,6 +122,7 @@ class AdamWeightDecay(keras.optimizers.Adam):
             lr_multipliers=lr_multipliers,
             layer_pattern=layer_pattern,
             embedding_pattern=embedding_pattern,
+            include_in_weight_decay=include_in_weight_decay,
         )
         super().__init__(
             learning_rate=hyperparameters.check_learning_rate(learning_rate),
@@ -158,13 +164,17 @@ class AdamWeightDecay(keras.optimizers.Adam):
         if self.built:
             return
         super().build(var_list)
-        rules = self.rules.resolve(hyperparameters.variable_path(v) for v in var_list)
-        self._variable_rules = [
-            rule
-            if self._var_key(v) not in self._excluded_ids
-            else type(rule)(rule.path, False, rule.lr_scale, rule.layer)
-            for v, rule in zip(var_list, rules, strict=True)
-        ]
+        table = self.rules.resolve(hyperparameters.variable_path(v) for v in var_list)
+        self._rule_table = dataclasses.replace(
+            table,
+            rules=tuple(
+                rule
+                if self._var_key(v) not in self._excluded_ids
+                else dataclasses.replace(rule, weight_decay_rate=0.0)
+                for v, rule in zip(var_list, table.rules, strict=True)
+            ),
+        )
+        self._variable_rules = list(self._rule_table.rules)
         self._anchors = []
         if self.pretrained_weight_decay:
             for variable, rule in zip(var_list, self._variable_rules, strict=True):
@@ -177,10 +187,7 @@ class AdamWeightDecay(keras.optimizers.Adam):
 
     def snapshot_pretrained_weights(self):
         """Sets the pre-trained anchors to the variables' current values (after loading)."""
-        if not self.built:
-            raise ValueError(
-                "Build the optimizer first: optimizer.build(model.trainable_variables)"
-            )
+        self._check_built()
         if not self.pretrained_weight_decay:
             return
         for variable, anchor in zip(self._trainable_variables, self._anchors, strict=True):
@@ -197,9 +204,17 @@ class AdamWeightDecay(keras.optimizers.Adam):
         return {rule.path: rate * rule.lr_scale for rule in self._variable_rules}
 
     def describe_learning_rates(self):
-        """A printable table of every variable's effective learning rate and decay."""
+        """A printable table: the layer naming found, every variable's rate and decay."""
+        self._check_built()
         rate = float(keras.ops.convert_to_numpy(self.learning_rate))
-        return format_rules(self._variable_rules, rate)
+        return self._rule_table.describe(rate)
+
+    def _check_built(self):
+        if not self.built:
+            raise ValueError(
+                "Build the optimizer first: optimizer.build(model.trainable_variables) "
+                "(`fit` builds it at its start)."
+            )
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)

@@ -16,7 +16,8 @@ import tensorflow as tf
 from tf_ner.optimization import hyperparameters
 
 
-def _check_steps(name, value, minimum):
+def check_steps(name, value, minimum):
+    """Returns `value` as int after checking it is an int >= `minimum`."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(
             f"Argument `{name}` must be an int >= {minimum}. Received: {name}={value!r}"
@@ -24,20 +25,22 @@ def _check_steps(name, value, minimum):
     return int(value)
 
 
-def _check_rate(name, value):
+def check_rate(name, value):
+    """Returns `value` as float after checking it is a number >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
 
 
-def warmup(step, rate, warmup_steps, warmup_rate_at_end):
-    """`rate` from `warmup_steps` on; before it, `warmup_rate_at_end * step / warmup_steps`.
+def warmup(step, rate, warmup_steps, warmup_rate_at_end, power=1.0):
+    """`rate` from `warmup_steps` on; before, `warmup_rate_at_end * (step / warmup_steps)**power`.
 
     Args:
         step: integer scalar tensor or number, 0-based.
         rate: float32 scalar, the rate after warmup.
         warmup_steps: Python int (0: no warmup).
         warmup_rate_at_end: float32 scalar reached at the end of warmup.
+        power: Python float, the warmup's polynomial power (1: linear, Google's).
     """
     if not warmup_steps:
         return rate
@@ -45,6 +48,8 @@ def warmup(step, rate, warmup_steps, warmup_rate_at_end):
     step_int = tf.cast(step, tf.int32)
     warmup_int = tf.constant(warmup_steps, dtype=tf.int32)
     done = tf.cast(step_int, tf.float32) / tf.cast(warmup_int, tf.float32)
+    if power != 1.0:
+        done = tf.pow(done, power)
     return tf.where(step_int < warmup_int, warmup_rate_at_end * done, rate)
 
 
@@ -76,10 +81,10 @@ class WarmupPolynomialDecayMixin:
         name=None,
     ):
         super().__init__()
-        self.initial_learning_rate = _check_rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps("decay_steps", decay_steps, 1)
-        self.warmup_steps = _check_steps("warmup_steps", warmup_steps, 0)
-        self.end_learning_rate = _check_rate("end_learning_rate", end_learning_rate)
+        self.initial_learning_rate = check_rate("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = check_steps("decay_steps", decay_steps, 1)
+        self.warmup_steps = check_steps("warmup_steps", warmup_steps, 0)
+        self.end_learning_rate = check_rate("end_learning_rate", end_learning_rate)
         self.power = hyperparameters.check_non_negative("power", power)
         self.name = name
 
@@ -147,8 +152,8 @@ class WarmupConstantMixin:
 
     def __init__(self, learning_rate, warmup_steps=0, name=None):
         super().__init__()
-        self.learning_rate = _check_rate("learning_rate", learning_rate)
-        self.warmup_steps = _check_steps("warmup_steps", warmup_steps, 0)
+        self.learning_rate = check_rate("learning_rate", learning_rate)
+        self.warmup_steps = check_steps("warmup_steps", warmup_steps, 0)
         self.name = name
 
     def __call__(self, step):

@@ -9,11 +9,23 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.optimization import hyperparameters, schedule_math, update_rule
-from tf_ner.optimization.variable_rules import (
-    DEFAULT_EMBEDDING_PATTERN,
-    DEFAULT_LAYER_PATTERN,
-    VariableRules,
-)
+from tf_ner.optimization.variable_rules import VariableRules
+
+
+def _initialized_value(variable):
+    """The variable's value once its initializer has run (TF1's `initialized_value`).
+
+    In a graph, the initial value while the variable is uninitialised (so the anchor
+    and the variable, initialised in one `global_variables_initializer` run, get the
+    same draw or checkpoint value), else its value; eagerly, its value.
+    """
+    if tf.executing_eagerly():
+        return variable.read_value()
+    return tf.cond(
+        tf.compat.v1.is_variable_initialized(variable),
+        variable.read_value,
+        lambda: tf.convert_to_tensor(variable.initial_value),
+    )
 
 
 class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
@@ -23,18 +35,27 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
 
         m_t   = beta_1 * m + (1 - beta_1) * g
         v_t   = beta_2 * v + (1 - beta_2) * g**2
-        param = param - lr * (c_t * m_t / (sqrt(v_t) + epsilon) + wd * param)
+        param = param - lr * (c_t * m_t / (sqrt(v_t) + epsilon) + wd * (param - param_0))
 
     with `c_t = sqrt(1 - beta_2**t) / (1 - beta_1**t)` when `bias_correction` (t from 1)
-    and `c_t = 1` otherwise, which is Google BERT's `AdamWeightDecayOptimizer` exactly.
-    `wd` is `weight_decay_rate` for variables whose name matches no exclusion pattern,
-    else 0. Epsilon is added to `sqrt(v_t)`; decay uses the scheduled `lr`, not `lr * c_t`.
+    and `c_t = 1` otherwise, which with `param_0 = 0` is Google BERT's
+    `AdamWeightDecayOptimizer` exactly. `wd` is `weight_decay_rate` for variables whose
+    name matches no exclusion pattern, else 0. Epsilon is added to `sqrt(v_t)`; decay uses
+    the scheduled `lr`, not `lr * c_t`. `param_0` is 0, or with `pretrained_weight_decay`
+    the variable's value when the optimizer created its slots (its initial value, which
+    `tf.compat.v1.train.init_from_checkpoint` sets to the checkpoint's), or whatever
+    `snapshot_pretrained_weights()` last copied.
+
+    Google's parameters come first, in Google's order, with Google's defaults and
+    meanings (so `exclude_from_weight_decay=None` excludes nothing, and a positional
+    `name` is the name); every parameter of ours is keyword-only after them.
 
     State: slots `<variable>/adam_m` and `<variable>/adam_v` (Google's names, so a
-    checkpoint of a Google run restores), and, with bias correction, the non-slot
-    variables `beta1_power` and `beta2_power` (float64 if any variable is float64, else
-    float32). They are global variables, so `tf.compat.v1.train.Saver` saves and
-    restores them and a resumed run continues the same trajectory.
+    checkpoint of a Google run restores), `<variable>/pretrained` for the anchors, and,
+    with bias correction, the non-slot variables `beta1_power` and `beta2_power` (float64
+    if any variable is float64, else float32). They are global variables, so
+    `tf.compat.v1.train.Saver` saves and restores them and a resumed run continues the
+    same trajectory.
 
     Gradients may be dense tensors or `tf.IndexedSlices` (embedding lookups), for
     resource and reference variables; duplicate indices are summed first, and the
@@ -53,14 +74,17 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         beta_2: float in [0, 1).
         epsilon: float >= 0, added to `sqrt(v_t)`.
         exclude_from_weight_decay: regexes searched in variable names (without `:0`);
-            None means `("LayerNorm", "layer_norm", "bias")`, `()` decays everything.
-        bias_correction: bool, scale the Adam step by `c_t`.
+            None excludes nothing, as in Google's code (its `create_optimizer` passes
+            `["LayerNorm", "layer_norm", "bias"]`, and so does ours).
         name: name of the optimizer's ops and non-slot variables.
+        bias_correction: bool, scale the Adam step by `c_t` (keyword-only, default on).
         layerwise_lr_decay: None, or float in (0, 1]: layer `l` of `L` gets
             `lr * decay**(L - l)`, embeddings `decay**(L + 1)` (see `variable_rules`).
         num_layers: `L`; None infers it from the variables passed to `apply_gradients`.
         lr_multipliers: `{regex: factor}` on the learning rate, first match wins.
-        layer_pattern, embedding_pattern: regexes that locate layers and embeddings.
+        pretrained_weight_decay: bool, decay towards `param_0` instead of 0.
+        layer_pattern, embedding_pattern: None to detect the model's layer naming
+            (Google, bert4keras, keras-hub, Hugging Face), or regexes of your own.
         increment_global_step: bool, see above.
         use_locking: bool, use locks for the update ops.
 
@@ -86,14 +110,15 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         beta_2=0.999,
         epsilon=1e-6,
         exclude_from_weight_decay=None,
-        bias_correction=True,
         name="AdamWeightDecayOptimizer",
         *,
+        bias_correction=True,
         layerwise_lr_decay=None,
         num_layers=None,
         lr_multipliers=None,
-        layer_pattern=DEFAULT_LAYER_PATTERN,
-        embedding_pattern=DEFAULT_EMBEDDING_PATTERN,
+        pretrained_weight_decay=False,
+        layer_pattern=None,
+        embedding_pattern=None,
         increment_global_step=False,
         use_locking=False,
     ):
@@ -103,10 +128,13 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         self.beta_2 = hyperparameters.check_beta("beta_2", beta_2)
         self.epsilon = hyperparameters.check_non_negative("epsilon", epsilon)
         self.bias_correction = bool(bias_correction)
+        self.pretrained_weight_decay = bool(pretrained_weight_decay)
         self.increment_global_step = bool(increment_global_step)
         self.rules = VariableRules(
             weight_decay_rate=weight_decay_rate,
-            exclude_from_weight_decay=exclude_from_weight_decay,
+            exclude_from_weight_decay=(
+                () if exclude_from_weight_decay is None else exclude_from_weight_decay
+            ),
             layerwise_lr_decay=layerwise_lr_decay,
             num_layers=num_layers,
             lr_multipliers=lr_multipliers,
@@ -115,7 +143,9 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         )
         self.weight_decay_rate = self.rules.weight_decay_rate
         self.exclude_from_weight_decay = list(self.rules.exclude_from_weight_decay)
-        self._num_layers = self.rules.num_layers or 0
+        self._rule_table = None
+        self._rules_by_path = {}
+        self._anchors = {}  # {path: (variable, anchor slot)}
         self._lr_t = None
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None, **kwargs):
@@ -131,15 +161,37 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
             The training `Operation`.
         """
         grads_and_vars = tuple(grads_and_vars)
-        paths = [hyperparameters.variable_path(v) for g, v in grads_and_vars if g is not None]
-        self._num_layers = self.rules.infer_num_layers(paths)
+        self._rule_table = self.rules.resolve(
+            hyperparameters.variable_path(v) for g, v in grads_and_vars if g is not None
+        )
+        self._rules_by_path = self._rule_table.by_path()
         if not self.increment_global_step:
             global_step = None
         return super().apply_gradients(grads_and_vars, global_step=global_step, name=name, **kwargs)
 
     def variable_rules(self, var_list):
-        """The `VariableRule` (decays?, lr scale, layer) of each variable, in order."""
-        return self.rules.resolve(hyperparameters.variable_path(v) for v in var_list)
+        """The `VariableRule` (decay rate, lr scale, layer) of each variable, in order."""
+        return list(self.rules.resolve(hyperparameters.variable_path(v) for v in var_list).rules)
+
+    def describe_learning_rates(self):
+        """The layer naming found and each variable's lr scale and decay, after `apply_gradients`.
+
+        Shows the effective rates too when `learning_rate` is a number.
+        """
+        if self._rule_table is None:
+            raise ValueError("Call `apply_gradients` (or `minimize`) first.")
+        rate = self.learning_rate if isinstance(self.learning_rate, float) else None
+        return self._rule_table.describe(rate)
+
+    def snapshot_pretrained_weights(self):
+        """Copies every variable's current value into its anchor (`pretrained_weight_decay`).
+
+        Returns:
+            An `Operation` to run (in graph mode; in eager mode it has run already).
+        """
+        return tf.group(
+            *[anchor.assign(var, read_value=False) for var, anchor in self._anchors.values()]
+        )
 
     # -- tf.compat.v1.train.Optimizer hooks --------------------------------------------
 
@@ -163,6 +215,14 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
         for v in var_list:
             self._zeros_slot(v, "m", "adam_m")
             self._zeros_slot(v, "v", "adam_v")
+            path = hyperparameters.variable_path(v)
+            if self.pretrained_weight_decay and self._rules_by_path[path].decays:
+                # The variable's value once initialised (by its initializer, which
+                # `init_from_checkpoint` points at the checkpoint), or as restored.
+                anchor = self._get_or_make_slot(
+                    v, _initialized_value(v), "pretrained", "pretrained"
+                )
+                self._anchors[path] = (v, anchor)
 
     def _prepare(self):
         learning_rate = self._call_if_callable(self.learning_rate)
@@ -177,9 +237,9 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
             )
 
     def _step_arguments(self, var):
-        """Learning rate, decay rate and bias-correction factor for `var`."""
+        """Learning rate, decay rate, bias-correction factor and anchor for `var`."""
         dtype = var.dtype.base_dtype
-        rule = self.rules.resolve_one(hyperparameters.variable_path(var), self._num_layers)
+        rule = self._rules_by_path[hyperparameters.variable_path(var)]
         learning_rate = tf.cast(self._lr_t, dtype)
         if rule.lr_scale != 1.0:
             learning_rate = learning_rate * rule.lr_scale
@@ -189,13 +249,15 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
             correction = tf.cast(
                 update_rule.bias_correction_factor(beta1_power, beta2_power), dtype
             )
-        decay = self.weight_decay_rate if rule.decays else 0.0
-        return learning_rate, decay, correction
+        anchor = self.get_slot(var, "pretrained")
+        if anchor is not None:
+            anchor = tf.convert_to_tensor(anchor)
+        return learning_rate, rule.weight_decay_rate, correction, anchor
 
     def _apply_dense(self, grad, var):
         m = self.get_slot(var, "m")
         v = self.get_slot(var, "v")
-        learning_rate, decay, correction = self._step_arguments(var)
+        learning_rate, decay, correction, anchor = self._step_arguments(var)
         next_param, next_m, next_v = update_rule.adam_weight_decay_step(
             var,
             grad,
@@ -207,6 +269,7 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
             self.epsilon,
             weight_decay_rate=decay,
             correction=correction,
+            anchor=anchor,
         )
         return tf.group(
             var.assign(next_param, use_locking=self._use_locking, read_value=False),
@@ -220,7 +283,7 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
     def _apply_sparse_shared(self, values, var, indices, scatter_add):
         m = self.get_slot(var, "m")
         v = self.get_slot(var, "v")
-        learning_rate, decay, correction = self._step_arguments(var)
+        learning_rate, decay, correction, anchor = self._step_arguments(var)
         m_increment, v_increment = update_rule.sparse_moment_increments(
             values, self.beta_1, self.beta_2
         )
@@ -244,6 +307,7 @@ class AdamWeightDecayOptimizer(tf.compat.v1.train.Optimizer):
             self.epsilon,
             weight_decay_rate=decay,
             correction=correction,
+            anchor=anchor,
         )
         return tf.group(
             var.assign(next_param, use_locking=self._use_locking, read_value=False), m_t, v_t
@@ -284,10 +348,10 @@ def create_optimizer(
     num_train_steps,
     num_warmup_steps,
     use_tpu=False,
-    bias_correction=True,
     *,
+    bias_correction=True,
     weight_decay_rate=0.01,
-    exclude_from_weight_decay=None,
+    exclude_from_weight_decay=hyperparameters.DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY,
     beta_1=0.9,
     beta_2=0.999,
     epsilon=1e-6,
@@ -297,13 +361,16 @@ def create_optimizer(
     layerwise_lr_decay=None,
     num_layers=None,
     lr_multipliers=None,
+    pretrained_weight_decay=False,
     var_list=None,
 ):
     """Builds Google BERT's training op: warmup + polynomial decay, clipping, AdamWeightDecay.
 
-    Same positional arguments as Google's `optimization.create_optimizer`; the defaults
-    reproduce it except that `bias_correction=True` (pass False for Google's exact op).
-    Graph mode only (it calls `tf.gradients`).
+    Google's `optimization.create_optimizer(loss, init_lr, num_train_steps,
+    num_warmup_steps, use_tpu)`, same positional arguments (`use_tpu` may be left out
+    here); every other argument is keyword-only, and their defaults reproduce Google's
+    op except `bias_correction=True` (pass False for Google's exact op). Graph mode only
+    (it calls `tf.gradients`).
 
     Args:
         loss: scalar loss tensor.
@@ -313,7 +380,8 @@ def create_optimizer(
         use_tpu: wrap the optimizer in `tf.compat.v1.tpu.CrossShardOptimizer`.
         bias_correction: bool, see `AdamWeightDecayOptimizer`.
         weight_decay_rate, exclude_from_weight_decay, beta_1, beta_2, epsilon,
-            layerwise_lr_decay, num_layers, lr_multipliers: passed to the optimizer.
+            layerwise_lr_decay, num_layers, lr_multipliers, pretrained_weight_decay:
+            passed to the optimizer (Google's values by default).
         clip_norm: global-norm clipping threshold (None or 0 disables clipping).
         end_learning_rate, power: of the polynomial decay.
         var_list: variables to train; default `tf.compat.v1.trainable_variables()`.
@@ -331,16 +399,17 @@ def create_optimizer(
     )
     learning_rate = schedule(global_step)
     optimizer = AdamWeightDecayOptimizer(
-        learning_rate=learning_rate,
-        weight_decay_rate=weight_decay_rate,
-        beta_1=beta_1,
-        beta_2=beta_2,
-        epsilon=epsilon,
-        exclude_from_weight_decay=exclude_from_weight_decay,
+        learning_rate,
+        weight_decay_rate,
+        beta_1,
+        beta_2,
+        epsilon,
+        exclude_from_weight_decay,
         bias_correction=bias_correction,
         layerwise_lr_decay=layerwise_lr_decay,
         num_layers=num_layers,
         lr_multipliers=lr_multipliers,
+        pretrained_weight_decay=pretrained_weight_decay,
     )
     if use_tpu:
         optimizer = tf.compat.v1.tpu.CrossShardOptimizer(optimizer)

@@ -173,8 +173,8 @@ def variable_step(
 
     The common body of the Keras 3 and Keras 2 `update_step`s: densifies an
     IndexedSlices gradient (every row's moments decay, so the step is dense anyway),
-    casts to the variable's dtype, scales the learning rate by `rule.lr_scale` and drops
-    the decay term for excluded variables.
+    casts to the variable's dtype, scales the learning rate by `rule.lr_scale` and takes
+    the decay rate from `rule.weight_decay_rate` (0 for excluded variables).
 
     Args:
         variable: the model variable (tf.Variable) [any shape].
@@ -182,7 +182,7 @@ def variable_step(
         m, v: its moment variables.
         learning_rate: scalar, the scheduled rate before per-variable scaling.
         rule: its `VariableRule`.
-        hyper: object with `beta_1`, `beta_2`, `epsilon`, `weight_decay_rate` floats.
+        hyper: object with `beta_1`, `beta_2`, `epsilon` floats.
         correction: None or the scalar bias-correction factor.
         anchor: None or the pre-trained value.
     """
@@ -202,7 +202,7 @@ def variable_step(
         hyper.beta_1,
         hyper.beta_2,
         hyper.epsilon,
-        weight_decay_rate=hyper.weight_decay_rate if rule.decays else 0.0,
+        weight_decay_rate=rule.weight_decay_rate,
         correction=correction,
         anchor=None if anchor is None else tf.convert_to_tensor(anchor),
     )
