@@ -3,6 +3,15 @@
 One import per line (`name as name` marks a re-export) so that modules can add theirs.
 """
 
+from tf_ner.data.classification import CLASSIFICATION_FORMATS as CLASSIFICATION_FORMATS
+from tf_ner.data.classification import ClassificationInfo as ClassificationInfo
+from tf_ner.data.classification import TextExample as TextExample
+from tf_ner.data.classification import (
+    detect_classification_format as detect_classification_format,
+)
+from tf_ner.data.classification import label_counts as label_counts
+from tf_ner.data.classification import read_classification as read_classification
+from tf_ner.data.classification import write_classification as write_classification
 from tf_ner.data.encoding import IGNORE_INDEX as IGNORE_INDEX
 from tf_ner.data.encoding import EncodingReport as EncodingReport
 from tf_ner.data.encoding import SpanLabeler as SpanLabeler
