@@ -11,6 +11,7 @@ from tf_ner.data.classification import (
 )
 from tf_ner.data.classification import label_counts as label_counts
 from tf_ner.data.classification import read_classification as read_classification
+from tf_ner.data.classification import stratified_split as stratified_split
 from tf_ner.data.classification import write_classification as write_classification
 from tf_ner.data.encoding import IGNORE_INDEX as IGNORE_INDEX
 from tf_ner.data.encoding import EncodingReport as EncodingReport

@@ -12,3 +12,4 @@ from tf_ner.data.classification.io import (
 )
 from tf_ner.data.classification.io import read_classification as read_classification
 from tf_ner.data.classification.io import write_classification as write_classification
+from tf_ner.data.classification.split import stratified_split as stratified_split
