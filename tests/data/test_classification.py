@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.data.test_formats_errors import write
 from tf_ner.data import (
     DatasetError,
     TextExample,
@@ -19,12 +20,6 @@ from tf_ner.data import (
 def _seed_and_clear():
     """Overrides the Keras seeding/clearing of tests/conftest.py: no Keras here."""
     yield
-
-
-def write(path, text, newline="\n", bom=False):
-    data = ("\ufeff" if bom else "") + text.replace("\n", newline)
-    path.write_bytes(data.encode("utf-8"))
-    return path
 
 
 def jsonl(*records):
