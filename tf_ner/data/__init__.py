@@ -1,4 +1,4 @@
-"""NER data: the entity representation, file formats, tag schemes, windows, tf.data.
+"""Data: NER entities and classification labels, file formats, tag schemes, windows, tf.data.
 
 Names are imported on first use (`tf_ner.lazy`): only the `tf.data` pipeline needs
 TensorFlow. Add a name with one line in `_EXPORTS`.
@@ -7,6 +7,14 @@ TensorFlow. Add a name with one line in `_EXPORTS`.
 from tf_ner.lazy import lazy_exports
 
 _EXPORTS = {
+    "CLASSIFICATION_FORMATS": "tf_ner.data.classification",
+    "ClassificationInfo": "tf_ner.data.classification",
+    "TextExample": "tf_ner.data.classification",
+    "detect_classification_format": "tf_ner.data.classification",
+    "label_counts": "tf_ner.data.classification",
+    "read_classification": "tf_ner.data.classification",
+    "stratified_split": "tf_ner.data.classification",
+    "write_classification": "tf_ner.data.classification",
     "DatasetError": "tf_ner.data.formats",
     "DatasetInfo": "tf_ner.data.formats",
     "DatasetSummary": "tf_ner.data.stats",

@@ -1,0 +1,161 @@
+"""`read_classification` and `write_classification`: every classification format."""
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+
+from tf_ner.data.classification.example import TextExample, label_counts
+from tf_ner.data.classification.json_records import read_json_records, record_format
+from tf_ner.data.classification.tsv import read_tsv
+from tf_ner.data.formats import jsonrecords
+from tf_ner.data.formats.textfile import read_text
+
+logger = logging.getLogger("tf_ner.data")
+
+CLASSIFICATION_FORMATS = ("jsonl", "clue", "tsv")
+
+
+@dataclass
+class ClassificationInfo:
+    """What `read_classification(..., return_info=True)` reports beside the examples.
+
+    Attributes:
+        path: str, the file read.
+        format: str, the format it was read as (one of `CLASSIFICATION_FORMATS`).
+        detected: bool, True when `format` was chosen by auto-detection.
+        reason: str, what decided the format (empty when it was requested).
+        header: tuple of str column names of a TSV header row, or None.
+        label_counts: dict from label to the number of examples carrying it.
+        multi_label: bool, True when some example carries more than one label.
+    """
+
+    path: str
+    format: str
+    detected: bool = False
+    reason: str = ""
+    header: tuple | None = None
+    label_counts: dict = field(default_factory=dict)
+    multi_label: bool = False
+
+
+def detect_classification_format(path):
+    """Chooses the format of a classification file from its content.
+
+    JSON (the first non-blank line starts with `{` or `[`): the first record
+    decides, `sentence` for `clue`, `text` for `jsonl`. Anything else is `tsv`.
+
+    Args:
+        path: str or path-like.
+
+    Returns:
+        `(format, reason)`: one of `CLASSIFICATION_FORMATS` and a short str.
+
+    Raises:
+        DatasetError: an empty or non-UTF-8 file, invalid JSON, or a first record
+            with neither text key (or a sentence pair).
+    """
+    path = os.fspath(path)
+    text = read_text(path)
+    if text.lstrip()[:1] in ("{", "["):
+        for line, record in jsonrecords.iter_records(path, text):
+            format = record_format(path, line, record)
+            key = "'sentence' (CLUE)" if format == "clue" else "'text'"
+            return format, f"JSON whose first record (line {line}) has {key}"
+    return "tsv", "not JSON: tab-separated lines"
+
+
+def read_classification(path, format="auto", return_info=False):
+    """Reads a text-classification file into `TextExample`s.
+
+    Formats (see `json_records.py` and `tsv.py`):
+        `jsonl`: JSON lines (or a JSON list) `{"text", "label"}` or
+            `{"text", "labels": [...]}`.
+        `clue`: CLUE's classification sets, `{"sentence", "label", ...}` (TNEWS,
+            IFLYTEK); extra keys ignored, integer labels kept as strings.
+        `tsv`: `label<TAB>text`, with or without a header row (ChnSentiCorp's
+            `label<TAB>text_a`, THUCNews' `label<TAB>text`; a header may put the
+            text first).
+
+    The format is logged at INFO on the `tf_ner.data` logger.
+
+    Args:
+        path: str or path-like, the file (UTF-8, with or without BOM, LF or CRLF).
+        format: `"auto"` (detect from the content) or one of
+            `CLASSIFICATION_FORMATS`.
+        return_info: bool, also return a `ClassificationInfo`.
+
+    Returns:
+        list of `TextExample` (`source="path:line"`), or `(examples, info)`.
+
+    Raises:
+        ValueError: an unknown `format`.
+        FileNotFoundError: no such file.
+        DatasetError: the file does not hold the format; the message names the
+            file, the 1-based line and what was expected. Nothing is skipped but
+            blank lines.
+    """
+    allowed = ("auto", *CLASSIFICATION_FORMATS)
+    if format not in allowed:
+        raise ValueError(
+            f"unknown classification format {format!r}; expected one of {', '.join(allowed)}"
+        )
+    path = os.fspath(path)
+    detected = format == "auto"
+    reason = ""
+    if detected:
+        format, reason = detect_classification_format(path)
+    header = None
+    if format == "tsv":
+        examples, header = read_tsv(path)
+    else:
+        examples = read_json_records(path, format)
+    counts = label_counts(examples)
+    how = f"auto-detected: {reason}" if detected else "as requested"
+    logger.info(
+        "read %d texts with %d labels from %s as %s (%s)",
+        len(examples),
+        len(counts),
+        path,
+        format,
+        how,
+    )
+    if not return_info:
+        return examples
+    info = ClassificationInfo(
+        path=path,
+        format=format,
+        detected=detected,
+        reason=reason,
+        header=header,
+        label_counts=counts,
+        multi_label=any(len(example.labels) > 1 for example in examples),
+    )
+    return examples, info
+
+
+def write_classification(examples, path):
+    """Writes examples as jsonl that `read_classification` reads back.
+
+    One label is written as `"label"`, several as `"labels"`. UTF-8 without BOM, LF.
+
+    Args:
+        examples: iterable of `TextExample`.
+        path: str or path-like, the file to write (overwritten).
+
+    Raises:
+        TypeError: an item that is not a `TextExample`.
+    """
+    examples = list(examples)
+    for index, example in enumerate(examples):
+        if not isinstance(example, TextExample):
+            raise TypeError(f"item {index} is a {type(example).__name__}; expected a TextExample")
+    with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as f:
+        for example in examples:
+            record = {"text": example.text}
+            if len(example.labels) == 1:
+                record["label"] = example.labels[0]
+            else:
+                record["labels"] = list(example.labels)
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    logger.info("wrote %d texts to %s", len(examples), path)
