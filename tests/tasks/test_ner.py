@@ -12,6 +12,7 @@ from tests.data.tiny_vocab import write_tiny_vocab
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Encoding, Tokenizer
 from tf_ner.data.example import Example
+from tf_ner.data.windows import window_encoding
 from tf_ner.tasks.base import forward_function
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.masks import span_mask
@@ -131,3 +132,40 @@ def test_every_registered_head_has_its_labeler_layout():
     }
     with pytest.raises(ValueError, match="unknown head 'lstm'; expected one of crf, softmax"):
         NerSettings(head="lstm", types=["LOC"])
+
+
+@pytest.mark.parametrize("head", ["crf", "softmax", "globalpointer"])
+def test_the_heads_keras_metrics_equal_decoding_every_window(tmp_path, head):
+    """`evaluate`'s metrics over labelled windows (in the graph, accumulated over batches)
+    equal the F1 of decoding each window's output and labels with the labeler."""
+    from tf_ner.metrics import prf
+
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    rng = random.Random(1)
+    examples = []
+    for _ in range(24):
+        text = "".join(
+            rng.choice("北京上海天安门我爱中国人民银行") for _ in range(rng.randint(4, 30))
+        )
+        start = rng.randrange(len(text) - 2)
+        examples.append(Example(text, [(start, start + 2, rng.choice(["LOC", "ORG"]))]))
+    task = NerTask(NerSettings(head=head, types=["LOC", "ORG"], max_length=16, stride=4))
+    model = task.compile(task.build_model(_tiny_bert(tokenizer.vocab_size)), "adam")
+    data = task.labelled_data(examples, tokenizer, batch_size=5, shuffle=True, seed=1)
+    model.fit(data.dataset, epochs=3, verbose=0)  # some entities predicted, some not
+    data = task.labelled_data(examples, tokenizer, batch_size=5)
+    scores = task.evaluate(model, tokenizer, examples, data=data)["labelled"]
+    gold, pred, forward = set(), set(), forward_function(model)
+    row = 0
+    for features, labels in data.dataset:
+        decoded = task.head.decodable(forward(features))
+        for output, label in zip(decoded, labels.numpy(), strict=True):
+            index, window = data.encoded.example_index[row], data.encoded.windows[row]
+            text = examples[index].text
+            encoding = window_encoding(tokenizer, tokenizer.tokenize(text), window)
+            gold |= {(row, *s) for s in task.labeler.decode(label, text, encoding)}
+            pred |= {(row, *s) for s in task.labeler.decode(output, text, encoding)}
+            row += 1
+    assert gold and row == len(data.encoded.token_ids)
+    assert scores["entity_f1"] == pytest.approx(prf(gold, pred)["f1"], abs=1e-6)
+    assert np.isfinite(scores["loss"])

@@ -9,6 +9,7 @@ outputs of the exported SavedModel.
 import numpy as np
 
 from tf_ner.data.encoding import TagLabeler
+from tf_ner.metrics import EntityF1, TokenAccuracy
 
 
 class NerHead:
@@ -110,7 +111,8 @@ class TagHead(NerHead):
         return TagLabeler(settings.types, settings.scheme, self.first_subtoken_only)
 
     def metrics(self, settings):
-        return []
+        tags = self.labeler(settings).tags
+        return [EntityF1(tags=tags, scheme=settings.scheme), TokenAccuracy()]
 
     def span_scores(self, settings, decoded, score_row, encoding, spans):
         first, last = token_positions(encoding)
