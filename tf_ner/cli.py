@@ -62,12 +62,11 @@ def _predict(args):
 
     predictor = tf_ner.load(args.model)
     texts = _read_texts(args.input, args.format)
-    predictions = predictor.predict(texts, batch_size=args.batch_size)
+    records = predictor.records(texts, batch_size=args.batch_size)
     with open(args.output, "w", encoding="utf-8") as f:
-        for text, entities in zip(texts, predictions, strict=True):
-            f.write(json.dumps({"text": text, "entities": entities}, ensure_ascii=False) + "\n")
-    found = sum(map(len, predictions))
-    print(f"wrote {len(texts)} texts with {found} entities to {args.output}")
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"wrote predictions for {len(texts)} texts to {args.output}")
 
 
 def _read_texts(path, format):
@@ -145,7 +144,9 @@ def build_parser():
     evaluate.add_argument("--output", help="also write the scores as JSON to this file")
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="find entities in texts, write jsonl")
+    predict = commands.add_parser(
+        "predict", help="predict entities (or labels) of texts, write jsonl"
+    )
     predict.add_argument("--model", required=True, help="a model folder written by tf-ner train")
     predict.add_argument("--input", required=True, help="one text per line, or a dataset file")
     predict.add_argument("--output", required=True, help="jsonl to write, one line per text")

@@ -146,8 +146,18 @@ def _encode_windows(encoded, tokenizer, content, units, spans, windows, index):
     return held
 
 
-def _bucket_arrays(token_ids, labels, labeler, buckets):
-    """Groups rows by bucket; returns `{bucket_length: (row_indices, ids, labels)}`."""
+def bucket_arrays(token_ids, buckets, stack_labels=None):
+    """Groups rows by bucket, padded with 0 to the bucket's length.
+
+    Args:
+        token_ids: list of int arrays, one per row.
+        buckets: increasing ints; the last holds the longest row.
+        stack_labels: optional callable `(rows, length) -> array` stacking the labels
+            of `rows` (a list of row indices) for a bucket of `length`.
+
+    Returns:
+        `{bucket_length: (row_indices, ids [rows, length], labels or None)}`, by length.
+    """
     groups = {}
     for row, ids in enumerate(token_ids):
         groups.setdefault(buckets[bisect.bisect_left(buckets, len(ids))], []).append(row)
@@ -156,13 +166,12 @@ def _bucket_arrays(token_ids, labels, labeler, buckets):
         ids = np.zeros((len(rows), length), dtype=np.int32)
         for r, row in enumerate(rows):
             ids[r, : len(token_ids[row])] = token_ids[row]
-        arrays[length] = (np.asarray(rows), ids, _stack_labels(labels, rows, length, labeler))
+        labels = None if stack_labels is None else stack_labels(np.asarray(rows), length)
+        arrays[length] = (np.asarray(rows), ids, labels)
     return arrays
 
 
 def _stack_labels(labels, rows, length, labeler):
-    if labels is None:
-        return None
     if isinstance(labeler, SpanLabeler):
         most = max(1, max(len(labels[row]) for row in rows))
         out = np.full((len(rows), most, 3), -1, dtype=np.int32)
@@ -175,7 +184,7 @@ def _stack_labels(labels, rows, length, labeler):
     return out
 
 
-class _EpochBatches:
+class EpochBatches:
     """The generator behind the dataset: each call is one epoch of batches."""
 
     def __init__(self, arrays, batch_size, shuffle, seed):
@@ -187,6 +196,11 @@ class _EpochBatches:
 
     def __len__(self):
         return sum(-(-len(rows) // self.batch_size) for rows, _, _ in self.arrays.values())
+
+    @property
+    def rows(self):
+        """Rows (windows, or texts) an epoch holds, each once."""
+        return sum(len(rows) for rows, _, _ in self.arrays.values())
 
     def plan(self, epoch):
         """List of `(bucket_length, positions)` batches, in yield order."""
@@ -211,14 +225,15 @@ class _EpochBatches:
             yield features if labels is None else (features, labels[positions])
 
 
-def _dataset(batches, labels_spec):
+def batched_dataset(batches, labels_spec=None):
+    """The `tf.data.Dataset` over an `EpochBatches` plan (features, and labels if given)."""
     signature = FEATURES_SPEC if labels_spec is None else (FEATURES_SPEC, labels_spec)
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _check_tokenizer(tokenizer):
+def check_tokenizer(tokenizer):
     if tokenizer.pad_id != 0 or tokenizer.id_to_token(0) != "[PAD]":
         raise ValueError(
             f"{tokenizer.vocab_file}: [PAD] must be id 0 (the first line of vocab.txt), "
@@ -241,7 +256,7 @@ class LabelledData:
     """
 
     dataset: tf.data.Dataset
-    batches: "_EpochBatches"
+    batches: EpochBatches
     labeler: Labeler
     encoded: EncodedWindows
     report: EncodingReport
@@ -288,18 +303,22 @@ def make_dataset(
         raise ValueError(f"seed={seed!r}: expected an int (every epoch's order derives from it)")
     if not isinstance(labeler, Labeler):
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
-    _check_tokenizer(tokenizer)
+    check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
-    arrays = _bucket_arrays(encoded.token_ids, encoded.labels, labeler, buckets)
+    arrays = bucket_arrays(
+        encoded.token_ids,
+        buckets,
+        lambda rows, length: _stack_labels(encoded.labels, rows, length, labeler),
+    )
     labels_spec = tf.TensorSpec(
         [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
     )
-    batches = _EpochBatches(arrays, batch_size, shuffle, seed)
+    batches = EpochBatches(arrays, batch_size, shuffle, seed)
     return LabelledData(
-        _dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
+        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
     )
 
 
@@ -315,7 +334,7 @@ class PredictionBatches:
     """
 
     def __init__(self, texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None):
-        _check_tokenizer(tokenizer)
+        check_tokenizer(tokenizer)
         buckets = check_buckets(buckets, max_length)
         self.texts = list(texts)
         self.tokenizer = tokenizer
@@ -327,12 +346,12 @@ class PredictionBatches:
                 keys.append((t, w))
                 a, b = window.token_start, window.token_end
                 token_ids.append([tokenizer.cls_id, *content.ids[a:b], tokenizer.sep_id])
-        arrays = _bucket_arrays(token_ids, None, None, buckets)
-        batches = _EpochBatches(arrays, batch_size, shuffle=False, seed=0)
+        arrays = bucket_arrays(token_ids, buckets)
+        batches = EpochBatches(arrays, batch_size, shuffle=False, seed=0)
         self.rows = [
             keys[r] for length, positions in batches.plan(0) for r in arrays[length][0][positions]
         ]
-        self.dataset = _dataset(batches, None)
+        self.dataset = batched_dataset(batches)
 
     def encoding(self, text_index, window_index):
         """The `Encoding` ([CLS] ... [SEP]) of one window; offsets into its text."""

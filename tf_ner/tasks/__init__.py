@@ -11,6 +11,6 @@ from tf_ner.tasks.registry import Registry
 
 TASKS = Registry(
     "task",
-    {"ner": "tf_ner.tasks.ner.task"},
+    {"ner": "tf_ner.tasks.ner.task", "classification": "tf_ner.tasks.classification.task"},
     attribute="TASK",
 )

@@ -11,8 +11,10 @@ import dataclasses
 import json
 
 from tf_ner.data.buckets import check_buckets
+from tf_ner.data.classification.truncation import TRUNCATIONS
 from tf_ner.data.windows import window_capacity
 from tf_ner.tasks import TASKS
+from tf_ner.tasks.classification import POOLINGS
 from tf_ner.tasks.ner.heads import HEADS
 
 # Google's compact BERT shapes (Turc et al., "Well-Read Students Learn Better", 2019):
@@ -105,6 +107,23 @@ class TrainConfig:
         metavar="N,N,...",
     )
     head_size: int = setting(64, "query/key size of the GlobalPointer heads")
+    pooling: str = setting(
+        "pooler", "classification: the text's vector (Google's pooler, the [CLS] vector, the "
+        "mean of the tokens, the last 4 layers' [CLS] vectors concatenated)", choices=POOLINGS
+    )  # fmt: skip
+    truncation: str = setting(
+        "head", "classification: what a text longer than the window keeps (counted)",
+        choices=TRUNCATIONS,
+    )  # fmt: skip
+    head_tokens: int | None = setting(
+        None, "classification, head+tail: tokens kept from the start; unless given: a "
+        "quarter of --max-length"
+    )  # fmt: skip
+    multi_label: bool = setting(
+        False, "classification: several labels per text (a sigmoid per label); also set by "
+        "a training file whose texts have several labels"
+    )  # fmt: skip
+    threshold: float = setting(0.5, "classification, multi-label: probability to predict a label")
     epochs: int = setting(3, "training epochs")
     max_steps: int | None = setting(None, "stop after this many optimizer steps")
     time_budget: float | None = setting(
@@ -158,7 +177,8 @@ class TrainConfig:
             allowed = choices() if callable(choices) else choices
             if value not in allowed:
                 raise ValueError(f"{field.name} {value!r}: expected one of {', '.join(allowed)}")
-        window_capacity(self.max_length, self.stride)
+        # The stride is NER's (long texts in windows); classification truncates instead.
+        window_capacity(self.max_length, self.stride if self.task == "ner" else 0)
         if self.buckets is not None:
             object.__setattr__(self, "buckets", check_buckets(tuple(self.buckets), self.max_length))
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -173,10 +193,11 @@ class TrainConfig:
             raise ValueError(f"max_steps={self.max_steps}: expected a positive int")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"time_budget={self.time_budget}: expected positive minutes")
-        if self.reinit_pooler and self.task == "ner":
+        if self.reinit_pooler and (self.task != "classification" or self.pooling != "pooler"):
             raise ValueError(
-                "reinit_pooler: the ner task does not use the pooler (its heads read every "
-                "token's hidden state), so re-initialising it would change nothing"
+                f"reinit_pooler: the {self.task} task with pooling {self.pooling!r} does not use "
+                f"the pooler (only --task classification --pooling pooler does), so "
+                f"re-initialising it would change nothing"
             )
         if self.reinit_pooler and self.bert_dir is None:
             raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")

@@ -235,7 +235,7 @@ def banner(run, model, resuming):
     dropout = run.bert_config.hidden_dropout_prob
     print(
         f"training: {len(run.splits['train'][1])} examples in "
-        f"{len(train_data.encoded.token_ids)} windows, {run.task.describe()}, encoder "
+        f"{train_data.batches.rows} windows, {run.task.describe()}, encoder "
         f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
         f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
         f", dropout {dropout:g}), batch {config.batch_size}, {run.steps_per_epoch} steps/epoch, "

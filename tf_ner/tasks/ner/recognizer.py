@@ -59,6 +59,12 @@ class Recognizer:
             for text, spans in zip(texts, scored, strict=True)
         ]
 
+    def records(self, texts, batch_size=32):
+        """One JSON-ready record per text: `{"text", "entities": [...]}` (`predict`'s)."""
+        texts = list(texts)
+        predictions = self.predict(texts, batch_size)
+        return [{"text": t, "entities": p} for t, p in zip(texts, predictions, strict=True)]
+
     def evaluate(self, examples, batch_size=32):
         """Scores over `Example`s (see `NerTask.evaluate`); unknown entity types refused."""
         examples = list(examples)

@@ -1,0 +1,113 @@
+"""The reference for `classification_quality.py`: Hugging Face
+`BertForSequenceClassification` (PyTorch) on the same texts.
+
+The vocabulary and token ids come from tf_ner's own tokenizer (built from the training
+texts, as `tf-ner train --bert-size` builds it), texts longer than the window keep
+their head (Hugging Face's `truncation=True`), random initialisation with the same
+compact-BERT shape, batches padded to their longest text, AdamW with weight decay 0.01,
+linear warmup then linear decay to 0 at the end of the time budget, gradients clipped
+to norm 1. Prints one JSON line: test accuracy and macro-F1, steps, training seconds.
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from transformers import BertConfig, BertForSequenceClassification
+
+from tf_ner.bert import Tokenizer, build_vocab, write_vocab
+from tf_ner.data.classification import read_classification
+from tf_ner.data.classification.batches import encode_texts
+from tf_ner.train.config import BERT_SIZES
+
+
+def padded(rows):
+    ids = np.zeros((len(rows), max(len(r) for r in rows)), np.int64)
+    for k, row in enumerate(rows):
+        ids[k, : len(row)] = row
+    return torch.from_numpy(ids)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--bert-size", default="mini")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    train, test = read_classification(args.train), read_classification(args.test)
+    write_vocab(build_vocab(e.text for e in train), f"{args.workdir}/vocab.txt")
+    tokenizer = Tokenizer(f"{args.workdir}/vocab.txt", do_lower_case=True)
+    labels = sorted({e.labels[0] for e in train})
+    y_train = np.asarray([labels.index(e.labels[0]) for e in train])
+    y_test = [labels.index(e.labels[0]) for e in test]
+    train_ids, _ = encode_texts([e.text for e in train], tokenizer, args.max_length, "head", 0)
+    test_ids, _ = encode_texts([e.text for e in test], tokenizer, args.max_length, "head", 0)
+
+    layers, hidden = BERT_SIZES[args.bert_size]
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=hidden // 64, intermediate_size=4 * hidden,
+        max_position_embeddings=512, num_labels=len(labels),
+    )  # fmt: skip
+    model = BertForSequenceClassification(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
+    budget = args.minutes * 60
+    steps, started = 0, time.monotonic()
+    model.train()
+    while time.monotonic() - started < budget:
+        order = rng.permutation(len(train_ids))
+        for first in range(0, len(order) - args.batch_size + 1, args.batch_size):
+            elapsed = time.monotonic() - started
+            if elapsed >= budget:
+                break
+            warm = min(1.0, (steps + 1) / args.warmup) if args.warmup else 1.0
+            for group in optimizer.param_groups:
+                group["lr"] = args.learning_rate * warm * max(0.0, 1 - elapsed / budget)
+            rows = order[first : first + args.batch_size]
+            ids = padded([train_ids[r] for r in rows])
+            loss = model(
+                input_ids=ids,
+                attention_mask=(ids != 0).long(),
+                labels=torch.from_numpy(y_train[rows]),
+            ).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+            steps += 1
+    training_seconds = time.monotonic() - started
+
+    model.eval()
+    predicted = []
+    with torch.no_grad():
+        for first in range(0, len(test_ids), 128):
+            ids = padded(test_ids[first : first + 128])
+            logits = model(input_ids=ids, attention_mask=(ids != 0).long()).logits
+            predicted += logits.argmax(-1).tolist()
+    result = {
+        "system": "huggingface BertForSequenceClassification (PyTorch)",
+        "pooling": "pooler",
+        "truncation": "head",
+        "accuracy": accuracy_score(y_test, predicted),
+        "macro_f1": f1_score(y_test, predicted, average="macro"),
+        "steps": steps,
+        "training_seconds": training_seconds,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Text classification end to end: `tf-ner train --task classification`, then evaluate
+and predict in new processes; pooling, truncation and bad input."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.data.tiny_vocab import write_tiny_vocab
+from tests.helpers import run_python
+from tf_ner.bert.config import BertConfig
+from tf_ner.bert.tokenization import Tokenizer
+from tf_ner.data.classification import TextExample, write_classification
+from tf_ner.data.classification.truncation import encode_texts, truncate
+from tf_ner.tasks.classification.pooling import TextPooling
+from tf_ner.tasks.classification.task import ClassificationSettings, ClassificationTask
+
+POSITIVE, NEGATIVE = "好棒赞喜欢满意", "差烂坏讨厌失望"
+
+
+def reviews(count, seed):
+    """Texts whose label is the kind of word they hold most of, padded with neutral ones."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(count):
+        label = rng.choice(["pos", "neg"])
+        words = POSITIVE if label == "pos" else NEGATIVE
+        text = "".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
+        text += "".join(rng.choice("的了是在我这那") for _ in range(rng.randint(1, 40)))
+        examples.append(TextExample(text, label))
+    return examples
+
+
+def test_truncation_keeps_the_head_the_tail_or_both():
+    ids = list(range(10))
+    assert truncate(ids, 4, "head", 0) == [0, 1, 2, 3]
+    assert truncate(ids, 4, "tail", 0) == [6, 7, 8, 9]
+    assert truncate(ids, 4, "head+tail", 1) == [0, 7, 8, 9]
+    assert truncate(ids, 20, "head+tail", 1) == ids
+
+
+def test_truncated_texts_are_counted(tmp_path):
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    rows, report = encode_texts(["北京" * 20, "北京"], tokenizer, 10, "head+tail", 3)
+    assert [len(r) for r in rows] == [10, 4]
+    assert (report.texts, report.truncated, report.tokens_dropped) == (2, 1, 32)
+    assert "1 of 2 texts (50.0%) longer than the window, truncated" in report.summary()
+
+
+@pytest.mark.parametrize("mode", ["pooler", "cls", "mean", "concat-last-4"])
+def test_pooling_against_numpy(mode):
+    rng = np.random.default_rng(0)
+    states = [tf.constant(rng.normal(size=(2, 5, 3)), tf.float32) for _ in range(5)]
+    token_ids = tf.constant([[2, 7, 8, 3, 0], [2, 7, 3, 0, 0]])
+    encoded = {"sequence_output": states[-1], "all_layers": states,
+               "pooled_output": tf.constant(rng.normal(size=(2, 3)), tf.float32)}  # fmt: skip
+    pooled = TextPooling(mode)(encoded, token_ids).numpy()
+    hidden = states[-1].numpy()
+    expected = {
+        "pooler": encoded["pooled_output"].numpy(),
+        "cls": hidden[:, 0],
+        "mean": np.stack([hidden[0, :4].mean(0), hidden[1, :3].mean(0)]),
+        "concat-last-4": np.concatenate([s.numpy()[:, 0] for s in states[-4:]], axis=-1),
+    }[mode]
+    np.testing.assert_allclose(pooled, expected, rtol=1e-6)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="pooling 'max'"):
+        ClassificationSettings(labels=("a", "b"), pooling="max")
+    with pytest.raises(ValueError, match="truncation 'middle'"):
+        ClassificationSettings(labels=("a", "b"), truncation="middle")
+    with pytest.raises(ValueError, match="at least two"):
+        ClassificationSettings(labels=("a",))
+    task = ClassificationTask(ClassificationSettings(labels=("neg", "pos")))
+    with pytest.raises(ValueError, match=r"dev.jsonl \(dev.jsonl:3\): label\(s\) \['meh'\]"):
+        task.check([TextExample("还行", "meh", source="dev.jsonl:3")], "dev.jsonl")
+    tiny = BertConfig(vocab_size=20, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=16)  # fmt: skip
+    concat = ClassificationTask(ClassificationSettings(labels=("a", "b"), pooling="concat-last-4"))
+    with pytest.raises(ValueError, match="needs an encoder of 4 layers or more"):
+        concat.build_model(tiny)
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
+    write_classification(reviews(96, seed=1), tmp_path / "train.jsonl")
+    dev = reviews(24, seed=2)
+    write_classification(dev, tmp_path / "dev.jsonl")
+    out = tmp_path / "model"
+    flags = ["--task", "classification", "--bert-size", "tiny", "--max-length", "24",
+             "--truncation", "head+tail", "--pooling", "mean", "--batch-size", "16",
+             "--epochs", "6", "--warmup", "0", "--learning-rate", "2e-3"]  # fmt: skip
+    trained = run_python(
+        ["-m", "tf_ner.cli", "train", "--train", str(tmp_path / "train.jsonl"),
+         "--dev", str(tmp_path / "dev.jsonl"), "--output-dir", str(out), *flags]
+    ).stdout  # fmt: skip
+    assert "truncation head+tail (head 6 tokens)" in trained and "dev_macro_f1" in trained
+    scores_file = tmp_path / "scores.json"
+    run_python(["-m", "tf_ner.cli", "evaluate", "--model", str(out), "--data",
+                str(tmp_path / "dev.jsonl"), "--output", str(scores_file)])  # fmt: skip
+    scores = json.loads(scores_file.read_text(encoding="utf-8"))
+    saved = json.loads((out / "dev_scores.json").read_text(encoding="utf-8"))
+    assert scores == saved  # the new process scores what the training process did
+    assert set(scores["per_class"]) == {"neg", "pos"} and scores["overall"]["accuracy"] > 0.6
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(e.text for e in dev) + "\n", encoding="utf-8")
+    run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
+                "--format", "lines", "--output", str(tmp_path / "out.jsonl")])  # fmt: skip
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [x["text"] for x in lines] == [e.text for e in dev]
+    for line in lines:
+        assert set(line) == {"text", "label", "probabilities"}
+        assert sum(line["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    correct = sum(line["label"] == e.labels[0] for line, e in zip(lines, dev, strict=True))
+    assert correct / len(dev) == pytest.approx(scores["overall"]["accuracy"])

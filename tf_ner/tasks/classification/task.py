@@ -1,0 +1,231 @@
+"""Text classification as a task: the encoder, a pooled vector, a dense layer over labels."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_ner.bert.modeling import BertEncoder
+from tf_ner.data.buckets import check_buckets
+from tf_ner.data.classification import read_classification
+from tf_ner.data.classification.batches import make_classification_dataset
+from tf_ner.data.classification.truncation import TRUNCATIONS, encode_texts
+from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
+from tf_ner.metrics import MacroF1
+from tf_ner.tasks.base import Task, forward_function, labelled_scores
+from tf_ner.tasks.classification import POOLINGS
+from tf_ner.tasks.classification.pooling import TextPooling
+from tf_ner.tasks.classification.report import format_scores, scores_json
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassificationSettings:
+    """Everything besides the encoder that a trained classifier needs to run again.
+
+    Args:
+        labels: the classes (sorted; a class's id is its index).
+        multi_label: bool, several labels per text (sigmoid per class) instead of one
+            (softmax).
+        threshold: float in (0, 1), the probability above which a class is predicted
+            (multi-label).
+        pooling: one of `POOLINGS`.
+        truncation: one of `TRUNCATIONS` (texts longer than the window).
+        head_tokens: tokens kept from the start with `"head+tail"`.
+        max_length: tokens per window, [CLS] and [SEP] included.
+        do_lower_case: the tokenizer's casing.
+    """
+
+    labels: tuple
+    multi_label: bool = False
+    threshold: float = 0.5
+    pooling: str = "pooler"
+    truncation: str = "head"
+    head_tokens: int = 32
+    max_length: int = 128
+    do_lower_case: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", tuple(sorted(set(self.labels))))
+        if len(self.labels) < 2 and not self.multi_label:
+            raise ValueError(f"labels {list(self.labels)}: a classifier needs at least two")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling {self.pooling!r}: expected one of {', '.join(POOLINGS)}")
+        if self.truncation not in TRUNCATIONS:
+            raise ValueError(
+                f"truncation {self.truncation!r}: expected one of {', '.join(TRUNCATIONS)}"
+            )
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold={self.threshold}: expected a probability in (0, 1)")
+        if not 0 <= self.head_tokens <= self.max_length - 2:
+            raise ValueError(
+                f"head_tokens={self.head_tokens}: expected 0..max_length - 2 = "
+                f"{self.max_length - 2}"
+            )
+
+
+class ClassificationTask(Task):
+    """A label (or labels) per text. Scores: accuracy, macro-F1 and per-class P/R/F1
+    over the texts; the loss over them. The best epoch has the highest dev macro-F1."""
+
+    name = "classification"
+    settings_type = ClassificationSettings
+    selection_metric = "macro_f1"
+
+    @classmethod
+    def read(cls, path, config):
+        examples, info = read_classification(path, format=config.format, return_info=True)
+        return examples, info.format
+
+    @classmethod
+    def from_training(cls, config, examples, tokenizer):
+        labels = {label for example in examples for label in example.labels}
+        multi_label = config.multi_label or any(len(e.labels) > 1 for e in examples)
+        head_tokens = config.head_tokens
+        if head_tokens is None:
+            head_tokens = config.max_length // 4
+        return cls(
+            ClassificationSettings(
+                labels=tuple(labels),
+                multi_label=multi_label,
+                threshold=config.threshold,
+                pooling=config.pooling,
+                truncation=config.truncation,
+                head_tokens=head_tokens,
+                max_length=config.max_length,
+                do_lower_case=tokenizer.do_lower_case,
+            )
+        )
+
+    def check(self, examples, path):
+        known = set(self.settings.labels)
+        for example in examples:
+            unknown = [label for label in example.labels if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"{path} ({example.source or 'an example'}): label(s) {unknown} never occur "
+                    f"in the training data (the model knows {', '.join(self.settings.labels)}); "
+                    f"it cannot predict them"
+                )
+            if len(example.labels) > 1 and not self.settings.multi_label:
+                raise ValueError(
+                    f"{path} ({example.source or 'an example'}): {len(example.labels)} labels, "
+                    f"but the model predicts one per text (train with --multi-label)"
+                )
+
+    def describe(self):
+        s = self.settings
+        kind = "multi-label" if s.multi_label else "single-label"
+        return (
+            f"{len(s.labels)} labels ({', '.join(s.labels)}), {kind}, pooling {s.pooling}, "
+            f"truncation {s.truncation}"
+            + (f" (head {s.head_tokens} tokens)" if s.truncation == "head+tail" else "")
+        )
+
+    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+        s = self.settings
+        data = make_classification_dataset(
+            examples, tokenizer, s.labels, s.max_length, s.truncation, s.head_tokens,
+            batch_size, shuffle=shuffle, seed=seed, buckets=buckets, multi_label=s.multi_label,
+        )  # fmt: skip
+        print(f"  {data.report.summary()}", flush=True)
+        return data
+
+    def build_model(self, bert_config):
+        s = self.settings
+        if s.pooling == "concat-last-4" and bert_config.num_hidden_layers < 4:
+            raise ValueError(
+                f"pooling concat-last-4 needs an encoder of 4 layers or more, this one has "
+                f"{bert_config.num_hidden_layers}"
+            )
+        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+        segment_ids = keras.Input((None,), dtype="int32", name="segment_ids")
+        encoder = BertEncoder(
+            bert_config,
+            with_pooler=s.pooling == "pooler",
+            return_all_layers=s.pooling == "concat-last-4",
+        )
+        encoded = encoder((token_ids, segment_ids))
+        pooled = TextPooling(s.pooling, name="pooling")(encoded, token_ids)
+        pooled = keras.layers.Dropout(bert_config.hidden_dropout_prob, name="head_dropout")(pooled)
+        initializer = keras.initializers.TruncatedNormal(stddev=bert_config.initializer_range)
+        logits = keras.layers.Dense(
+            len(s.labels), kernel_initializer=initializer, name="classifier"
+        )(pooled)
+        inputs = {"token_ids": token_ids, "segment_ids": segment_ids}
+        return keras.Model(inputs, logits, name="text_classifier")
+
+    def loss(self):
+        if self.settings.multi_label:
+            return keras.losses.BinaryCrossentropy(from_logits=True)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def metrics(self):
+        s = self.settings
+        macro = MacroF1(len(s.labels), s.multi_label, s.threshold, from_logits=True)
+        if s.multi_label:
+            return [macro]
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), macro]
+
+    def compile(self, model, optimizer, jit_compile=False):
+        model.compile(optimizer=optimizer, loss=self.loss(), jit_compile=jit_compile)
+        return model
+
+    def probabilities(self, model, tokenizer, texts, batch_size=64):
+        """`[texts, labels]` float32 probabilities (softmax, or a sigmoid per label)."""
+        s = self.settings
+        token_ids, _ = encode_texts(texts, tokenizer, s.max_length, s.truncation, s.head_tokens)
+        arrays = bucket_arrays(token_ids, check_buckets(None, s.max_length))
+        batches = EpochBatches(arrays, batch_size, shuffle=False, seed=0)
+        forward = forward_function(model)
+        result = np.zeros((len(token_ids), len(s.labels)), np.float32)
+        plan = batches.plan(0)
+        for (length, positions), features in zip(plan, batched_dataset(batches), strict=True):
+            logits = tf.cast(forward(features), tf.float32)
+            rows = arrays[length][0][positions]
+            result[rows] = (tf.sigmoid if s.multi_label else tf.nn.softmax)(logits).numpy()
+        return result
+
+    def predicted(self, probabilities):
+        """Per text: its label, or the labels over the threshold (multi-label)."""
+        s = self.settings
+        if s.multi_label:
+            return [
+                tuple(label for label, p in zip(s.labels, row, strict=True) if p > s.threshold)
+                for row in probabilities
+            ]
+        return [(s.labels[i],) for i in probabilities.argmax(-1)]
+
+    def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
+        """Accuracy (single-label), macro-F1 and per-class P/R/F1 over the texts, and
+        the loss: one pass of the Keras metrics (`MacroF1`) over the labelled texts."""
+        data = data or self.labelled_data(list(examples), tokenizer, batch_size)
+        metrics = self.metrics()
+        values = labelled_scores(model, data, self.loss(), metrics)
+        per_class = {k: v.numpy() for k, v in metrics[-1].per_class_scores().items()}
+        scores = {k: values[k] for k in ("accuracy", "macro_f1") if k in values}
+        scores["per_class"] = {
+            label: {k: float(per_class[k][i]) for k in ("precision", "recall", "f1", "support")}
+            for i, label in enumerate(self.settings.labels)
+        }
+        scores["labelled"] = {"loss": values["loss"]}
+        scores["truncated"] = data.report.truncated
+        return scores
+
+    def format_scores(self, scores):
+        return format_scores(scores)
+
+    def scores_json(self, scores):
+        return scores_json(scores)
+
+    def predictor(self, model, tokenizer):
+        from tf_ner.tasks.classification.classifier import TextClassifier
+
+        return TextClassifier(model, self, tokenizer)
+
+    def serving_outputs(self, outputs, features):
+        activation = tf.sigmoid if self.settings.multi_label else tf.nn.softmax
+        return {"probabilities": activation(tf.cast(outputs, tf.float32))}
+
+
+TASK = ClassificationTask
