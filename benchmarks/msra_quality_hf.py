@@ -12,10 +12,10 @@ Prints one JSON line: test precision/recall/F1, steps, training seconds.
 
 import argparse
 import json
-import time
 
 import numpy as np
 import torch
+from torch_budget import train_on_budget
 from transformers import BertConfig, BertForTokenClassification
 
 from tf_ner.bert import Tokenizer, build_vocab, write_vocab
@@ -76,31 +76,12 @@ def main():
     )
     model = BertForTokenClassification(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
-    budget = args.minutes * 60
-    steps, started = 0, time.monotonic()
-    model.train()
-    while time.monotonic() - started < budget:
-        order = rng.permutation(len(train_ids))
-        for first in range(0, len(order) - args.batch_size + 1, args.batch_size):
-            elapsed = time.monotonic() - started
-            if elapsed >= budget:
-                break
-            warm = min(1.0, (steps + 1) / args.warmup) if args.warmup else 1.0
-            for group in optimizer.param_groups:
-                group["lr"] = args.learning_rate * warm * max(0.0, 1 - elapsed / budget)
-            rows = order[first : first + args.batch_size]
-            ids = torch.from_numpy(train_ids[rows])
-            loss = model(
-                input_ids=ids,
-                attention_mask=(ids != 0).long(),
-                labels=torch.from_numpy(train_labels[rows]),
-            ).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad()
-            steps += 1
-    training_seconds = time.monotonic() - started
+    def loss_of(rows):
+        ids = torch.from_numpy(train_ids[rows])
+        labels = torch.from_numpy(train_labels[rows])
+        return model(input_ids=ids, attention_mask=(ids != 0).long(), labels=labels).loss
+
+    steps, training_seconds = train_on_budget(model, optimizer, len(train_ids), loss_of, args, rng)
 
     model.eval()
     predicted = []

@@ -13,6 +13,7 @@ RANKS = {
     "files": 0,
     "lazy": 0,
     "masking": 0,
+    "quiet": 0,
     "span_cells": 0,
     "optimization": 0,
     "bert": 1,

@@ -3,8 +3,9 @@
 import argparse
 import dataclasses
 import logging
-import os
 import sys
+
+from tf_ner.quiet import import_tensorflow_quietly
 
 
 def _convert_hf(args):
@@ -228,29 +229,10 @@ def _base_type(annotation):
 TENSORFLOW_COMMANDS = ("train", "evaluate", "predict")
 
 
-def _import_tensorflow_quietly():
-    """Imports TensorFlow with the process's stderr closed: TensorFlow 2.21 logs its
-    start-up lines ("oneDNN custom operations are on", ...) through absl before
-    `TF_CPP_MIN_LOG_LEVEL` applies. An import error still raises, with stderr back."""
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if not args.verbose:
-        # TensorFlow's C++ log lines (oneDNN, CPU features, "oneDNN supports DT_BOOL
-        # only on platforms with AVX-512" logged as an error) are not for users; errors
-        # that matter raise in Python. A TF_CPP_MIN_LOG_LEVEL set by the user wins.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        if args.command in TENSORFLOW_COMMANDS:
-            _import_tensorflow_quietly()
+    if not args.verbose and args.command in TENSORFLOW_COMMANDS:
+        import_tensorflow_quietly()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

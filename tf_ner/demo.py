@@ -9,6 +9,8 @@ import argparse
 import importlib.util
 import pathlib
 
+from tf_ner.quiet import import_tensorflow_quietly
+
 SAMPLES = [
     "国务院总理李鹏今天在北京人民大会堂会见了日本首相桥本龙太郎。",
     "新华社上海三月五日电，复旦大学的王教授在浦东新区参加了会议。",
@@ -34,6 +36,7 @@ def main(argv=None):
     parser.add_argument("--bert-dir", help="fine-tune this Google-format checkpoint instead")
     parser.add_argument("--output-dir", default="runs/demo_msra_crf", help="model folder")
     args = parser.parse_args(argv)
+    import_tensorflow_quietly()
 
     import tf_ner
     from tf_ner.train import TrainConfig, train

@@ -30,6 +30,7 @@ class Task:
     name = None
     settings_type = None
     selection_metric = None
+    predictor_class = None  # the `Predictor` of the task's model folders
 
     def __init__(self, settings):
         self.settings = settings
@@ -74,13 +75,15 @@ class Task:
         raise NotImplementedError
 
     def format_scores(self, scores):
+        """`evaluate`'s scores as a table for people."""
         raise NotImplementedError
 
     def scores_json(self, scores):
+        """`evaluate`'s scores as JSON for programs (`tf-ner evaluate --output`)."""
         raise NotImplementedError
 
     def predictor(self, model, tokenizer):
-        raise NotImplementedError
+        return self.predictor_class(model, self, tokenizer)
 
     def serving_outputs(self, outputs, features):
         raise NotImplementedError
@@ -98,6 +101,23 @@ class Task:
         if unknown:
             raise ValueError(f"{path}: unknown setting(s) {unknown}; expected {sorted(fields)}")
         return cls(cls.settings_type(**values))
+
+
+class Predictor:
+    """A trained model with its task and tokenizer, predicting for raw texts.
+
+    Subclasses add `predict(texts)` and `records(texts)` (one JSON-ready dict per text,
+    what `tf-ner predict` writes).
+    """
+
+    def __init__(self, model, task, tokenizer):
+        self.model = model
+        self.task = task
+        self.tokenizer = tokenizer
+
+    @property
+    def settings(self):
+        return self.task.settings
 
 
 def load_task(folder):
@@ -134,6 +154,7 @@ def forward_function(model):
         forward = tf.function(
             lambda features: reference()(features, training=False),
             input_signature=[FEATURES_SPEC],
+            autograph=False,  # plain graph code: nothing for AutoGraph to convert
         )
         _FORWARD[model] = forward
     return forward

@@ -57,7 +57,7 @@ def export_saved_model(model, task, path):
     """
     spec = tf.TensorSpec([None, None], tf.int32)
 
-    @tf.function(input_signature=[spec, spec])
+    @tf.function(input_signature=[spec, spec], autograph=False)
     def serve(token_ids, segment_ids):
         features = {"token_ids": token_ids, "segment_ids": segment_ids}
         return task.serving_outputs(model(features, training=False), features)

@@ -1,7 +1,9 @@
 """TextClassifier: a trained classification model, labelling raw texts."""
 
+from tf_ner.tasks.base import Predictor
 
-class TextClassifier:
+
+class TextClassifier(Predictor):
     """Labels texts with a model folder written by `tf-ner train --task classification`.
 
     Get one with `tf_ner.load(folder)`.
@@ -11,15 +13,6 @@ class TextClassifier:
     >>> classifier.predict(["房间很干净，服务也好"])  # doctest: +SKIP
     [{'label': 'pos', 'probabilities': {'neg': 0.03, 'pos': 0.97}}]
     """
-
-    def __init__(self, model, task, tokenizer):
-        self.model = model
-        self.task = task
-        self.tokenizer = tokenizer
-
-    @property
-    def settings(self):
-        return self.task.settings
 
     def predict(self, texts, batch_size=64):
         """list (one per text) of `{"label", "probabilities": {LABEL: p}}`; multi-label:

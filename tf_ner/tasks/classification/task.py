@@ -15,6 +15,7 @@ from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
 from tf_ner.metrics import MacroF1
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
 from tf_ner.tasks.classification import POOLINGS
+from tf_ner.tasks.classification.classifier import TextClassifier
 from tf_ner.tasks.classification.pooling import TextPooling
 from tf_ner.tasks.classification.report import format_scores, scores_json
 
@@ -71,6 +72,7 @@ class ClassificationTask(Task):
     name = "classification"
     settings_type = ClassificationSettings
     selection_metric = "macro_f1"
+    predictor_class = TextClassifier
 
     @classmethod
     def read(cls, path, config):
@@ -212,16 +214,8 @@ class ClassificationTask(Task):
         scores["truncated"] = data.report.truncated
         return scores
 
-    def format_scores(self, scores):
-        return format_scores(scores)
-
-    def scores_json(self, scores):
-        return scores_json(scores)
-
-    def predictor(self, model, tokenizer):
-        from tf_ner.tasks.classification.classifier import TextClassifier
-
-        return TextClassifier(model, self, tokenizer)
+    format_scores = staticmethod(format_scores)
+    scores_json = staticmethod(scores_json)
 
     def serving_outputs(self, outputs, features):
         activation = tf.sigmoid if self.settings.multi_label else tf.nn.softmax

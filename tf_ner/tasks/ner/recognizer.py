@@ -1,7 +1,9 @@
 """Recognizer: a trained NER model, finding entities in raw texts."""
 
+from tf_ner.tasks.base import Predictor
 
-class Recognizer:
+
+class Recognizer(Predictor):
     """Finds entities in texts with a model folder written by `tf-ner train`.
 
     Long texts are split into overlapping windows and their predictions merged;
@@ -13,15 +15,6 @@ class Recognizer:
     >>> recognizer.predict(["我爱北京天安门"])  # doctest: +SKIP
     [[{'start': 2, 'end': 4, 'type': 'NS', 'text': '北京', 'score': 0.98}]]
     """
-
-    def __init__(self, model, task, tokenizer):
-        self.model = model
-        self.task = task
-        self.tokenizer = tokenizer
-
-    @property
-    def settings(self):
-        return self.task.settings
 
     @classmethod
     def load(cls, model_dir):

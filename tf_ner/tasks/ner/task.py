@@ -13,6 +13,7 @@ from tf_ner.data.windows import window_capacity
 from tf_ner.metrics import prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
 from tf_ner.tasks.ner.heads import HEADS
+from tf_ner.tasks.ner.recognizer import Recognizer
 from tf_ner.tasks.ner.report import format_scores, scores_json
 
 
@@ -63,6 +64,7 @@ class NerTask(Task):
     name = "ner"
     settings_type = NerSettings
     selection_metric = "f1"
+    predictor_class = Recognizer
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -181,16 +183,8 @@ class NerTask(Task):
         scores["report"] = data.report
         return scores
 
-    def format_scores(self, scores):
-        return format_scores(scores)
-
-    def scores_json(self, scores):
-        return scores_json(scores)
-
-    def predictor(self, model, tokenizer):
-        from tf_ner.tasks.ner.recognizer import Recognizer
-
-        return Recognizer(model, self, tokenizer)
+    format_scores = staticmethod(format_scores)
+    scores_json = staticmethod(scores_json)
 
     def serving_outputs(self, outputs, features):
         return self.head.serving_outputs(outputs, features["token_ids"])

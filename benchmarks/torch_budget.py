@@ -1,0 +1,40 @@
+"""The training loop of the PyTorch references: a time budget, warmup, linear decay."""
+
+import time
+
+import torch
+
+
+def train_on_budget(model, optimizer, count, loss_of, args, rng):
+    """Trains until `args.minutes` are spent; returns `(steps, training_seconds)`.
+
+    Shuffled batches of `args.batch_size` rows (the last partial batch of an epoch left
+    out), the rate `args.learning_rate * warm * (1 - elapsed / budget)` with a linear
+    warmup over `args.warmup` steps, gradients clipped to norm 1.
+
+    Args:
+        model: the `torch.nn.Module` (put in training mode).
+        optimizer: its optimizer.
+        count: int, rows in the training set.
+        loss_of: callable `(row_indices) -> loss tensor` of a batch.
+        args: namespace with `minutes`, `batch_size`, `learning_rate`, `warmup`.
+        rng: `numpy.random.Generator`, the batches' order.
+    """
+    budget = args.minutes * 60
+    steps, started = 0, time.monotonic()
+    model.train()
+    while time.monotonic() - started < budget:
+        order = rng.permutation(count)
+        for first in range(0, len(order) - args.batch_size + 1, args.batch_size):
+            elapsed = time.monotonic() - started
+            if elapsed >= budget:
+                break
+            warm = min(1.0, (steps + 1) / args.warmup) if args.warmup else 1.0
+            for group in optimizer.param_groups:
+                group["lr"] = args.learning_rate * warm * max(0.0, 1 - elapsed / budget)
+            loss_of(order[first : first + args.batch_size]).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+            steps += 1
+    return steps, time.monotonic() - started
