@@ -97,7 +97,8 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
         ["-m", "tf_ner.cli", "train", "--train", str(tmp_path / "train.jsonl"),
          "--dev", str(tmp_path / "dev.jsonl"), "--output-dir", str(out), *flags]
     ).stdout  # fmt: skip
-    assert "truncation head+tail (head 6 tokens)" in trained and "dev_macro_f1" in trained
+    assert "truncation head+tail (head 6 tokens)" in trained
+    assert "dev_macro_f1" in trained and "dev_accuracy" in trained
     scores_file = tmp_path / "scores.json"
     run_python(["-m", "tf_ner.cli", "evaluate", "--model", str(out), "--data",
                 str(tmp_path / "dev.jsonl"), "--output", str(scores_file)])  # fmt: skip

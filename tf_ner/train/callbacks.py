@@ -305,9 +305,10 @@ class DevEvaluation(keras.callbacks.Callback):
         scores = self.task.evaluate(
             self.model, self.tokenizer, self.examples, self.batch_size, data=self.data
         )
+        # The task's scores (floats: NER's precision/recall/F1, classification's accuracy
+        # and macro-F1) and those over the labelled windows; counts and tables stay out.
         values = {**scores.get("labelled", {})}
-        values.update({k: v for k, v in scores.items() if k in ("precision", "recall", "f1")})
-        values.update({k: v for k, v in scores.items() if k == self.task.selection_metric})
+        values.update({k: v for k, v in scores.items() if isinstance(v, float)})
         if logs is not None:
             logs.update({f"dev_{name}": value for name, value in values.items()})
         score = scores[self.task.selection_metric]
