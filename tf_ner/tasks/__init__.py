@@ -11,6 +11,10 @@ from tf_ner.tasks.registry import Registry
 
 TASKS = Registry(
     "task",
-    {"ner": "tf_ner.tasks.ner.task", "classification": "tf_ner.tasks.classification.task"},
+    {
+        "ner": "tf_ner.tasks.ner.task",
+        "classification": "tf_ner.tasks.classification.task",
+        "masked_lm": "tf_ner.tasks.masked_lm.task",
+    },
     attribute="TASK",
 )

@@ -50,6 +50,12 @@ class Task:
     def texts(examples):
         return [example.text for example in examples]
 
+    @classmethod
+    def held_out(cls, examples, config):
+        """`(train, dev)` examples split from the training file when no dev file is
+        given, or None (the default: no dev set)."""
+        return None
+
     def check(self, examples, path):
         """Raises ValueError (naming `path` and the example) for what the task cannot score."""
         raise NotImplementedError
@@ -83,10 +89,26 @@ class Task:
         raise NotImplementedError
 
     def predictor(self, model, tokenizer):
+        if self.predictor_class is None:
+            raise ValueError(f"the {self.name} task's folders predict nothing by themselves")
         return self.predictor_class(model, self, tokenizer)
 
     def serving_outputs(self, outputs, features):
         raise NotImplementedError
+
+    def load_model(self, folder):
+        """The trained model of a folder `write_folder` wrote, for inference."""
+        from tf_ner.tasks.folder import load_model_file
+
+        return load_model_file(folder)
+
+    def write_folder(self, model, folder, bert_config, vocab_file):
+        """Writes the trained model's folder (`tf_ner.tasks.folder`): what `tf_ner.load`
+        reads, and a TensorFlow SavedModel for serving."""
+        from tf_ner.tasks.folder import SAVED_MODEL_DIR, export_saved_model, save_model_folder
+
+        save_model_folder(model, folder, self, bert_config, vocab_file)
+        export_saved_model(model, self, pathlib.Path(folder) / SAVED_MODEL_DIR)
 
     # The settings file.
     def save(self, folder):
@@ -139,7 +161,7 @@ def load_task(folder):
 _FORWARD = weakref.WeakKeyDictionary()
 
 
-def forward_function(model):
+def forward_function(model, features_spec=FEATURES_SPEC):
     """`model(features, training=False)` as a `tf.function`, one per model.
 
     Not `predict_on_batch`: under a distribution strategy that runs the whole batch on
@@ -153,14 +175,17 @@ def forward_function(model):
         reference = weakref.ref(model)
         forward = tf.function(
             lambda features: reference()(features, training=False),
-            input_signature=[FEATURES_SPEC],
+            input_signature=[features_spec],
             autograph=False,  # plain graph code: nothing for AutoGraph to convert
         )
         _FORWARD[model] = forward
     return forward
 
 
-def labelled_scores(model, data, loss_function, metrics, metric_outputs=lambda outputs: outputs):
+def labelled_scores(
+    model, data, loss_function, metrics, metric_outputs=lambda outputs: outputs,
+    features_spec=FEATURES_SPEC,
+):  # fmt: skip
     """Mean loss and Keras metrics of `model` over labelled batches, in inference mode.
 
     Args:
@@ -169,11 +194,12 @@ def labelled_scores(model, data, loss_function, metrics, metric_outputs=lambda o
         loss_function: callable `(labels, outputs) -> scalar mean over the batch`.
         metrics: Keras metrics updated with `(labels, metric_outputs(outputs))`.
         metric_outputs: callable picking what the metrics read from the outputs.
+        features_spec: the model's features, as `tf.TensorSpec`s.
 
     Returns:
         dict: `"loss"` (the mean over windows) and each metric's `result()` by name.
     """
-    forward = forward_function(model)
+    forward = forward_function(model, features_spec)
     total, windows = 0.0, 0
     for metric in metrics:
         metric.reset_state()

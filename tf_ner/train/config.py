@@ -40,7 +40,7 @@ FROM_SCRATCH = {"learning_rate": 1e-3, "warmup": 300, "dropout": 0.0, "crf_lr_mu
 PRETRAINED = {"learning_rate": 5e-5, "warmup": 0.1, "dropout": None, "crf_lr_multiplier": 1000.0}
 
 
-def setting(default, help, choices=None, flag_type=None, group=None, metavar=None):
+def setting(default, help, choices=None, flag_type=None, group=None, metavar=None, tasks=None):
     """A `TrainConfig` field with what its command-line flag needs.
 
     Args:
@@ -50,9 +50,11 @@ def setting(default, help, choices=None, flag_type=None, group=None, metavar=Non
         flag_type: callable parsing the flag's text, when the field's type does not.
         group: name of a group of mutually exclusive flags, exactly one required.
         metavar: str shown for the value.
+        tasks: the tasks the setting concerns (None: every task); a task's own command
+            (`tf-ner pretrain`) shows only its settings.
     """
     metadata = {"help": help, "choices": choices, "flag_type": flag_type, "group": group}
-    metadata["metavar"] = metavar
+    metadata.update(metavar=metavar, tasks=tasks)
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -71,14 +73,19 @@ class TrainConfig:
     See `tf-ner train --help` for each; `resolved()` gives the situational defaults.
     """
 
-    train: str = setting(None, "training file (any supported format)")
+    train: str = setting(
+        None, "training file (any supported format); masked LM: text files (one text per "
+        "line) or dataset files, comma-separated"
+    )  # fmt: skip
     output_dir: str = setting(None, "folder for the model, logs and curves")
     dev: str | None = setting(None, "dev file: scored each epoch, the best epoch is kept")
     test: str | None = setting(None, "test file: scored once at the end")
     task: str = setting("ner", "what to train", choices=TASKS.names)
     format: str = setting("auto", "dataset format of the files (auto: detect)")
     repair: bool = setting(
-        False, "read invalid tag sequences (an I- that starts an entity) as seqeval does, counted"
+        False,
+        "read invalid tag sequences (an I- that starts an entity) as seqeval does, counted",
+        tasks=("ner",),
     )
     bert_dir: str | None = setting(
         None,
@@ -95,35 +102,47 @@ class TrainConfig:
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
         "own with --bert-dir"
     )  # fmt: skip
-    head: str = setting("crf", "the NER head", choices=HEADS.names)
-    scheme: str = setting("BIO", "tag scheme of the tag heads (crf, softmax)", choices=SCHEMES)
+    head: str = setting("crf", "the NER head", choices=HEADS.names, tasks=("ner",))
+    scheme: str = setting(
+        "BIO", "tag scheme of the tag heads (crf, softmax)", choices=SCHEMES, tasks=("ner",)
+    )
     max_length: int = setting(128, "tokens per window incl. [CLS]/[SEP]")
-    stride: int = setting(32, "tokens shared by overlapping windows of long texts")
+    stride: int = setting(32, "tokens shared by overlapping windows of long texts", tasks=("ner",))
     buckets: tuple[int, ...] | None = setting(
         None,
         "padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, then "
         "coarser; at most 1/8 padding)",
         flag_type=int_list,
         metavar="N,N,...",
+        tasks=("ner", "classification"),
     )
-    head_size: int = setting(64, "query/key size of the GlobalPointer heads")
+    head_size: int = setting(64, "query/key size of the GlobalPointer heads", tasks=("ner",))
     pooling: str = setting(
         "pooler", "classification: the text's vector (Google's pooler, the [CLS] vector, the "
-        "mean of the tokens, the last 4 layers' [CLS] vectors concatenated)", choices=POOLINGS
+        "mean of the tokens, the last 4 layers' [CLS] vectors concatenated)", choices=POOLINGS,
+        tasks=("classification",),
     )  # fmt: skip
     truncation: str = setting(
         "head", "classification: what a text longer than the window keeps (counted)",
-        choices=TRUNCATIONS,
+        choices=TRUNCATIONS, tasks=("classification",),
     )  # fmt: skip
     head_tokens: int | None = setting(
         None, "classification, head+tail: tokens kept from the start; unless given: a "
-        "quarter of --max-length"
+        "quarter of --max-length", tasks=("classification",),
     )  # fmt: skip
     multi_label: bool = setting(
         False, "classification: several labels per text (a sigmoid per label); also set by "
-        "a training file whose texts have several labels"
+        "a training file whose texts have several labels", tasks=("classification",),
     )  # fmt: skip
-    threshold: float = setting(0.5, "classification, multi-label: probability to predict a label")
+    threshold: float = setting(
+        0.5,
+        "classification, multi-label: probability to predict a label",
+        tasks=("classification",),
+    )
+    whole_word_masking: bool = setting(
+        False, "masked LM: mask whole words (jieba segments Chinese text) instead of tokens",
+        tasks=("masked_lm",),
+    )  # fmt: skip
     epochs: int = setting(3, "training epochs")
     max_steps: int | None = setting(None, "stop after this many optimizer steps")
     time_budget: float | None = setting(
@@ -145,13 +164,15 @@ class TrainConfig:
     bias_correction: bool = setting(True, "Adam bias correction")
     weight_decay: float = setting(0.01, "decoupled weight decay (LayerNorm and biases excluded)")
     reinit_top_layers: int = setting(0, "re-initialise the top L encoder layers of the checkpoint")
-    reinit_pooler: bool = setting(False, "re-initialise the pooler of the checkpoint")
+    reinit_pooler: bool = setting(
+        False, "re-initialise the pooler of the checkpoint", tasks=("classification",)
+    )
     layerwise_lr_decay: float | None = setting(
         None, "layer-wise learning-rate decay factor, e.g. 0.9"
     )
     crf_lr_multiplier: float | None = setting(
         None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
-        "1000 with --bert-dir"
+        "1000 with --bert-dir", tasks=("ner",),
     )  # fmt: skip
     early_stopping: int | None = setting(
         None, "stop after this many epochs without a better dev score"
@@ -177,6 +198,13 @@ class TrainConfig:
             allowed = choices() if callable(choices) else choices
             if value not in allowed:
                 raise ValueError(f"{field.name} {value!r}: expected one of {', '.join(allowed)}")
+        for field in dataclasses.fields(self):
+            tasks = field.metadata.get("tasks")
+            if tasks and self.task not in tasks and getattr(self, field.name) != field.default:
+                raise ValueError(
+                    f"{field.name}={getattr(self, field.name)!r} concerns the "
+                    f"{' and '.join(tasks)} task(s), not {self.task}"
+                )
         # The stride is NER's (long texts in windows); classification truncates instead.
         window_capacity(self.max_length, self.stride if self.task == "ner" else 0)
         if self.buckets is not None:

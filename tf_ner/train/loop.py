@@ -21,7 +21,6 @@ from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.files import atomic_write_text
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks import TASKS
-from tf_ner.tasks.folder import save_model_folder
 from tf_ner.train import output
 from tf_ner.train.callbacks import (
     BackupAndRestore,
@@ -133,9 +132,16 @@ def prepare(config):
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy(config.mixed_precision)
     examples = {"train": read_split(task_class, config.train, config, "train")}
+    sources = {"train": config.train}
     for name in ("dev", "test"):
         if getattr(config, name):
             examples[name] = read_split(task_class, getattr(config, name), config, name)
+            sources[name] = getattr(config, name)
+    held_out = None if config.dev else task_class.held_out(examples["train"], config)
+    if held_out:
+        examples["train"], examples["dev"] = held_out
+        sources["dev"] = f"{len(held_out[1])} examples held out from {config.train}"
+        print(f"dev: {sources['dev']}", flush=True)
     # The vocabulary and (for workers other than the chief) the best weights live in a
     # folder of this process; the chief copies what it keeps into the model folder.
     work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_run_"))
@@ -144,7 +150,7 @@ def prepare(config):
     task = task_class.from_training(config, examples["train"], tokenizer)
     for name in ("dev", "test"):
         if name in examples:
-            task.check(examples[name], getattr(config, name))
+            task.check(examples[name], sources[name])
     splits = {}
     for name, split in examples.items():
         data = task.labelled_data(
@@ -152,7 +158,7 @@ def prepare(config):
             shuffle=name == "train", seed=config.seed,
             buckets=config.buckets if name == "train" else None,
         )  # fmt: skip
-        splits[name] = (getattr(config, name), split, data)
+        splits[name] = (sources[name], split, data)
     steps_per_epoch = len(splits["train"][2].batches)
     total_steps = config.epochs * steps_per_epoch
     if config.max_steps:
@@ -333,8 +339,7 @@ def finish(run, model, stopper):
             | {"dropout": run.bert_config.hidden_dropout_prob},
         }
         atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
-        save_model_folder(model, out, run.task, run.bert_config, run.vocab_file)
-        output.export_saved_model(model, run.task, out / output.SAVED_MODEL_DIR)
+        run.task.write_folder(model, out, run.bert_config, run.vocab_file)
         png = plot_curves(out / "train_log.csv", out / "train_steps.csv", out / "curves.png")
         print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
     shutil.rmtree(run.work, ignore_errors=True)

@@ -1,14 +1,11 @@
-"""The run's side of the model folder: the folder guard, weight backups, SavedModel export."""
+"""The run's side of the model folder: the folder guard and weight backups."""
 
 import json
 import pathlib
 
-import tensorflow as tf
-
-from tf_ner.files import atomic_dir, atomic_path
+from tf_ner.files import atomic_path
 
 CONFIG_FILE = "train_config.json"
-SAVED_MODEL_DIR = "saved_model"
 
 
 def atomic_save_weights(model, path):
@@ -45,25 +42,3 @@ def check_output_dir(output_dir, config):
             f"delete it"
         )
     return True
-
-
-def export_saved_model(model, task, path):
-    """A TensorFlow SavedModel with a `serving_default` signature, loadable without tf_ner.
-
-    Inputs: `token_ids`, `segment_ids` int32 `[batch, length]` ([CLS] ... [SEP], 0-padded).
-    Outputs: the task's `serving_outputs` (NER: `tags` int32 `[batch, length]` for tag
-    heads, `logits` `[batch, types, length, length]` for GlobalPointer heads, where a
-    span is an entity if its logit is > 0).
-    """
-    spec = tf.TensorSpec([None, None], tf.int32)
-
-    @tf.function(input_signature=[spec, spec], autograph=False)
-    def serve(token_ids, segment_ids):
-        features = {"token_ids": token_ids, "segment_ids": segment_ids}
-        return task.serving_outputs(model(features, training=False), features)
-
-    module = tf.Module()
-    module.model_variables = list(model.variables)
-    module.serve = serve
-    with atomic_dir(path) as temporary:
-        tf.saved_model.save(module, temporary, signatures={"serving_default": serve})

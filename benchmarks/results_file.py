@@ -1,0 +1,33 @@
+"""Writing a benchmark's results: the Markdown table with its command, and the JSON."""
+
+import json
+import pathlib
+import sys
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def write_results(lines, results, script, output=None, default_name=None):
+    """Appends the command to `lines`, prints them and writes `NAME.md` and `NAME.json`.
+
+    Args:
+        lines: list of str, the Markdown report (the table).
+        results: JSON-ready list or dict, everything measured.
+        script: str, the script's path from the repository root (for the command).
+        output: optional path without suffix; default `benchmarks/results/default_name`.
+        default_name: the file name without suffix when `output` is not given.
+
+    Returns:
+        The Markdown path.
+    """
+    command = " ".join(["python", script, *sys.argv[1:]])
+    table = "\n".join([*lines, "", f"Command: `{command}`"])
+    print(table)
+    output = pathlib.Path(output) if output else RESULTS / default_name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    markdown = output.parent / f"{output.name}.md"
+    markdown.write_text(table + "\n", encoding="utf-8")
+    (output.parent / f"{output.name}.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return markdown

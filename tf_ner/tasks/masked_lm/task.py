@@ -1,0 +1,203 @@
+"""Masked-LM pre-training as a task: raw texts in, a Google-format checkpoint out."""
+
+import dataclasses
+import math
+import pathlib
+
+import numpy as np
+
+from tf_ner.bert.checkpoint import load_bert_checkpoint, save_bert_checkpoint
+from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
+from tf_ner.bert.config import BertConfig
+from tf_ner.data.masked_lm import (
+    MASKED_LM_FEATURES_SPEC,
+    MaskedLmBatches,
+    masked_lm_dataset,
+    max_predictions_for,
+    pack_sequences,
+    read_corpus,
+    tokenize_corpus,
+)
+from tf_ner.files import atomic_write_text
+from tf_ner.losses import masked_token_crossentropy
+from tf_ner.metrics import TokenAccuracy
+from tf_ner.tasks.base import Task, labelled_scores
+from tf_ner.tasks.masked_lm.filler import MaskFiller
+from tf_ner.tasks.masked_lm.model import build_masked_lm_model
+
+# Texts held out for the masked-token accuracy when no --dev is given: 1% of the
+# corpus, at most this many.
+HELD_OUT_FRACTION = 0.01
+MAX_HELD_OUT = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskedLmSettings:
+    """How texts become masked-LM batches.
+
+    Args:
+        max_length: tokens per packed row, [CLS] and [SEP]s included.
+        whole_word_masking: bool, mask whole words (jieba words of Chinese text, a
+            WordPiece with its `##` continuations otherwise) instead of single tokens.
+        rate: float, the share of tokens chosen for prediction (BERT's 15%).
+        max_predictions: predictions per row at most (Google: 20 for 128 tokens).
+        do_lower_case: the tokenizer's casing.
+    """
+
+    max_length: int = 128
+    whole_word_masking: bool = False
+    rate: float = 0.15
+    max_predictions: int = 20
+    do_lower_case: bool = True
+
+
+@dataclasses.dataclass
+class MaskedLmData:
+    """Packed, masked batches of a corpus: what the train loop and `evaluate` read."""
+
+    dataset: object
+    batches: MaskedLmBatches
+    tokens: int
+    skipped: int
+
+
+class MaskedLmTask(Task):
+    """BERT's masked-LM objective on raw texts (Devlin et al. 2019, without next-sentence
+    prediction, as RoBERTa): 15% of the tokens chosen, 80% of those replaced by [MASK],
+    10% by a random token, 10% kept; the masks drawn afresh every epoch; consecutive
+    texts packed into full rows. Scores: the accuracy and loss of the masked tokens.
+    """
+
+    name = "masked_lm"
+    settings_type = MaskedLmSettings
+    selection_metric = "accuracy"
+    predictor_class = MaskFiller
+
+    @classmethod
+    def read(cls, path, config):
+        """Texts of one or more files (comma-separated): raw text, one per line, or
+        the texts of any dataset file."""
+        corpus = read_corpus([p for p in str(path).split(",") if p], format=config.format)
+        print(f"  {corpus.report}", flush=True)
+        return corpus.texts, "texts"
+
+    @staticmethod
+    def texts(examples):
+        return list(examples)
+
+    @classmethod
+    def held_out(cls, examples, config):
+        """`(train, held_out)` texts: 1% (at most 2,000) chosen at random, the same for
+        every seed; None for a corpus under 2 texts."""
+        if len(examples) < 2:
+            return None
+        size = min(MAX_HELD_OUT, max(1, round(HELD_OUT_FRACTION * len(examples))))
+        chosen = set(np.random.default_rng(0).choice(len(examples), size, replace=False))
+        train = [t for i, t in enumerate(examples) if i not in chosen]
+        held_out = [t for i, t in enumerate(examples) if i in chosen]
+        return train, held_out
+
+    @classmethod
+    def from_training(cls, config, examples, tokenizer):
+        return cls(
+            MaskedLmSettings(
+                max_length=config.max_length,
+                whole_word_masking=config.whole_word_masking,
+                max_predictions=max_predictions_for(config.max_length, 0.15),
+                do_lower_case=tokenizer.do_lower_case,
+            )
+        )
+
+    def check(self, examples, path):
+        if not examples:
+            raise ValueError(f"{path}: no text")
+
+    def describe(self):
+        s = self.settings
+        masking = "whole words (jieba for Chinese)" if s.whole_word_masking else "tokens"
+        return (
+            f"masked LM: {s.rate:.0%} of the {masking} chosen (80% [MASK], 10% random, "
+            f"10% kept), rows of {s.max_length} tokens packed, at most {s.max_predictions} "
+            f"predictions per row"
+        )
+
+    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+        s = self.settings
+        tokenized = tokenize_corpus(examples, tokenizer, whole_word_masking=s.whole_word_masking)
+        packed = pack_sequences(tokenized.texts, s.max_length, tokenizer.cls_id, tokenizer.sep_id)
+        special = [tokenizer.vocab[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+                   if t in tokenizer.vocab]  # fmt: skip
+        batches = MaskedLmBatches(
+            packed, batch_size, shuffle=shuffle, seed=seed, mask_id=tokenizer.vocab["[MASK]"],
+            vocab_size=tokenizer.vocab_size, special_ids=special, rate=s.rate,
+            max_predictions=s.max_predictions, fixed_masks=not shuffle,
+        )  # fmt: skip
+        tokens = int(sum(len(t.ids) for t in tokenized.texts))
+        print(
+            f"  {len(examples)} texts, {tokens} tokens packed into {len(packed.ids)} rows of "
+            f"{s.max_length} ({tokens / max(1, packed.ids.size):.1%} text tokens)"
+            + (f"; {tokenized.skipped} texts without a token skipped" if tokenized.skipped else ""),
+            flush=True,
+        )
+        return MaskedLmData(masked_lm_dataset(batches), batches, tokens, tokenized.skipped)
+
+    def build_model(self, bert_config):
+        return build_masked_lm_model(bert_config)
+
+    def compile(self, model, optimizer, jit_compile=False):
+        model.compile(
+            optimizer=optimizer,
+            loss=masked_token_crossentropy,
+            metrics=[TokenAccuracy(name="accuracy")],
+            jit_compile=jit_compile,
+        )
+        return model
+
+    def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
+        """Accuracy and mean loss over the masked tokens (masks fixed by the seed, so
+        evaluations of one run compare), and the perplexity exp(loss)."""
+        data = data or self.labelled_data(list(examples), tokenizer, batch_size)
+        values = labelled_scores(
+            model, data, masked_token_crossentropy, [TokenAccuracy(name="accuracy")],
+            features_spec=MASKED_LM_FEATURES_SPEC,
+        )  # fmt: skip
+        loss = values["loss"]
+        return {
+            "accuracy": values["accuracy"],
+            "perplexity": math.exp(min(loss, 700.0)),
+            "labelled": {"loss": loss},
+        }
+
+    @staticmethod
+    def format_scores(scores):
+        return (
+            f"masked-token accuracy {100 * scores['accuracy']:.2f}%, loss "
+            f"{scores['labelled']['loss']:.4f}, perplexity {scores['perplexity']:.2f}"
+        )
+
+    @staticmethod
+    def scores_json(scores):
+        return {
+            "accuracy": scores["accuracy"],
+            "loss": scores["labelled"]["loss"],
+            "perplexity": scores["perplexity"],
+        }
+
+    def write_folder(self, model, folder, bert_config, vocab_file):
+        """A Google-format checkpoint folder: `bert/` and `cls/predictions/` variables."""
+        folder = pathlib.Path(folder)
+        atomic_write_text(folder / "bert_config.json", bert_config.to_json_string())
+        atomic_write_text(folder / "vocab.txt", pathlib.Path(vocab_file).read_text("utf-8"))
+        self.save(folder)
+        save_bert_checkpoint(model, folder / CHECKPOINT_NAME, prefixes=("bert/", "cls/"))
+
+    def load_model(self, folder):
+        """The masked-LM model of a Google-format folder (`write_folder`'s)."""
+        model = build_masked_lm_model(
+            BertConfig.from_json_file(pathlib.Path(folder) / "bert_config.json")
+        )
+        load_bert_checkpoint(model, folder)
+        return model
+
+
+TASK = MaskedLmTask
