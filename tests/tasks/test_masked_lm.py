@@ -140,3 +140,19 @@ def test_other_tasks_refuse_masked_lm_settings(tmp_path):
 
     with pytest.raises(ValueError, match="whole_word_masking=True concerns the masked_lm"):
         TrainConfig(train="x", output_dir=str(tmp_path), bert_size="tiny", whole_word_masking=True)
+
+
+def test_the_folder_fills_in_masks_in_a_new_process(pretrained, tmp_path):
+    out, _ = pretrained
+    texts = tmp_path / "texts.txt"
+    texts.write_text("张三昨天去了[MASK]京。\n没有掩码的句子\n", encoding="utf-8")
+    predictions = tmp_path / "masks.jsonl"
+    run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
+                "--format", "lines", "--output", str(predictions)])  # fmt: skip
+    records = [json.loads(line) for line in predictions.read_text("utf-8").splitlines()]
+    assert [r["text"] for r in records] == ["张三昨天去了[MASK]京。", "没有掩码的句子"]
+    (mask,) = records[0]["masks"]
+    assert mask["position"] == 7  # [CLS] 张 三 昨 天 去 了 [MASK]
+    probabilities = [c["probability"] for c in mask["candidates"]]
+    assert len(probabilities) == 5 and probabilities == sorted(probabilities, reverse=True)
+    assert records[1]["masks"] == []
