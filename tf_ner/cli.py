@@ -73,20 +73,15 @@ def _predict(args):
 def _read_texts(path, format):
     """Texts of a dataset file, or of a plain file with one text per line.
 
-    With `format="auto"`, a file that no dataset reader accepts is read as lines (and
-    the reason is printed).
+    Blank lines are kept, so that the predictions stay line for line. With
+    `format="auto"`, a file that no dataset reader accepts is read as lines (the
+    report printed says why); see `tf_ner.data.masked_lm.read_corpus`.
     """
-    from tf_ner.data import DatasetError, read_dataset
+    from tf_ner.data.masked_lm import read_corpus
 
-    if format != "lines":
-        try:
-            return [e.text for e in read_dataset(path, format=format, repair=True)]
-        except DatasetError as error:
-            if format != "auto":
-                raise
-            print(f"{path}: not a dataset file ({error}); reading one text per line")
-    with open(path, encoding="utf-8-sig") as f:
-        return [line.rstrip("\r\n") for line in f]
+    corpus = read_corpus(path, format=format, skip_blank=False)
+    print(corpus.report)
+    return corpus.texts
 
 
 def build_parser():
@@ -152,7 +147,9 @@ def build_parser():
     predict.add_argument("--input", required=True, help="one text per line, or a dataset file")
     predict.add_argument("--output", required=True, help="jsonl to write, one line per text")
     predict.add_argument(
-        "--format", default="auto", help="'lines', a dataset format, or auto (default: detect)"
+        "--format",
+        default="auto",
+        help="'lines', a dataset format (NER or classification), or auto (default: detect)",
     )
     predict.add_argument(
         "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
