@@ -12,12 +12,14 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.data.masked_lm import (
     MASKED_LM_FEATURES_SPEC,
     MaskedLmBatches,
+    TokenizationReport,
     masked_lm_dataset,
     max_predictions_for,
     pack_sequences,
     read_corpus,
     tokenize_corpus,
 )
+from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.files import atomic_write_text
 from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
@@ -25,10 +27,18 @@ from tf_ner.tasks.base import Task, labelled_scores
 from tf_ner.tasks.masked_lm.filler import MaskFiller
 from tf_ner.tasks.masked_lm.model import build_masked_lm_model
 
+# The label of the padding of a row's predictions (`mask_sequences`).
+NO_PREDICTION = -1
+
 # Texts held out for the masked-token accuracy when no --dev is given: 1% of the
 # corpus, at most this many.
 HELD_OUT_FRACTION = 0.01
 MAX_HELD_OUT = 2000
+
+
+def masked_lm_loss(labels, logits):
+    """Mean cross-entropy over the predicted positions of the batch (padding skipped)."""
+    return masked_token_crossentropy(labels, logits, ignore_label=NO_PREDICTION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +67,7 @@ class MaskedLmData:
 
     dataset: object
     batches: MaskedLmBatches
-    tokens: int
-    skipped: int
+    report: TokenizationReport
 
 
 class MaskedLmTask(Task):
@@ -123,23 +132,21 @@ class MaskedLmTask(Task):
 
     def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
         s = self.settings
-        tokenized = tokenize_corpus(examples, tokenizer, whole_word_masking=s.whole_word_masking)
-        packed = pack_sequences(tokenized.texts, s.max_length, tokenizer.cls_id, tokenizer.sep_id)
-        special = [tokenizer.vocab[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-                   if t in tokenizer.vocab]  # fmt: skip
+        report = TokenizationReport()
+        tokenized = tokenize_corpus(examples, tokenizer, s.whole_word_masking, report)
+        packed = pack_sequences(tokenized, s.max_length, tokenizer.cls_id, tokenizer.sep_id)
+        special = [tokenizer.vocab[t] for t in SPECIAL_TOKENS if t in tokenizer.vocab]
         batches = MaskedLmBatches(
             packed, batch_size, shuffle=shuffle, seed=seed, mask_id=tokenizer.vocab["[MASK]"],
             vocab_size=tokenizer.vocab_size, special_ids=special, rate=s.rate,
             max_predictions=s.max_predictions, fixed_masks=not shuffle,
         )  # fmt: skip
-        tokens = int(sum(len(t.ids) for t in tokenized.texts))
         print(
-            f"  {len(examples)} texts, {tokens} tokens packed into {len(packed.ids)} rows of "
-            f"{s.max_length} ({tokens / max(1, packed.ids.size):.1%} text tokens)"
-            + (f"; {tokenized.skipped} texts without a token skipped" if tokenized.skipped else ""),
+            f"  {report}; packed into {len(packed.ids):,} rows of {s.max_length} "
+            f"({report.tokens / max(1, packed.ids.size):.1%} of the positions text tokens)",
             flush=True,
         )
-        return MaskedLmData(masked_lm_dataset(batches), batches, tokens, tokenized.skipped)
+        return MaskedLmData(masked_lm_dataset(batches), batches, report)
 
     def build_model(self, bert_config):
         return build_masked_lm_model(bert_config)
@@ -147,7 +154,7 @@ class MaskedLmTask(Task):
     def compile(self, model, optimizer, jit_compile=False):
         model.compile(
             optimizer=optimizer,
-            loss=masked_token_crossentropy,
+            loss=masked_lm_loss,
             metrics=[TokenAccuracy(name="accuracy")],
             jit_compile=jit_compile,
         )
@@ -158,7 +165,7 @@ class MaskedLmTask(Task):
         evaluations of one run compare), and the perplexity exp(loss)."""
         data = data or self.labelled_data(list(examples), tokenizer, batch_size)
         values = labelled_scores(
-            model, data, masked_token_crossentropy, [TokenAccuracy(name="accuracy")],
+            model, data, masked_lm_loss, [TokenAccuracy(name="accuracy")],
             features_spec=MASKED_LM_FEATURES_SPEC,
         )  # fmt: skip
         loss = values["loss"]
