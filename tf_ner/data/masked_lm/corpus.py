@@ -93,6 +93,9 @@ class Corpus:
     texts: list
     report: CorpusReport
 
+    def __len__(self):
+        return len(self.texts)
+
 
 def read_corpus(paths, format="auto", skip_blank=True):
     """Reads the texts of one or more files.

@@ -11,9 +11,10 @@ Masking chooses words, and a word's tokens are masked together. What a word is:
   a word (Cui et al. 2019); a `##` continuation always stays with the token before it,
   so no rule splits a WordPiece word.
 
-Speed, measured on this project's 2-core machine: MSRA's training set (50,289
-sentences, 2.15M characters) tokenises in about 3 s and segments with jieba in about
-6 s more.
+Speed, measured on this project's 2-core machine for MSRA's training set (50,289
+sentences, 2.15M characters): about 13 s with whole-word masking when the machine is
+otherwise idle (the tokenizer ~6 s, jieba ~6 s, the grouping here ~1 s), 29 s while
+other jobs kept both cores busy; without whole-word masking jieba is not called.
 
 References:
     Devlin et al. (2019), BERT; Google's `create_pretraining_data.py`.
