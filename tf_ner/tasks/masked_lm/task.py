@@ -9,6 +9,7 @@ import numpy as np
 from tf_ner.bert.checkpoint import load_bert_checkpoint, save_bert_checkpoint
 from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
 from tf_ner.bert.config import BertConfig
+from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.data.masked_lm import (
     MASKED_LM_FEATURES_SPEC,
     MaskedLmBatches,
@@ -19,7 +20,6 @@ from tf_ner.data.masked_lm import (
     read_corpus,
     tokenize_corpus,
 )
-from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.files import atomic_write_text
 from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
