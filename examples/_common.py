@@ -2,7 +2,7 @@
 
 An example is its docstring (the setting and where its numbers come from) and one
 call of `main(corpus, recipe, doc)`. The command line is `tf-ner train`'s (every
-`TrainConfig` field has its flag, see `tf_ner.cli.add_train_arguments`) with the
+`TrainConfig` field has its flag, see `tf_ner.train.flags.add_train_arguments`) with the
 recipe as defaults, plus `--data-dir`: the folder of the dataset's public release,
 where the files are found by their usual names. `--train/--dev/--test` name a file
 directly instead.

@@ -34,7 +34,7 @@ def test_data_stats_prints_the_summary(tmp_path, capsys):
 
 def test_console_script_help():
     proc = run_python(["-m", "tf_ner.cli", "--help"])
-    for command in ("convert-hf", "convert-google", "data-stats"):
+    for command in ("convert-hf", "convert-google", "data-stats", "stability"):
         assert command in proc.stdout
 
 
@@ -49,7 +49,7 @@ def test_help_imports_no_tensorflow():
     code = """
 import contextlib, io, sys
 from tf_ner.cli import main
-for argv in (["--help"], ["train", "--help"], ["predict", "--help"]):
+for argv in (["--help"], ["train", "--help"], ["stability", "--help"], ["predict", "--help"]):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
         main(argv)
 print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))

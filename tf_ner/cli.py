@@ -6,6 +6,7 @@ import logging
 import sys
 
 from tf_ner.quiet import import_tensorflow_quietly
+from tf_ner.train.flags import add_train_arguments
 
 
 def _convert_hf(args):
@@ -38,6 +39,30 @@ def _train(args):
     command = " ".join(shlex.quote(a) for a in ["tf-ner", *sys.argv[1:]])
     print(f"tf-ner {args.command} -> {config.output_dir}\n  {command}", flush=True)
     return train(config, command=command)
+
+
+def _stability(args):
+    from tf_ner.train import TrainConfig
+    from tf_ner.train.stability import run_study
+
+    fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
+    if args.seed != fields["seed"].default:
+        raise ValueError("--seed: a study runs every setting with each of --seeds or --seed-list")
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    seeds = args.seed_list or tuple(range(1, args.seeds + 1))
+    command = _command(args)
+    print(f"tf-ner stability -> {config.output_dir}\n  {command}", flush=True)
+    return run_study(
+        config, args.setting, seeds, args.subset, args.subset_seed, args.loss_threshold,
+        args.loss_smoothing, command=command,
+    )  # fmt: skip
+
+
+def _command(args):
+    """The command line as typed (quoted for a shell)."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in ["tf-ner", *args.argv])
 
 
 def _evaluate(args):
@@ -126,6 +151,7 @@ def build_parser():
     )
     stats.set_defaults(run=_data_stats)
     _add_train(commands)
+    _add_stability(commands)
 
     evaluate = commands.add_parser("evaluate", help="scores of a model folder on a dataset")
     evaluate.add_argument("--model", required=True, help="a model folder written by tf-ner train")
@@ -158,6 +184,59 @@ def build_parser():
     return parser
 
 
+def _add_stability(commands):
+    from tf_ner.train.stability.grid import seed_list
+
+    s = commands.add_parser(
+        "stability",
+        help="K seeds × a grid of settings on one training subset: the spread of the scores",
+        description="Trains every setting with every seed on the same training subset (drawn "
+        "once), each run a normal `tf-ner train` in OUTPUT_DIR/runs/<setting>/seed-<k>, and "
+        "reports the spread of the test scores per setting, the failed runs, and how fast the "
+        "training loss falls (report.md, results.json, scores.png, loss.png). Run again, it "
+        "trains only what is missing. The train flags are the base settings of every run.",
+    )
+    add_train_arguments(s)
+    study = s.add_argument_group("the study")
+    study.add_argument(
+        "--subset",
+        type=int,
+        metavar="N",
+        help="train every run on N examples drawn once from --train (default: the whole file)",
+    )
+    study.add_argument("--subset-seed", type=int, default=0, help="seed of the subset's draw")
+    seeds = study.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seeds", type=int, default=5, metavar="K", help="run each setting with seeds 1..K"
+    )
+    seeds.add_argument(
+        "--seed-list",
+        type=seed_list,
+        metavar="S,S,...",
+        help="run each setting with these seeds instead",
+    )
+    study.add_argument(
+        "--setting",
+        action="append",
+        metavar="NAME=FLAGS",
+        help="a setting: a name and `tf-ner train` flags on top of the base ones, e.g. 'google=--no-bias-correction', 'reinit-2=--reinit-top-layers 2' or 'base='; repeat for each (default: one setting, base, with no flags)",
+    )
+    study.add_argument(
+        "--loss-threshold",
+        type=float,
+        metavar="X",
+        help="training loss whose first crossing is reported (default: the largest final smoothed loss among the runs that did not fail)",
+    )
+    study.add_argument(
+        "--loss-smoothing",
+        type=int,
+        default=10,
+        metavar="STEPS",
+        help="steps over which the training loss is averaged",
+    )
+    s.set_defaults(run=_stability)
+
+
 def _add_train(commands):
     t = commands.add_parser("train", help="train a model; evaluates and saves it")
     add_train_arguments(t)
@@ -174,75 +253,12 @@ def _add_train(commands):
     p.set_defaults(run=_train)
 
 
-def add_train_arguments(parser, files_required=True, task=None):
-    """Adds one flag per `TrainConfig` field, with its type, default, choices and help.
-
-    With `files_required=False`, `--train` and `--output-dir` are optional (the examples
-    find the training file in `--data-dir` and have a default folder). With `task`, the
-    flags of that task only, and `--task` fixed to it.
-    """
-    from tf_ner.train.config import TrainConfig
-
-    parser.formatter_class = _with_defaults(parser.formatter_class)
-    groups = {}
-    for field in dataclasses.fields(TrainConfig):
-        meta = field.metadata
-        if task is not None and (field.name == "task" or task not in (meta["tasks"] or [task])):
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        kind = _base_type(field.type)
-        options = {"help": meta["help"], "dest": field.name, "default": field.default}
-        if kind is bool:
-            options["action"] = argparse.BooleanOptionalAction
-        else:
-            options["type"] = meta["flag_type"] or kind
-            options["metavar"] = meta["metavar"]
-            choices = meta["choices"]
-            if choices is not None:
-                options["choices"] = list(choices() if callable(choices) else choices)
-        if field.name in ("train", "output_dir"):
-            options["required"] = files_required
-        target = parser
-        if meta["group"]:
-            if meta["group"] not in groups:
-                groups[meta["group"]] = parser.add_mutually_exclusive_group(required=True)
-            target = groups[meta["group"]]
-        target.add_argument(flag, **options)
-    if task is not None:
-        parser.set_defaults(task=task)
-
-
-def _with_defaults(formatter_class):
-    """`formatter_class` that adds "(default X)" to an option's help when X is not None.
-
-    At format time, so that a default changed later (`parser.set_defaults`, as the
-    examples do with their recipes) is the one shown.
-    """
-
-    class WithDefaults(formatter_class):
-        def _get_help_string(self, action):
-            text = action.help or ""
-            shown = action.default not in (None, argparse.SUPPRESS)
-            if shown and action.option_strings and "%(default)" not in text:
-                text += " (default %(default)s)"
-            return text
-
-    return WithDefaults
-
-
-def _base_type(annotation):
-    """`int` for `int | None`, `float` for `float | None`, ... (`tuple[...]`: None)."""
-    for kind in (bool, int, float, str):
-        if annotation is kind or kind in getattr(annotation, "__args__", ()):
-            return kind
-    return None
-
-
-TENSORFLOW_COMMANDS = ("train", "pretrain", "evaluate", "predict")
+TENSORFLOW_COMMANDS = ("train", "pretrain", "stability", "evaluate", "predict")
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not args.verbose and args.command in TENSORFLOW_COMMANDS:
         import_tensorflow_quietly()
     logging.basicConfig(

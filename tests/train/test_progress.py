@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ner.train.callbacks import ProgressLog, StepLossLog
+from tf_ner.train.callbacks import ProgressLog, StepLossLog, loss_log_every
 from tf_ner.train.schedules import TimeBudgetSchedule
 
 
@@ -59,6 +59,12 @@ def test_the_loss_curve_has_each_window_s_mean_not_the_epoch_s(tmp_path):
     assert [int(s) for s in rows[:, 0]] == list(starts)
     expected = [flat[starts[s] : s].mean() for s in starts]
     np.testing.assert_allclose(rows[:, 1], expected, rtol=1e-5)
+
+
+def test_short_runs_log_the_loss_more_often():
+    # A row every 50 steps, or often enough for about 100 rows: a 96-step run (few-sample
+    # fine-tuning) logs every step rather than not at all.
+    assert [loss_log_every(n) for n in (3, 96, 250, 2000, 5000, 10**6)] == [1, 1, 2, 20, 50, 50]
 
 
 def test_the_epoch_line_counts_the_steps_actually_run():

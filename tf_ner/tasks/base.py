@@ -25,11 +25,14 @@ class Task:
     Attributes:
         settings: the task's settings dataclass.
         selection_metric: the key of `evaluate`'s result that picks the best epoch.
+        summary_metrics: keys of `evaluate`'s result worth summarising besides
+            `selection_metric` (a stability study's tables), where present.
     """
 
     name = None
     settings_type = None
     selection_metric = None
+    summary_metrics = ()
     predictor_class = None  # the `Predictor` of the task's model folders
 
     def __init__(self, settings):
@@ -39,6 +42,37 @@ class Task:
     @classmethod
     def read(cls, path, config):
         """`(examples, format_name)` of a data file of this task."""
+        raise NotImplementedError
+
+    @classmethod
+    def write(cls, examples, path, format="auto"):
+        """Writes examples to a file that `read(path, config)` reads back as the same
+        examples, when `config.format` is `format`.
+
+        Args:
+            examples: the task's examples (as `read` returns them).
+            path: str or path-like, the file to write (overwritten).
+            format: one of the task's formats, or `"auto"`: the task's own format,
+                which holds every example and which auto-detection recognises.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def trivial_scores(cls, train_examples, examples, config):
+        """Scores on `examples` of the trivial prediction, which ignores the text.
+
+        The baseline a trained model must beat (Mosbach et al., 2021, call a run that
+        does no better than the majority classifier failed).
+
+        Args:
+            train_examples: the training examples (what the trivial prediction may know).
+            examples: the examples to score.
+            config: the `TrainConfig` (settings that change the scoring).
+
+        Returns:
+            `(description, scores)`: a phrase saying what is predicted, and a dict with
+            the keys `evaluate` gives for `selection_metric` and `summary_metrics`.
+        """
         raise NotImplementedError
 
     @classmethod

@@ -9,6 +9,7 @@ from tf_ner.lazy import lazy_exports
 _EXPORTS = {
     "TrainConfig": "tf_ner.train.config",
     "TrainResult": "tf_ner.train.loop",
+    "run_study": "tf_ner.train.stability.study",
     "train": "tf_ner.train.loop",
 }
 __all__ = sorted(_EXPORTS)

@@ -85,6 +85,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         atomic_write_text(self._training_metadata_path, json.dumps(metadata))
 
 
+def loss_log_every(total_steps, rows=100, at_most=50):
+    """Steps per row of the loss curve: every `at_most` steps, or fewer so that a run of
+    `total_steps` still gets about `rows` rows (a 96-step run logs every step).
+
+    A run of a few hundred steps (few-sample fine-tuning) would otherwise have a curve of
+    a handful of points, or none under 50 steps.
+    """
+    return max(1, min(at_most, total_steps // rows))
+
+
 class StepLossLog(keras.callbacks.Callback):
     """Appends `step,loss` to a CSV file every `every` optimizer steps (for the curves).
 

@@ -29,6 +29,7 @@ from tf_ner.train.callbacks import (
     ProgressLog,
     StepLossLog,
     StopTraining,
+    loss_log_every,
 )
 from tf_ner.train.config import BERT_SIZES
 from tf_ner.train.plots import plot_curves
@@ -285,7 +286,7 @@ def fit(run, model):
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(out / "train_log.csv"), append=True),
-            StepLossLog(out / "train_steps.csv"),
+            StepLossLog(out / "train_steps.csv", every=loss_log_every(run.total_steps)),
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
     callbacks.append(ProgressLog(run.total_steps, config.time_budget, _progress_every()))

@@ -134,28 +134,61 @@ def read_classification(path, format="auto", return_info=False):
     return examples, info
 
 
-def write_classification(examples, path):
-    """Writes examples as jsonl that `read_classification` reads back.
+def write_classification(examples, path, format="jsonl"):
+    """Writes examples in a format that `read_classification` reads back.
 
-    One label is written as `"label"`, several as `"labels"`. UTF-8 without BOM, LF.
+    `jsonl`: one label is written as `"label"`, several as `"labels"`. `clue`:
+    `{"sentence", "label"}` (one label per text). `tsv`: a `label<TAB>text` header row,
+    then one such line per text (one label per text, no line break in a text, no tab or
+    surrounding space in a label). UTF-8 without BOM, LF.
 
     Args:
         examples: iterable of `TextExample`.
         path: str or path-like, the file to write (overwritten).
+        format: one of `CLASSIFICATION_FORMATS`.
 
     Raises:
         TypeError: an item that is not a `TextExample`.
+        ValueError: an unknown format, or an example the format cannot hold.
     """
+    if format not in CLASSIFICATION_FORMATS:
+        raise ValueError(
+            f"unknown classification format {format!r}; expected one of "
+            f"{', '.join(CLASSIFICATION_FORMATS)}"
+        )
     examples = list(examples)
+    lines = ["label\ttext"] if format == "tsv" else []
     for index, example in enumerate(examples):
         if not isinstance(example, TextExample):
             raise TypeError(f"item {index} is a {type(example).__name__}; expected a TextExample")
+        lines.append(_record(index, example, format))
     with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as f:
-        for example in examples:
-            record = {"text": example.text}
-            if len(example.labels) == 1:
-                record["label"] = example.labels[0]
-            else:
-                record["labels"] = list(example.labels)
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    logger.info("wrote %d texts to %s", len(examples), path)
+        f.writelines(line + "\n" for line in lines)
+    logger.info("wrote %d texts to %s as %s", len(examples), path, format)
+
+
+def _record(index, example, format):
+    """One example as a line of `format`; ValueError naming it if the format cannot hold it."""
+    if format == "jsonl":
+        record = {"text": example.text}
+        if len(example.labels) == 1:
+            record["label"] = example.labels[0]
+        else:
+            record["labels"] = list(example.labels)
+        return json.dumps(record, ensure_ascii=False)
+    problem = None
+    if len(example.labels) > 1:
+        problem = f"{len(example.labels)} labels, but {format} holds one label per text"
+    elif format == "tsv":
+        label = example.labels[0]
+        if any(c in example.text for c in "\r\n"):
+            problem = "a line break in the text"
+        elif any(c in label for c in "\t\r\n") or label != label.strip():
+            problem = f"label {label!r} holds a tab, a line break or surrounding spaces"
+    if problem:
+        where = example.source or f"example {index}"
+        raise ValueError(f"{where}: {problem}; write it as jsonl")
+    if format == "clue":
+        record = {"sentence": example.text, "label": example.labels[0]}
+        return json.dumps(record, ensure_ascii=False)
+    return f"{example.labels[0]}\t{example.text}"

@@ -8,11 +8,11 @@ import tensorflow as tf
 
 from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data.buckets import check_buckets
-from tf_ner.data.classification import read_classification
+from tf_ner.data.classification import label_counts, read_classification, write_classification
 from tf_ner.data.classification.batches import make_classification_dataset
 from tf_ner.data.classification.truncation import TRUNCATIONS, encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
-from tf_ner.metrics import MacroF1
+from tf_ner.metrics import MacroF1, prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
 from tf_ner.tasks.classification import POOLINGS
 from tf_ner.tasks.classification.classifier import TextClassifier
@@ -72,12 +72,52 @@ class ClassificationTask(Task):
     name = "classification"
     settings_type = ClassificationSettings
     selection_metric = "macro_f1"
+    summary_metrics = ("accuracy",)
     predictor_class = TextClassifier
 
     @classmethod
     def read(cls, path, config):
         examples, info = read_classification(path, format=config.format, return_info=True)
         return examples, info.format
+
+    @classmethod
+    def write(cls, examples, path, format="auto"):
+        """Writes with `write_classification`; `"auto"` writes jsonl."""
+        write_classification(examples, path, "jsonl" if format == "auto" else format)
+
+    @classmethod
+    def trivial_scores(cls, train_examples, examples, config):
+        """The majority prediction, from the training examples' label counts.
+
+        Single-label: every text gets the most frequent training label (a tie goes to
+        the first in sorted order). Multi-label: every text gets each label that more
+        than half the training texts carry. Scored as `evaluate` scores: macro-F1 over
+        the labels that occur in the gold labels or the predictions, and accuracy
+        (single-label).
+        """
+        counts = label_counts(train_examples)
+        multi_label = config.multi_label or any(len(e.labels) > 1 for e in train_examples)
+        if multi_label:
+            predicted = [label for label, n in counts.items() if n > len(train_examples) / 2]
+            description = (
+                f"every text labelled with the labels of more than half the training texts "
+                f"({', '.join(predicted) or 'none'})"
+            )
+        else:
+            majority = max(counts, key=counts.get)  # counts are sorted: ties go to the first
+            predicted = [majority]
+            description = (
+                f"every text labelled {majority!r}, the majority class of the training data "
+                f"({counts[majority]} of {len(train_examples)} texts)"
+            )
+        gold = {(i, label) for i, e in enumerate(examples) for label in e.labels}
+        pred = {(i, label) for i in range(len(examples)) for label in predicted}
+        result = prf(gold, pred)
+        per_label = [s["f1"] for s in result["per_type"].values()]
+        scores = {"macro_f1": sum(per_label) / len(per_label) if per_label else 0.0}
+        if not multi_label:
+            scores["accuracy"] = result["true_positives"] / len(examples) if examples else 0.0
+        return description, scores
 
     @classmethod
     def from_training(cls, config, examples, tokenizer):

@@ -6,7 +6,7 @@ import dataclasses
 import keras
 
 from tf_ner.bert.modeling import BertEncoder
-from tf_ner.data import read_dataset
+from tf_ner.data import read_dataset, write_dataset
 from tf_ner.data.pipeline import make_dataset, make_prediction_batches
 from tf_ner.data.tags import check_scheme
 from tf_ner.data.windows import window_capacity
@@ -77,6 +77,20 @@ class NerTask(Task):
             path, format=config.format, repair=config.repair, return_info=True
         )
         return examples, info.format
+
+    @classmethod
+    def write(cls, examples, path, format="auto"):
+        """Writes with `write_dataset`; `"auto"` writes jsonl (nested entities included)."""
+        write_dataset(examples, path, "jsonl" if format == "auto" else format)
+
+    @classmethod
+    def trivial_scores(cls, train_examples, examples, config):
+        """The empty prediction: no entity in any text (F1 0 whenever there are entities)."""
+        gold = {(i, *span) for i, e in enumerate(examples) for span in e.entities}
+        scores = prf(gold, set())
+        return "the empty prediction (no entity)", {
+            k: scores[k] for k in ("precision", "recall", "f1")
+        }
 
     @classmethod
     def from_training(cls, config, examples, tokenizer):
