@@ -34,10 +34,27 @@ SCHEMES = ("BIO", "BIOES")
 # From scratch: the recipe of benchmarks/msra_quality.py (results/msra_quality_mini_25min.md,
 # ablation_4min_*.md): a transformer trained from random weights wants a large peak rate,
 # a fixed warmup and no dropout within minutes of training.
-FROM_SCRATCH = {"learning_rate": 1e-3, "warmup": 300, "dropout": 0.0, "crf_lr_multiplier": 1.0}
+# Classification pools the [CLS] vector: the pooler's tanh layer from random weights
+# at that rate did not train at all within minutes (benchmarks/results/
+# classification_quality_mini_4min.md: majority-class accuracy, where cls reached 79%).
+FROM_SCRATCH = {
+    "learning_rate": 1e-3,
+    "warmup": 300,
+    "dropout": 0.0,
+    "crf_lr_multiplier": 1.0,
+    "pooling": "cls",
+}
 # Fine-tuning: Google's run_classifier.py (5e-5, 10% warmup), the checkpoint's own
 # dropout, and the CRF transitions at 1000x the encoder's rate (bert4keras's recipe).
-PRETRAINED = {"learning_rate": 5e-5, "warmup": 0.1, "dropout": None, "crf_lr_multiplier": 1000.0}
+# The classifier on Google's pooler, as run_classifier.py (and Hugging Face's
+# BertForSequenceClassification) put it.
+PRETRAINED = {
+    "learning_rate": 5e-5,
+    "warmup": 0.1,
+    "dropout": None,
+    "crf_lr_multiplier": 1000.0,
+    "pooling": "pooler",
+}
 
 
 def setting(default, help, choices=None, flag_type=None, group=None, metavar=None, tasks=None):
@@ -117,9 +134,10 @@ class TrainConfig:
         tasks=("ner", "classification"),
     )
     head_size: int = setting(64, "query/key size of the GlobalPointer heads", tasks=("ner",))
-    pooling: str = setting(
-        "pooler", "classification: the text's vector (Google's pooler, the [CLS] vector, the "
-        "mean of the tokens, the last 4 layers' [CLS] vectors concatenated)", choices=POOLINGS,
+    pooling: str | None = setting(
+        None, "classification: the text's vector (Google's pooler, the [CLS] vector, the mean "
+        "of the tokens, the last 4 layers' [CLS] vectors concatenated); unless given: cls from "
+        "scratch, pooler with --bert-dir", choices=POOLINGS,
         tasks=("classification",),
     )  # fmt: skip
     truncation: str = setting(
@@ -221,9 +239,10 @@ class TrainConfig:
             raise ValueError(f"max_steps={self.max_steps}: expected a positive int")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"time_budget={self.time_budget}: expected positive minutes")
-        if self.reinit_pooler and (self.task != "classification" or self.pooling != "pooler"):
+        pooling = self.resolved("pooling")
+        if self.reinit_pooler and (self.task != "classification" or pooling != "pooler"):
             raise ValueError(
-                f"reinit_pooler: the {self.task} task with pooling {self.pooling!r} does not use "
+                f"reinit_pooler: the {self.task} task with pooling {pooling!r} does not use "
                 f"the pooler (only --task classification --pooling pooler does), so "
                 f"re-initialising it would change nothing"
             )

@@ -131,7 +131,7 @@ class ClassificationTask(Task):
                 labels=tuple(labels),
                 multi_label=multi_label,
                 threshold=config.threshold,
-                pooling=config.pooling,
+                pooling=config.resolved("pooling"),
                 truncation=config.truncation,
                 head_tokens=head_tokens,
                 max_length=config.max_length,
