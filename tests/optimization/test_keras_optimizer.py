@@ -188,6 +188,26 @@ def test_pretrained_weight_decay_pulls_towards_build_time_values():
     np.testing.assert_allclose(kernel.numpy(), snapshot, rtol=1e-12)
 
 
+def test_fit_builds_the_anchors_from_the_weights_it_starts_from():
+    # Under the default strategy, `fit` builds the optimizer while tracing its first
+    # step: the anchors must still be the weights of then (they were zeros once).
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="dense")])
+    optimizer = AdamWeightDecay(1e-2, weight_decay_rate=0.5, pretrained_weight_decay=True)
+    model.compile(optimizer, loss="mse", jit_compile=False)
+    kernel = model.layers[0].kernel
+    start = kernel.numpy()
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    anchors = optimizer.pretrained_weights()
+    assert list(anchors) == [kernel.path]  # the bias does not decay
+    np.testing.assert_array_equal(anchors[kernel.path].numpy(), start)
+    assert not np.allclose(kernel.numpy(), start)
+    plain = AdamWeightDecay(1e-2, weight_decay_rate=0.5)
+    plain.build([kernel])
+    assert plain.pretrained_weights() == {}
+
+
 def test_pretrained_weight_decay_matches_reference_trajectory():
     params, grads, lrs = reference.random_problem(steps=50, seed=13)
     actual, _ = run_keras(

@@ -1,4 +1,5 @@
-"""BERT: config, Keras 3 encoder with Google names, checkpoints, conversion, tokenizer.
+"""BERT: config, Keras 3 encoder with Google names, checkpoints, conversion, tokenizer,
+Mixout.
 
 Names are imported on first use (`tf_ner.lazy`): the config, vocabulary and tokenizer
 need no TensorFlow.
@@ -16,6 +17,7 @@ _EXPORTS = {
     "LoadReport": "tf_ner.bert.checkpoint",
     "TextTooLongError": "tf_ner.bert.tokenization",
     "Tokenizer": "tf_ner.bert.tokenization",
+    "apply_mixout": "tf_ner.bert.mixout",
     "build_bert": "tf_ner.bert.modeling",
     "build_vocab": "tf_ner.bert.vocab",
     "convert_google_to_hf": "tf_ner.bert.convert",

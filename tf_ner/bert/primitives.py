@@ -6,12 +6,20 @@
 - `LayerNorm` writes LayerNormalization's gradient by hand (one fused expression
   instead of the autodiff graph of mean, variance and rsqrt).
 
+`FlatDense` also takes a training-time kernel (Mixout, `tf_ner.bert.mixout`): a hook
+that is no part of the layer's config or weights.
+
 Both keep Keras's variables (`kernel`/`bias`, `gamma`/`beta`), configs and
 serialisation, so checkpoints and saved models are unchanged.
 """
 
 import keras
 import tensorflow as tf
+
+# Keras casts a variable read inside a mixed-precision layer to the compute dtype; the
+# scope with dtype None reads it as stored (the scope Keras itself enters for layers
+# with `autocast=False`). Not in Keras's public API.
+from keras.src.backend.common.variables import AutocastScope
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
@@ -20,18 +28,41 @@ class FlatDense(keras.layers.Dense):
 
     Args and call arguments: those of `keras.layers.Dense`; the output is the same.
 
+    Attributes:
+        training_kernel: None, or a callable `kernel -> kernel` (`[in, units]`, in the
+            variable's dtype) whose result replaces the kernel when `training` is true
+            (Mixout sets it: `tf_ner.bert.mixout.attach_mixout`). Set it with
+            `object.__setattr__`, so that Keras neither tracks nor saves it: the
+            layer's config, weights and inference (`training=False`) stay those of a
+            plain Dense.
+
     Example:
     >>> FlatDense(3)(tf.ones([2, 4, 5])).shape
     TensorShape([2, 4, 3])
     """
 
+    training_kernel = None
+
     def call(self, inputs, training=None):
         if len(inputs.shape) <= 2:
-            return super().call(inputs, training=training)
+            return self._dense(inputs, training)
         leading = tf.shape(inputs)[:-1]
         flat = tf.reshape(inputs, [-1, inputs.shape[-1]])
-        outputs = super().call(flat, training=training)
+        outputs = self._dense(flat, training)
         return tf.reshape(outputs, tf.concat([leading, [self.units]], axis=0))
+
+    def _dense(self, inputs, training):
+        """`Dense.call` on 2-D `inputs`, with `training_kernel`'s kernel in training."""
+        if not training or self.training_kernel is None:
+            return super().call(inputs, training=training)
+        with AutocastScope(None):
+            kernel = self.training_kernel(self.kernel.value)
+        outputs = keras.ops.matmul(inputs, keras.ops.cast(kernel, self.compute_dtype))
+        if self.bias is not None:
+            outputs = keras.ops.add(outputs, self.bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
 
 
 @tf.custom_gradient

@@ -34,9 +34,11 @@ class AdamWeightDecay(keras.optimizers.Adam):
     `weight_decay_rate`.
 
     Pre-trained weight decay: the anchors `param_0` are optimizer variables (saved with
-    the optimizer, so a resumed run keeps them) set in `build` from the variables' values
-    at that moment. `model.compile` does not build the optimizer, `model.fit` does at its
-    start; so load the checkpoint before the first `fit` (or before an explicit
+    the optimizer, so a resumed run keeps them) initialised in `build` to the variables'
+    values at that moment. `model.compile` does not build the optimizer, `model.fit`
+    does before its first step (under the default strategy, while tracing that step: the
+    anchors are initialisers, so they still take the values of then); so load the
+    checkpoint before the first `fit` (or before an explicit
     `optimizer.build(model.trainable_variables)`), or call `snapshot_pretrained_weights()`
     after loading. Anchors exist only for variables that decay.
 
@@ -181,8 +183,9 @@ class AdamWeightDecay(keras.optimizers.Adam):
                 if not rule.decays:
                     self._anchors.append(None)
                     continue
-                anchor = self.add_variable_from_reference(variable, name="pretrained")
-                anchor.assign(variable)
+                anchor = self.add_variable_from_reference(
+                    variable, name="pretrained", initializer=_value_of(variable)
+                )
                 self._anchors.append(anchor)
 
     def snapshot_pretrained_weights(self):
@@ -193,6 +196,18 @@ class AdamWeightDecay(keras.optimizers.Adam):
         for variable, anchor in zip(self._trainable_variables, self._anchors, strict=True):
             if anchor is not None:
                 anchor.assign(variable)
+
+    def pretrained_weights(self):
+        """`{path: anchor}`: the value each decaying variable decays towards (with
+        `pretrained_weight_decay`; else `{}`), as optimizer variables."""
+        self._check_built()
+        if not self.pretrained_weight_decay:
+            return {}
+        return {
+            rule.path: anchor
+            for rule, anchor in zip(self._variable_rules, self._anchors, strict=True)
+            if anchor is not None
+        }
 
     def variable_rules(self):
         """The `VariableRule` of each variable the optimizer was built on, in order."""
@@ -274,3 +289,18 @@ class AdamWeightDecay(keras.optimizers.Adam):
             }
         )
         return config
+
+
+def _value_of(variable):
+    """An initializer that gives `variable`'s value at the time the anchor is created.
+
+    Not `anchor.assign(variable)` after creating it: under the default strategy `fit`
+    builds the optimizer while tracing its first step, where an assign lands in a trace
+    that `tf.function` discards (it traces again once the variables exist), leaving the
+    anchors at 0. A variable's initializer is lifted out of the trace and runs once.
+    """
+
+    def initializer(shape, dtype=None):
+        return tf.cast(tf.identity(variable), dtype or variable.dtype)
+
+    return initializer

@@ -188,6 +188,16 @@ class TrainConfig:
     layerwise_lr_decay: float | None = setting(
         None, "layer-wise learning-rate decay factor, e.g. 0.9"
     )
+    pretrained_weight_decay: bool = setting(
+        False, "decay the weights towards their pre-trained values instead of 0, at "
+        "--weight-decay (needs --bert-dir)"
+    )  # fmt: skip
+    mixout: float = setting(
+        0.0, "Mixout probability P: in training, each element of the encoder's dense "
+        "kernels is replaced by its pre-trained value with probability P (rescaled to keep "
+        "the expectation); 0 disables; the paper uses it in place of dropout, e.g. with "
+        "--dropout 0 (needs --bert-dir)", metavar="P"
+    )  # fmt: skip
     crf_lr_multiplier: float | None = setting(
         None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
         "1000 with --bert-dir", tasks=("ner",),
@@ -248,8 +258,32 @@ class TrainConfig:
             )
         if self.reinit_pooler and self.bert_dir is None:
             raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")
+        self._check_few_sample_options()
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout}: expected a float in [0, 1)")
+
+    def _check_few_sample_options(self):
+        """Pre-trained weight decay and Mixout: both need pre-trained weights."""
+        if not 0 <= self.mixout <= 1:
+            raise ValueError(f"mixout={self.mixout}: expected a probability in [0, 1]")
+        if self.bert_dir is None:
+            if self.mixout:
+                raise ValueError(
+                    f"mixout={self.mixout} mixes the encoder's weights with their pre-trained "
+                    f"values, and a random initialisation (bert_size) has none: give "
+                    f"--bert-dir, or leave --mixout at 0"
+                )
+            if self.pretrained_weight_decay:
+                raise ValueError(
+                    "pretrained_weight_decay decays the weights towards their pre-trained "
+                    "values, and a random initialisation (bert_size) has none: give "
+                    "--bert-dir, or drop --pretrained-weight-decay"
+                )
+        if self.pretrained_weight_decay and not self.weight_decay:
+            raise ValueError(
+                "pretrained_weight_decay decays at the rate --weight-decay, which is 0: give "
+                "--weight-decay > 0, or drop --pretrained-weight-decay"
+            )
 
     @property
     def pretrained(self):

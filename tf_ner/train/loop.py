@@ -16,6 +16,7 @@ import keras
 from tf_ner.bert.checkpoint import load_bert_checkpoint
 from tf_ner.bert.checkpoint_io import resolve_checkpoint
 from tf_ner.bert.config import BertConfig
+from tf_ner.bert.mixout import apply_mixout
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.files import atomic_write_text
@@ -187,7 +188,13 @@ def make_schedule(config, total_steps):
 
 
 def make_optimizer(config, schedule):
-    """AdamWeightDecay on `schedule`, gradients clipped to global norm 1."""
+    """AdamWeightDecay on `schedule`, gradients clipped to global norm 1.
+
+    With `pretrained_weight_decay` it decays towards the values the variables have
+    when it is built: `fit` builds it at its start (`prepare_fit` under several
+    workers), after `build` loaded the checkpoint and re-initialised; a resumed run's
+    `BackupAndRestore` then restores the anchors saved with the optimizer.
+    """
     peak = config.resolved("learning_rate")
     multipliers = None
     if config.head_learning_rate is not None and peak > 0:
@@ -199,12 +206,18 @@ def make_optimizer(config, schedule):
         bias_correction=config.bias_correction,
         layerwise_lr_decay=config.layerwise_lr_decay,
         lr_multipliers=multipliers,
+        pretrained_weight_decay=config.pretrained_weight_decay,
         global_clipnorm=1.0,
     )
 
 
 def build(run):
-    """The compiled model under the run's strategy, the checkpoint loaded if any."""
+    """The compiled model under the run's strategy, the checkpoint loaded if any.
+
+    Mixout takes its pre-trained values here, right after loading and re-initialising
+    (a resumed run takes them from the checkpoint again, before `BackupAndRestore`
+    restores the trained weights); its masks follow the optimizer's step.
+    """
     config = run.config
     with run.strategy.scope():
         model = run.task.build_model(run.bert_config)
@@ -214,6 +227,9 @@ def build(run):
                 seed=config.seed,
             )  # fmt: skip
             print(report, flush=True)
+        if config.mixout:
+            kernels = apply_mixout(model, config.mixout, seed=config.seed)
+            print(f"mixout {config.mixout:g} on {kernels} encoder kernels", flush=True)
         run.schedule = make_schedule(config, run.total_steps)
         run.task.compile(model, make_optimizer(config, run.schedule), config.jit_compile)
     return model
@@ -240,6 +256,7 @@ def banner(run, model, resuming):
         else f"{config.warmup_steps(run.total_steps)} steps"
     )  # fmt: skip
     dropout = run.bert_config.hidden_dropout_prob
+    options = "".join(f", {option}" for option in fine_tuning_options(config))
     print(
         f"training: {len(run.splits['train'][1])} examples in "
         f"{train_data.batches.rows} windows, {run.task.describe()}, encoder "
@@ -249,9 +266,25 @@ def banner(run, model, resuming):
         f"{run.total_steps} steps at most"
         f"{f', {config.time_budget:g} minutes' if config.time_budget else ''}, "
         f"peak lr {config.resolved('learning_rate'):g} ({type(run.schedule).__name__}), warmup "
-        f"{warmup_text}, {describe(run.strategy)}{', resuming' if resuming else ''}",
+        f"{warmup_text}{options}, {describe(run.strategy)}{', resuming' if resuming else ''}",
         flush=True,
     )
+
+
+def fine_tuning_options(config):
+    """The few-sample fine-tuning options in effect, as short phrases for the banner."""
+    options = []
+    if config.reinit_top_layers:
+        options.append(f"top {config.reinit_top_layers} layer(s) re-initialised")
+    if config.reinit_pooler:
+        options.append("pooler re-initialised")
+    if config.layerwise_lr_decay is not None:
+        options.append(f"layer-wise lr decay {config.layerwise_lr_decay:g}")
+    if config.pretrained_weight_decay:
+        options.append(f"weight decay {config.weight_decay:g} towards the pre-trained weights")
+    if config.mixout:
+        options.append(f"mixout {config.mixout:g}")
+    return options
 
 
 def fit(run, model):
