@@ -239,7 +239,15 @@ def test_defaults_fit_the_situation(corpus, tmp_path):
         TrainConfig(train="t", output_dir="o", bert_size="mini", warmup=20).warmup_steps(99) == 20
     )
     assert pretrained.warmup_steps(1000) == 100
-    with pytest.raises(ValueError, match="reinit_pooler: the ner task with pooling"):
+    assert [c.resolved("pooling") for c in (scratch, pretrained)] == ["cls", "pooler"]
+    with pytest.raises(ValueError, match="reinit_pooler=True concerns the classification"):
         TrainConfig(train="t", output_dir="o", bert_dir="b", reinit_pooler=True)
+    with pytest.raises(ValueError, match="reinit_pooler: the classification task with pooling"):
+        TrainConfig(train="t", output_dir="o", bert_dir="b", reinit_pooler=True,
+                    task="classification", pooling="cls")  # fmt: skip
+    with pytest.raises(ValueError, match="pooling='mean' concerns the classification"):
+        TrainConfig(train="t", output_dir="o", bert_size="mini", pooling="mean")
+    with pytest.raises(ValueError, match="reinit_top_layers needs a checkpoint"):
+        TrainConfig(train="t", output_dir="o", bert_size="mini", reinit_top_layers=1)
     with pytest.raises(ValueError, match="head 'bilstm': expected one of crf, softmax"):
         TrainConfig(train="t", output_dir="o", bert_size="mini", head="bilstm")

@@ -256,6 +256,11 @@ class TrainConfig:
                 f"the pooler (only --task classification --pooling pooler does), so "
                 f"re-initialising it would change nothing"
             )
+        if self.reinit_top_layers and self.bert_dir is None:
+            raise ValueError(
+                "reinit_top_layers needs a checkpoint (bert_dir): from random initialisation "
+                "every layer is new already"
+            )
         if self.reinit_pooler and self.bert_dir is None:
             raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")
         self._check_few_sample_options()
