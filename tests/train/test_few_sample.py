@@ -16,7 +16,8 @@ from tests.train.weights import max_abs_difference, read_model_weights
 from tf_ner.bert.checkpoint_io import CheckpointReader
 from tf_ner.bert.mixout import mixout_layers
 from tf_ner.bert.tiny import write_random_checkpoint
-from tf_ner.train import TrainConfig, loop, output, train
+from tf_ner.tasks.folder import export_saved_model
+from tf_ner.train import TrainConfig, loop, train
 from tf_ner.train.callbacks import ProgressLog
 
 
@@ -177,7 +178,7 @@ def test_mixout_leaves_nothing_in_the_model_folder(corpus, bert_dir, trained, tm
     plain = loop.build(run)
     plain.optimizer.build(plain.trainable_variables)
     plain.save(tmp_path / "plain.keras")
-    output.export_saved_model(plain, run.task, tmp_path / "plain_saved_model")
+    export_saved_model(plain, run.task, tmp_path / "plain_saved_model")
 
     mixed = f"{trained.output_dir}/model.keras"
     assert read_model_weights(mixed).keys() == read_model_weights(tmp_path / "plain.keras").keys()
