@@ -21,6 +21,14 @@ def read_text(path):
         DatasetError: the file is empty (or blank) or is not valid UTF-8 (the
             message names the line of the first bad byte).
     """
+    text = read_utf8(path)
+    if not text.strip():
+        raise DatasetError(path, None, "the file is empty; expected at least one example")
+    return text
+
+
+def read_utf8(path):
+    """`read_text` for a file that may be empty (returns "")."""
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()
@@ -36,10 +44,7 @@ def read_text(path):
         ) from None
     if text.startswith(_BOM):
         text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise DatasetError(path, None, "the file is empty; expected at least one example")
-    return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def split_lines(text):

@@ -13,6 +13,7 @@ import os
 
 from tf_ner.data.classification.io import CLASSIFICATION_FORMATS, read_classification
 from tf_ner.data.formats import FORMATS, DatasetError, read_dataset
+from tf_ner.data.formats.textfile import read_utf8, split_lines
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -188,17 +189,7 @@ def read_lines(path):
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not UTF-8 (names the line of the first bad byte).
+        DatasetError (a ValueError): the file is not UTF-8 (names the line of the
+            first bad byte).
     """
-    with open(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise ValueError(
-            f"{path}:{line}: not valid UTF-8 (byte {raw[e.start : e.start + 1]!r}); "
-            "expected a UTF-8 text file with one text per line"
-        ) from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
+    return split_lines(read_utf8(path))
