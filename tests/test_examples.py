@@ -15,7 +15,7 @@ from tests.helpers import REPO_ROOT, run_python
 from tf_ner.bert.tiny import write_random_checkpoint
 
 EXAMPLES = REPO_ROOT / "examples"
-ONE_STEP = ["--max-steps", "1", "--max-length", "16", "--stride", "4", "--eval-batch-size", "4"]
+ONE_STEP = ["--max-steps", "1", "--max-length", "16", "--eval-batch-size", "4"]
 
 # Characters with their tags, one sentence per string: "中B-LOC" is `中 B-LOC`.
 PEOPLES_DAILY = ["李B-PER 大I-PER 在O 中B-LOC 国I-LOC 上O 学O", "中B-ORG 大I-ORG 的O 人O"]
@@ -159,13 +159,15 @@ def example_runs(tmp_path_factory):
     bert_dir = root / "bert"
     write_random_checkpoint(bert_dir, hidden_size=32, num_hidden_layers=2)
     runs = []
-    for name, (files, _, _) in CASES.items():
+    for name, (files, _, settings) in CASES.items():
         for relative, text in files.items():
             path = root / name / "data" / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         argv = ["--data-dir", str(root / name / "data"), "--bert-dir", str(bert_dir)]
-        runs.append((name, [*argv, "--output-dir", str(root / name / "model"), *ONE_STEP]))
+        windows = [] if settings.get("task") == "classification" else ["--stride", "4"]
+        argv += ["--output-dir", str(root / name / "model"), *ONE_STEP, *windows]
+        runs.append((name, argv))
     driver = DRIVER.format(examples=str(EXAMPLES), runs=json.dumps(runs))
     output = run_python(driver, env={"TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=900).stdout
     results = {}
