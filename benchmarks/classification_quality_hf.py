@@ -9,19 +9,17 @@ linear warmup then linear decay to 0 at the end of the time budget, gradients cl
 to norm 1. Prints one JSON line: test accuracy and macro-F1, steps, training seconds.
 """
 
-import argparse
 import json
 
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
-from torch_budget import train_on_budget
-from transformers import BertConfig, BertForSequenceClassification
+from torch_budget import reference_config, reference_parser, train_on_budget
+from transformers import BertForSequenceClassification
 
 from tf_ner.bert import Tokenizer, build_vocab, write_vocab
 from tf_ner.data.classification import read_classification
 from tf_ner.data.classification.batches import encode_texts
-from tf_ner.train.config import BERT_SIZES
 
 
 def padded(rows):
@@ -32,17 +30,8 @@ def padded(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--bert-size", default="mini")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser = reference_parser(__doc__.splitlines()[0], minutes=5.0, learning_rate=1e-3)
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -56,12 +45,7 @@ def main():
     train_ids, _ = encode_texts([e.text for e in train], tokenizer, args.max_length, "head", 0)
     test_ids, _ = encode_texts([e.text for e in test], tokenizer, args.max_length, "head", 0)
 
-    layers, hidden = BERT_SIZES[args.bert_size]
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=hidden // 64, intermediate_size=4 * hidden,
-        max_position_embeddings=512, num_labels=len(labels),
-    )  # fmt: skip
+    config = reference_config(args.bert_size, tokenizer.vocab_size, len(labels))
     model = BertForSequenceClassification(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
     def loss_of(rows):

@@ -10,19 +10,17 @@ decoded by tf_ner's labeler and scored by `tf_ner.metrics.prf`, as for tf_ner's 
 Prints one JSON line: test precision/recall/F1, steps, training seconds.
 """
 
-import argparse
 import json
 
 import numpy as np
 import torch
-from torch_budget import train_on_budget
-from transformers import BertConfig, BertForTokenClassification
+from torch_budget import reference_config, reference_parser, train_on_budget
+from transformers import BertForTokenClassification
 
 from tf_ner.bert import Tokenizer, build_vocab, write_vocab
 from tf_ner.data import read_dataset
 from tf_ner.data.encoding import EncodingReport, TagLabeler
 from tf_ner.metrics import prf
-from tf_ner.train.config import BERT_SIZES
 
 
 def encode(examples, tokenizer, labeler, length):
@@ -39,17 +37,8 @@ def encode(examples, tokenizer, labeler, length):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--minutes", type=float, default=25.0)
-    parser.add_argument("--bert-size", default="mini")
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser = reference_parser(__doc__.splitlines()[0], minutes=25.0, learning_rate=5e-4)
     parser.add_argument("--length", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -64,16 +53,7 @@ def main():
     train_ids, train_labels, _ = encode(train, tokenizer, labeler, args.length)
     test_ids, _, test_encodings = encode(test, tokenizer, labeler, args.length)
 
-    layers, hidden = BERT_SIZES[args.bert_size]
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=hidden // 64,
-        intermediate_size=4 * hidden,
-        max_position_embeddings=512,
-        num_labels=labeler.num_tags,
-    )
+    config = reference_config(args.bert_size, tokenizer.vocab_size, labeler.num_tags)
     model = BertForTokenClassification(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
     def loss_of(rows):

@@ -1,8 +1,42 @@
-"""The training loop of the PyTorch references: a time budget, warmup, linear decay."""
+"""What the PyTorch references share: their flags, the model's shape, and the training
+loop (a time budget, warmup, linear decay)."""
 
+import argparse
 import time
 
 import torch
+from transformers import BertConfig
+
+from tf_ner.train.config import BERT_SIZES
+
+
+def reference_parser(description, minutes, learning_rate):
+    """The flags of a reference script; it adds its own for the sequence length."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--minutes", type=float, default=minutes)
+    parser.add_argument("--bert-size", default="mini")
+    parser.add_argument("--learning-rate", type=float, default=learning_rate)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", required=True)
+    return parser
+
+
+def reference_config(bert_size, vocab_size, num_labels):
+    """Hugging Face's `BertConfig` of Google's compact shape `bert_size` (tf_ner's sizes)."""
+    layers, hidden = BERT_SIZES[bert_size]
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 64,
+        intermediate_size=4 * hidden,
+        max_position_embeddings=512,
+        num_labels=num_labels,
+    )
 
 
 def train_on_budget(model, optimizer, count, loss_of, args, rng):
