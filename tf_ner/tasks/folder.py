@@ -24,6 +24,14 @@ SAVED_MODEL_DIR = "saved_model"
 
 def save_model_folder(model, output_dir, task, bert_config, vocab_file):
     """Writes everything `load` needs, and the encoder as a Google checkpoint."""
+    save_checkpoint_folder(model, output_dir, task, bert_config, vocab_file)
+    with atomic_path(pathlib.Path(output_dir) / MODEL_FILE) as temporary:
+        model.save(temporary)
+
+
+def save_checkpoint_folder(model, output_dir, task, bert_config, vocab_file, prefixes=("bert/",)):
+    """`bert_config.json`, `vocab.txt`, `task.json` and the model's variables under
+    `prefixes` as a Google checkpoint: a `--bert-dir` for any task."""
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(output_dir / "bert_config.json", bert_config.to_json_string())
@@ -31,9 +39,7 @@ def save_model_folder(model, output_dir, task, bert_config, vocab_file):
         with atomic_path(output_dir / "vocab.txt") as temporary:
             shutil.copyfile(vocab_file, temporary)
     task.save(output_dir)
-    with atomic_path(output_dir / MODEL_FILE) as temporary:
-        model.save(temporary)
-    save_bert_checkpoint(model, output_dir / CHECKPOINT_NAME, prefixes=("bert/",))
+    save_bert_checkpoint(model, output_dir / CHECKPOINT_NAME, prefixes=prefixes)
 
 
 def export_saved_model(model, task, path):

@@ -6,8 +6,7 @@ import pathlib
 
 import numpy as np
 
-from tf_ner.bert.checkpoint import load_bert_checkpoint, save_bert_checkpoint
-from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
+from tf_ner.bert.checkpoint import load_bert_checkpoint
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.data.masked_lm import (
@@ -20,10 +19,10 @@ from tf_ner.data.masked_lm import (
     read_corpus,
     tokenize_corpus,
 )
-from tf_ner.files import atomic_write_text
 from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
 from tf_ner.tasks.base import Task, labelled_scores
+from tf_ner.tasks.folder import save_checkpoint_folder
 from tf_ner.tasks.masked_lm.filler import MaskFiller
 from tf_ner.tasks.masked_lm.model import build_masked_lm_model
 
@@ -192,11 +191,7 @@ class MaskedLmTask(Task):
 
     def write_folder(self, model, folder, bert_config, vocab_file):
         """A Google-format checkpoint folder: `bert/` and `cls/predictions/` variables."""
-        folder = pathlib.Path(folder)
-        atomic_write_text(folder / "bert_config.json", bert_config.to_json_string())
-        atomic_write_text(folder / "vocab.txt", pathlib.Path(vocab_file).read_text("utf-8"))
-        self.save(folder)
-        save_bert_checkpoint(model, folder / CHECKPOINT_NAME, prefixes=("bert/", "cls/"))
+        save_checkpoint_folder(model, folder, self, bert_config, vocab_file, ("bert/", "cls/"))
 
     def load_model(self, folder):
         """The masked-LM model of a Google-format folder (`write_folder`'s)."""
