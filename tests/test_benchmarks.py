@@ -196,3 +196,37 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     assert "keras-hub | failed: boom" in text
     # 20.4 MFLOP per mini training token (the figure the issue quotes).
     assert driver.train_flops_per_token(shape) == pytest.approx(20.4e6, rel=0.01)
+
+
+def load_processes():
+    spec = importlib.util.spec_from_file_location(
+        "benchmark_processes", REPO_ROOT / "benchmarks" / "processes.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_matmul_peak_and_peak_memory_of_each_runner():
+    processes = load_processes()
+    (record,) = processes.run_script(
+        "matmul_peak_runner.py", ["--framework", "torch", "--n", "256", "--repeats", "2"], 120
+    )
+    assert record["peak_gflops"] >= record["median_gflops"] > 0
+    # The child's own peak: the PyTorch import alone is tens of megabytes.
+    assert 20 < record["peak_rss_mb"] < 4096
+    assert record["command"].startswith("python ")
+    peak = {"gflops": 2 * record["peak_gflops"]}
+    assert processes.peak_fraction(record["peak_gflops"], peak) == 0.5
+
+
+def test_a_failing_runner_is_named_with_its_error(tmp_path):
+    processes = load_processes()
+    script = tmp_path / "broken_runner.py"
+    script.write_text("import sys\nsys.exit('no model folder at /nowhere')\n")
+    with pytest.raises(processes.RunnerFailed, match="no model folder at /nowhere"):
+        processes.run_script(script, [], 60)
+    script.write_text("import time\ntime.sleep(30)\n")
+    with pytest.raises(processes.RunnerFailed, match="ran past 1 s"):
+        processes.run_script(script, [], 1)
