@@ -72,6 +72,8 @@ def _evaluate(args):
 
     predictor = tf_ner.load(args.model)
     task = predictor.task
+    if args.errors:
+        task.check_page("errors", "--errors")
     examples, _ = type(task).read(args.data, args)
     task.check(examples, args.data)
     scores = task.evaluate(predictor.model, predictor.tokenizer, examples, args.batch_size)
@@ -79,6 +81,11 @@ def _evaluate(args):
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(task.scores_json(scores), f, indent=2, ensure_ascii=False)
+    if args.errors:
+        task.error_page(
+            predictor.model, predictor.tokenizer, examples, scores, args.errors, args.batch_size
+        )
+        print(f"wrote the errors to {args.errors}")
 
 
 def _predict(args):
@@ -87,12 +94,17 @@ def _predict(args):
     import tf_ner
 
     predictor = tf_ner.load(args.model)
+    if args.html:
+        predictor.task.check_page("predictions", "--html")
     texts = _read_texts(args.input, args.format)
     records = predictor.records(texts, batch_size=args.batch_size)
     with open(args.output, "w", encoding="utf-8") as f:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     print(f"wrote predictions for {len(texts)} texts to {args.output}")
+    if args.html:
+        predictor.task.prediction_page(records, args.html)
+        print(f"wrote their page to {args.html}")
 
 
 def _read_texts(path, format):
@@ -164,6 +176,11 @@ def build_parser():
         "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
     )
     evaluate.add_argument("--output", help="also write the scores as JSON to this file")
+    evaluate.add_argument(
+        "--errors",
+        metavar="FILE.html",
+        help="also write an HTML page of the errors: NER, the texts with errors (gold beside predicted) and the errors per type by category; classification, the confusion matrix and the misclassified texts",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser(
@@ -179,6 +196,11 @@ def build_parser():
     )
     predict.add_argument(
         "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
+    )
+    predict.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="also write one HTML page of the predictions (NER: entities marked in the texts; classification: labels and probabilities)",
     )
     predict.set_defaults(run=_predict)
     return parser

@@ -27,6 +27,8 @@ class Task:
         selection_metric: the key of `evaluate`'s result that picks the best epoch.
         summary_metrics: keys of `evaluate`'s result worth summarising besides
             `selection_metric` (a stability study's tables), where present.
+        page_kinds: the HTML pages the task writes: `"predictions"` (`prediction_page`,
+            `tf-ner predict --html`), `"errors"` (`error_page`, `tf-ner evaluate --errors`).
     """
 
     name = None
@@ -34,6 +36,7 @@ class Task:
     selection_metric = None
     summary_metrics = ()
     predictor_class = None  # the `Predictor` of the task's model folders
+    page_kinds = ()
 
     def __init__(self, settings):
         self.settings = settings
@@ -121,6 +124,23 @@ class Task:
     def scores_json(self, scores):
         """`evaluate`'s scores as JSON for programs (`tf-ner evaluate --output`)."""
         raise NotImplementedError
+
+    def prediction_page(self, records, path):
+        """Writes one self-contained HTML page of the predictor's `records` to `path`."""
+        raise NotImplementedError
+
+    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
+        """Writes one self-contained HTML page of what `model` gets wrong on `examples`.
+
+        Args:
+            scores: `evaluate`'s result on the same examples (what it already predicted).
+        """
+        raise NotImplementedError
+
+    def check_page(self, kind, flag):
+        """Raises ValueError unless the task writes `kind` pages (see `page_kinds`)."""
+        if kind not in self.page_kinds:
+            raise ValueError(f"{flag}: the {self.name} task writes no page of {kind}")
 
     def predictor(self, model, tokenizer):
         if self.predictor_class is None:

@@ -15,9 +15,11 @@ from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
 from tf_ner.metrics import MacroF1, prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
 from tf_ner.tasks.classification import POOLINGS
+from tf_ner.tasks.classification import pages as classification_pages
 from tf_ner.tasks.classification.classifier import TextClassifier
 from tf_ner.tasks.classification.pooling import TextPooling
 from tf_ner.tasks.classification.report import format_scores, scores_json
+from tf_ner.tasks.pages import write_page
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +76,7 @@ class ClassificationTask(Task):
     selection_metric = "macro_f1"
     summary_metrics = ("accuracy",)
     predictor_class = TextClassifier
+    page_kinds = ("predictions", "errors")
 
     @classmethod
     def read(cls, path, config):
@@ -256,6 +259,24 @@ class ClassificationTask(Task):
 
     format_scores = staticmethod(format_scores)
     scores_json = staticmethod(scores_json)
+
+    def prediction_page(self, records, path):
+        """The labels and probabilities of `TextClassifier.records` (`classification.pages`)."""
+        write_page(path, classification_pages.prediction_page(records, self.settings.labels))
+
+    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
+        """The confusion matrix and the misclassified texts (`classification.pages`).
+
+        `evaluate` keeps no prediction per text (its metrics run over the labelled
+        batches), so this predicts the texts' probabilities once more.
+        """
+        s = self.settings
+        examples = list(examples)
+        probabilities = self.probabilities(model, tokenizer, self.texts(examples), batch_size)
+        document = classification_pages.error_page(
+            examples, probabilities, self.predicted(probabilities), s.labels, s.multi_label
+        )
+        write_page(path, document)
 
     def serving_outputs(self, outputs, features):
         activation = tf.sigmoid if self.settings.multi_label else tf.nn.softmax

@@ -12,9 +12,11 @@ from tf_ner.data.tags import check_scheme
 from tf_ner.data.windows import window_capacity
 from tf_ner.metrics import prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
+from tf_ner.tasks.ner import pages as ner_pages
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.recognizer import Recognizer
 from tf_ner.tasks.ner.report import format_scores, scores_json
+from tf_ner.tasks.pages import write_page
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,7 @@ class NerTask(Task):
     settings_type = NerSettings
     selection_metric = "f1"
     predictor_class = Recognizer
+    page_kinds = ("predictions", "errors")
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -183,12 +186,14 @@ class NerTask(Task):
 
     def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
         """Span P/R/F1 (`tf_ner.metrics.prf`), with `loss`, the head's metrics and the
-        `report` of gold entities no label holds, over the labelled windows."""
+        `report` of gold entities no label holds, over the labelled windows, and the
+        `predictions` scored (per example, its `(start, end, type)` spans)."""
         examples = list(examples)
         predicted = self.predict_spans(model, tokenizer, [e.text for e in examples], batch_size)
         gold = {(i, *span) for i, e in enumerate(examples) for span in e.entities}
         pred = {(i, *span) for i, spans in enumerate(predicted) for span in spans}
         scores = prf(gold, pred)
+        scores["predictions"] = predicted
         data = data or self.labelled_data(examples, tokenizer, batch_size)
         scores["labelled"] = labelled_scores(
             model, data, self.head.evaluation_loss(model, self.settings),
@@ -199,6 +204,15 @@ class NerTask(Task):
 
     format_scores = staticmethod(format_scores)
     scores_json = staticmethod(scores_json)
+
+    def prediction_page(self, records, path):
+        """The entities of `Recognizer.records` marked in their texts (`ner.pages`)."""
+        write_page(path, ner_pages.prediction_page(records, self.settings.types))
+
+    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
+        """The texts with errors and the errors by category (`ner.pages`, `ner.errors`),
+        from the predictions `evaluate` made (`scores["predictions"]`)."""
+        write_page(path, ner_pages.error_page(examples, scores["predictions"], self.settings.types))
 
     def serving_outputs(self, outputs, features):
         return self.head.serving_outputs(outputs, features["token_ids"])
