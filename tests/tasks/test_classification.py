@@ -1,6 +1,7 @@
 """Text classification end to end: `tf-ner train --task classification`, then evaluate
 and predict in new processes; pooling, truncation and bad input."""
 
+import collections
 import json
 import random
 
@@ -10,6 +11,7 @@ import tensorflow as tf
 
 from tests.data.tiny_vocab import write_tiny_vocab
 from tests.helpers import run_python
+from tests.page_tree import parse_page
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.data.classification import TextExample, write_classification
@@ -87,7 +89,10 @@ def test_settings_are_checked():
 @pytest.mark.slow
 def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     write_classification(reviews(96, seed=1), tmp_path / "train.jsonl")
-    dev = reviews(24, seed=2)
+    # One text labelled against its words (and holding HTML): an error for the error page.
+    (flipped,) = reviews(1, seed=5)
+    flipped = TextExample(flipped.text + "<b>&amp;", "neg" if flipped.labels == ("pos",) else "pos")
+    dev = reviews(24, seed=2) + [flipped]
     write_classification(dev, tmp_path / "dev.jsonl")
     out = tmp_path / "model"
     flags = ["--task", "classification", "--bert-size", "tiny", "--max-length", "24",
@@ -101,7 +106,8 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     assert "dev_macro_f1" in trained and "dev_accuracy" in trained
     scores_file = tmp_path / "scores.json"
     run_python(["-m", "tf_ner.cli", "evaluate", "--model", str(out), "--data",
-                str(tmp_path / "dev.jsonl"), "--output", str(scores_file)])  # fmt: skip
+                str(tmp_path / "dev.jsonl"), "--output", str(scores_file),
+                "--errors", str(tmp_path / "errors.html")])  # fmt: skip
     scores = json.loads(scores_file.read_text(encoding="utf-8"))
     saved = json.loads((out / "dev_scores.json").read_text(encoding="utf-8"))
     assert scores == saved  # the new process scores what the training process did
@@ -109,7 +115,8 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("\n".join(e.text for e in dev) + "\n", encoding="utf-8")
     run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
-                "--format", "lines", "--output", str(tmp_path / "out.jsonl")])  # fmt: skip
+                "--format", "lines", "--output", str(tmp_path / "out.jsonl"),
+                "--html", str(tmp_path / "out.html")])  # fmt: skip
     lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [x["text"] for x in lines] == [e.text for e in dev]
     for line in lines:
@@ -117,3 +124,28 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
         assert sum(line["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
     correct = sum(line["label"] == e.labels[0] for line, e in zip(lines, dev, strict=True))
     assert correct / len(dev) == pytest.approx(scores["overall"]["accuracy"])
+    check_pages(tmp_path / "out.html", tmp_path / "errors.html", lines, dev)
+
+
+def check_pages(predictions_page, errors_page, lines, dev):
+    """The pages show what `tf-ner predict` wrote: labels, probabilities, the confusion
+    matrix of its labels against the gold ones and the texts it got wrong."""
+    root = parse_page(predictions_page.read_text(encoding="utf-8"))
+    docs = list(root.iter("div", "doc"))
+    assert [next(d.iter("div", "text")).text() for d in docs] == [x["text"] for x in lines]
+    for doc, line in zip(docs, lines, strict=True):
+        assert [s.attrs["data-label"] for s in doc.iter("span", "label")] == [line["label"]]
+        shown = {s.attrs["data-label"]: float(s.attrs["data-p"]) for s in doc.iter("span", "p")}
+        assert shown == line["probabilities"]
+    root = parse_page(errors_page.read_text(encoding="utf-8"))
+    assert not list(root.iter("script"))
+    labels = ["neg", "pos"]
+    rows = [[td.text() for td in tr.iter("td")] for tr in root.iter("tr")][1:3]
+    pairs = collections.Counter((e.labels[0], x["label"]) for e, x in zip(dev, lines, strict=True))
+    assert rows == [[g, *(str(pairs[(g, p)]) for p in labels)] for g in labels]
+    wrong = [
+        i for i, (e, x) in enumerate(zip(dev, lines, strict=True)) if x["label"] != e.labels[0]
+    ]
+    docs = list(root.iter("div", "doc"))
+    assert [d.attrs["id"] for d in docs] == [f"t{i + 1}" for i in wrong]
+    assert [next(d.iter("div", "text")).text() for d in docs] == [dev[i].text for i in wrong]

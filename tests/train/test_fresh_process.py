@@ -14,7 +14,9 @@ import zipfile
 import pytest
 
 from tests.helpers import REPO_ROOT, run_python
+from tests.page_tree import marks, parse_page
 from tests.train.train_heads_script import HEADS
+from tf_ner.data import read_dataset
 
 PRECISIONS = {"float32": [], "mixed_bfloat16": ["--mixed-precision", "mixed_bfloat16"]}
 
@@ -43,6 +45,7 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
     tf_ner_command(
         "evaluate", "--model", str(folder), "--data", str(trained / "test.jsonl"),
         "--output", str(trained / f"{head}.scores.json"),
+        "--errors", str(trained / f"{head}.errors.html"),
     )  # fmt: skip
     scores = json.loads((trained / f"{head}.scores.json").read_text(encoding="utf-8"))
     for key in ("precision", "recall", "f1", "support"):
@@ -52,13 +55,52 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
         t: {k: s[k] for k in ("precision", "recall", "f1", "support")}
         for t, s in expected["test"]["per_type"].items()
     }
+    check_error_page(trained / f"{head}.errors.html", trained / "test.jsonl", expected, scores)
     tf_ner_command(
         "predict", "--model", str(folder), "--input", str(trained / "texts.txt"),
         "--format", "lines", "--output", str(trained / f"{head}.predictions.jsonl"),
+        "--html", str(trained / f"{head}.predictions.html"),
     )  # fmt: skip
     lines = (trained / f"{head}.predictions.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["entities"] for line in lines] == expected["predictions"]
     assert any(expected["predictions"]), "the trained model should find some entity"
+    texts = (trained / "texts.txt").read_text(encoding="utf-8").splitlines()
+    docs = list(read_page(trained / f"{head}.predictions.html").iter("div", "doc"))
+    assert [next(doc.iter("div", "text")).text() for doc in docs] == texts
+    for doc, entities in zip(docs, expected["predictions"], strict=True):
+        shown = [(*span, float(m.attrs["data-score"]))
+                 for span, m in zip(marks(doc), doc.iter("mark", "e"), strict=True)]  # fmt: skip
+        assert sorted(shown) == sorted((e["start"], e["end"], e["type"], e["score"])
+                                       for e in entities)  # fmt: skip
+
+
+def read_page(path):
+    root = parse_page(path.read_text(encoding="utf-8"))
+    assert not list(root.iter("script"))
+    return root
+
+
+def check_error_page(path, data, expected, scores):
+    """The page shows the texts the in-memory model got wrong, its predictions beside
+    the gold entities, and as many false positives and negatives as the scores say."""
+    examples = read_dataset(data)
+    predicted = [[tuple(span) for span in spans] for spans in expected["test"]["predictions"]]
+    root = read_page(path)
+    wrong = [i for i, e in enumerate(examples) if set(e.entities) != set(predicted[i])]
+    assert wrong, "the test set holds mislabelled sentences (mislabelled_examples)"
+    docs = list(root.iter("div", "doc"))
+    assert [doc.attrs["id"] for doc in docs] == [f"t{i + 1}" for i in wrong]
+    for doc, i in zip(docs, wrong, strict=True):
+        assert next(doc.iter("div", "text")).text() == examples[i].text
+        assert sorted(marks(next(doc.iter("div", "gold")))) == sorted(examples[i].entities)
+        assert sorted(marks(next(doc.iter("div", "predicted")))) == sorted(predicted[i])
+    table = next(root.iter("table", "errors"))
+    header = [th.text() for th in table.iter("th")]
+    total = [td.text() for td in list(table.iter("tr"))[-1].iter("td")]
+    total = dict(zip(header, total, strict=True))
+    true_positives = scores["true_positives"]
+    assert int(total["FP"]) == scores["predicted"] - true_positives
+    assert int(total["FN"]) == scores["overall"]["support"] - true_positives
 
 
 @pytest.mark.slow

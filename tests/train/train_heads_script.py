@@ -19,6 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from tests.train.corpus import tiny_examples  # noqa: E402
 from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.cli import build_parser  # noqa: E402
+from tf_ner.data import Example  # noqa: E402
 from tf_ner.data.formats.jsonl import write_jsonl  # noqa: E402
 from tf_ner.tasks.base import load_task  # noqa: E402
 from tf_ner.tasks.ner.recognizer import Recognizer  # noqa: E402
@@ -26,10 +27,22 @@ from tf_ner.tasks.ner.recognizer import Recognizer  # noqa: E402
 HEADS = ("crf", "softmax", "globalpointer", "efficient_globalpointer")
 
 
+def mislabelled_examples():
+    """Two test sentences whose gold entities differ from the corpus's rule (a type
+    changed; a boundary moved, an entity dropped, HTML in the text), so that the error
+    page of `tf-ner evaluate --errors` has errors to show."""
+    first, second = tiny_examples(2, seed=4)
+    (start, end, _), place, org = first.entities
+    retyped = Example(first.text, [(start, end, "ORG"), place, org])
+    person, (start, end, type_), _ = second.entities
+    moved = Example(second.text + "<b>&amp;", [person, (start, end - 1, type_)])
+    return [retyped, moved]
+
+
 def main(out, extra):
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(tiny_examples(32, seed=1), out / "train.jsonl")
-    write_jsonl(tiny_examples(8, seed=2), out / "test.jsonl")
+    write_jsonl(tiny_examples(8, seed=2) + mislabelled_examples(), out / "test.jsonl")
     texts = [e.text for e in tiny_examples(6, seed=3)] + ["", "北京" * 30]
     (out / "texts.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
     for head in HEADS:

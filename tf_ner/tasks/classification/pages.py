@@ -17,7 +17,8 @@ from tf_ner.tasks.pages import Markup, attribute, cell, colour_style, colours, p
 
 _STYLE = """
 .label{border:1px solid;border-radius:.3em;padding:0 .35em;margin-right:.3em}
-.p{display:inline-block;margin:.1em .4em .1em 0;padding:0 .3em;font-size:.85em}
+.p{display:inline-block;margin:.1em .4em .1em 0;padding:0 .3em;font-size:.85em;
+background:linear-gradient(90deg,#c9daf0 var(--p),#f3f3f3 var(--p))}
 .wrong .text{background:#fff6f6}
 """
 
@@ -42,17 +43,18 @@ def _probabilities(probabilities):
     """Every label's probability, the highest first, each with a bar behind it."""
     ranked = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))
     return "".join(
-        f'<span class="p" data-label="{attribute(label)}" data-p="{p!r}" style="background:'
-        f'linear-gradient(90deg,#c9daf0 {100 * p:.1f}%,#f3f3f3 {100 * p:.1f}%)">'
+        f'<span class="p" data-label="{attribute(label)}" data-p="{p!r}" '
+        f'style="--p:{100 * p:.1f}%">'
         f"{cell(label)} {p:.4f}</span>"
         for label, p in ranked
     )
 
 
-def _text_block(index, text, sections, classes="doc"):
+def _text_block(index, text, sections, classes="doc", source=None):
+    where = f" ({cell(source)})" if source else ""
     rows = "".join(f'<div class="meta">{name}: {html}</div>' for name, html in sections)
     return (
-        f'<div class="{classes}" id="t{index}"><div class="meta">#{index}</div>'
+        f'<div class="{classes}" id="t{index}"><div class="meta">#{index}{where}</div>'
         f'<div class="text">{cell(text)}</div>{rows}</div>'
     )
 
@@ -199,8 +201,6 @@ def error_page(examples, probabilities, predicted, labels, multi_label, title="t
             ("predicted", _labels(predicted[i], colour_of)),
             ("probabilities", _probabilities(row)),
         ]
-        if examples[i].source:
-            sections.insert(0, ("source", cell(examples[i].source)))
-        docs.append(_text_block(i + 1, examples[i].text, sections, classes="doc wrong"))
+        docs.append(_text_block(i + 1, examples[i].text, sections, "doc wrong", examples[i].source))
     body = Markup(summary + "\n<h2>Misclassified texts</h2>\n" + "\n".join(docs))
     return page(title, body, _STYLE + colour_style(len(labels)))
