@@ -18,11 +18,15 @@ $(STAMP): requirements.txt requirements-test.txt requirements-nodeps.txt setup.p
 demo: $(STAMP)
 	$(PY) -m tf_ner.demo
 
+# Two test processes share the machine (files stay whole: a module's fixtures are built
+# once); the `serial` tests, whose processes coordinate in time, run alone afterwards.
+WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile -m "not serial" tests
+	$(PY) -m pytest -q -m serial tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile -m "not slow and not serial" tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tf_ner tests examples benchmarks

@@ -121,6 +121,7 @@ def _run_workers(tmp_path, train_file, out, with_single, *extra):
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
     train_file = write_corpus(tmp_path, count=24)
     out = tmp_path / "model"
@@ -143,6 +144,7 @@ def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_two_workers_with_disagreeing_clocks_stop_together_on_a_time_budget(tmp_path):
     # Worker 1's clock runs 1.6x fast: reading its own clock, it would stop early and
     # leave worker 0 waiting in a collective until the timeout.
