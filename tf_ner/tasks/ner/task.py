@@ -160,7 +160,7 @@ class NerTask(Task):
         forward = forward_function(model)
 
         def decodable():
-            for features in batches.dataset:
+            for features in batches:
                 outputs = forward(features)
                 if with_scores:
                     score_rows.extend(self.head.score_rows(outputs))
