@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import pathlib
-import random
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,30 +36,6 @@ from tf_ner.demo import msra_files  # noqa: E402
 from tf_ner.layers import TokenClassifier  # noqa: E402
 
 CHECKED_TEXTS = 16
-
-
-def join_documents(texts, shortest=1000, longest=3000, seed=0):
-    """Consecutive texts joined (with nothing between them) into paragraphs.
-
-    Each paragraph takes texts until the next would pass a length drawn uniformly from
-    `[shortest, longest]`, once it holds at least `shortest` characters; a short
-    remainder at the end joins the last paragraph. Every text is used once, in order.
-
-    Returns:
-        list of str.
-    """
-    rng = random.Random(seed)
-    documents, current, target = [], "", rng.randint(shortest, longest)
-    for text in texts:
-        if len(current) >= shortest and len(current) + len(text) > target:
-            documents.append(current)
-            current, target = "", rng.randint(shortest, longest)
-        current += text
-    if documents and len(current) < shortest:
-        documents[-1] += current
-    elif current:
-        documents.append(current)
-    return documents
 
 
 def layers_of(layer):
@@ -144,7 +119,7 @@ def main():
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     texts = [example.text for example in read_dataset(data, repair=True)][: args.texts]
-    documents = join_documents(texts, seed=args.seed)
+    documents = prediction.join_documents(texts, seed=args.seed)
     prediction.write_texts(texts, prediction.corpus_file(out, "sentences"))
     prediction.write_texts(documents, prediction.corpus_file(out, "documents"))
     prediction.write_texts(texts[:1], out / prediction.STARTUP_TEXT_FILE)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import pathlib
+import random
 import sys
 import time
 
@@ -39,6 +40,30 @@ def write_texts(texts, path):
         if "\n" in text or "\r" in text or not text:
             raise ValueError(f"text {index} is empty or holds a line break: {text[:40]!r}")
     pathlib.Path(path).write_text("\n".join(texts) + "\n", encoding="utf-8")
+
+
+def join_documents(texts, shortest=1000, longest=3000, seed=0):
+    """Consecutive texts joined (with nothing between them) into paragraphs.
+
+    Each paragraph takes texts until the next would pass a length drawn uniformly from
+    `[shortest, longest]`, once it holds at least `shortest` characters; a short
+    remainder at the end joins the last paragraph. Every text is used once, in order.
+
+    Returns:
+        list of str.
+    """
+    rng = random.Random(seed)
+    documents, current, target = [], "", rng.randint(shortest, longest)
+    for text in texts:
+        if len(current) >= shortest and len(current) + len(text) > target:
+            documents.append(current)
+            current, target = "", rng.randint(shortest, longest)
+        current += text
+    if documents and len(current) < shortest:
+        documents[-1] += current
+    elif current:
+        documents.append(current)
+    return documents
 
 
 def spans_digest(spans_per_text):
