@@ -111,7 +111,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="runs/demo_msra_crf", help="a tf_ner NER model folder")
     p.add_argument("--texts", type=int, default=5000, help="MSRA test texts to predict")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per batch")
+    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
     p.add_argument("--limit", type=int, default=30, help="entries per summary")
     p.add_argument("--output", default=None, help="text file to write (default: print only)")
     args = p.parse_args()

@@ -224,7 +224,7 @@ def parse(argv):
         "--corpora", default=",".join(prediction.CORPORA), help="comma list of sentences,documents"
     )
     p.add_argument(
-        "--batch-size", type=int, default=32, help="ours and tf-ner predict: windows per batch"
+        "--batch-size", type=int, default=64, help="ours and tf-ner predict: windows per batch"
     )
     p.add_argument("--hf-batch-sizes", default="1,8,32,64", help="the pipeline's batch sizes")
     p.add_argument(

@@ -1,7 +1,7 @@
 """tf_ner's `Recognizer.predict` in-process: raw texts to character spans with scores.
 
     python benchmarks/peers/predict_ours_runner.py --model runs/demo_msra_crf \
-        --prepared /tmp/predict --corpus sentences --batch-size 32
+        --prepared /tmp/predict --corpus sentences --batch-size 64
 
 Loads the model folder (`tf_ner.load`, timed), predicts `--warmup` texts once (the
 first call traces the forward function), then times `predict` over the whole corpus:
@@ -61,7 +61,7 @@ def main():
     p.add_argument("--model", required=True, help="a tf_ner NER model folder")
     p.add_argument("--prepared", required=True, help="the folder predict_prepare.py wrote")
     p.add_argument("--corpus", choices=prediction.CORPORA, default="sentences")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per batch")
+    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
     p.add_argument("--warmup", type=int, default=8, help="texts predicted before timing")
     args = p.parse_args()
     texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))

@@ -1,7 +1,7 @@
 """`tf-ner predict` as a whole process (start-up included), or TensorFlow's import alone.
 
     python benchmarks/peers/predict_process_runner.py --what predict --model runs/demo_msra_crf \
-        --input /tmp/predict/sentences.txt --batch-size 32
+        --input /tmp/predict/sentences.txt --batch-size 64
     python benchmarks/peers/predict_process_runner.py --what import-tensorflow
 
 Runs the command in a child process and times it from start to exit:

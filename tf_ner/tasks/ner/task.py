@@ -143,7 +143,7 @@ class NerTask(Task):
         self.head.compile(model, optimizer, self.settings, jit_compile)
         return model
 
-    def predict_spans(self, model, tokenizer, texts, batch_size=32, with_scores=False):
+    def predict_spans(self, model, tokenizer, texts, batch_size=64, with_scores=False):
         """Character spans of each text, long texts through overlapping windows.
 
         Args:
