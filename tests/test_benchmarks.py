@@ -255,7 +255,14 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
     assert driver.forward_flops(config, [[2, 10], [1, 10]]) == 30 * per_token
     common = dict(cpu_s=1.0, peak_rss_mb=500.0, characters_per_s=1.0, batch=32)
     records = [
-        dict(common, name="hf-forward", texts_per_s=500.0, seconds=10.0, batch_shapes=[[2, 10]]),
+        dict(
+            common,
+            name="hf-forward",
+            texts_per_s=500.0,
+            seconds=10.0,
+            batch_shapes=[[2, 10]],
+            cpu_s=3.0,
+        ),
         dict(common, name="hf-pipeline-1", texts_per_s=100.0, seconds=50.0, batch=1),
         dict(common, name="hf-pipeline-8", texts_per_s=200.0, seconds=25.0, batch=8),
         dict(common, name="ours", texts_per_s=750.0, seconds=1.0, batch_shapes=[[2, 10]]),
@@ -269,6 +276,7 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
     assert rows["hf-pipeline-8 (best)"][4:6] == ["1.00", "0.40"]
     # ours: 750 / 200 the best pipeline, 750 / 500 the forward; 0.127 GFLOP/s = 25.3% of 0.5.
     assert rows["ours"][4:8] == ["3.75", "1.50", "0.1", "25.3%"]
+    assert rows["ours"][10:12] == ["1.00", "3.00"]  # texts per CPU second: 3x the forward's
     # tf-ner predict runs the same batches as ours: half the rate in 2 s; its own peak RSS.
     assert rows["tf-ner predict"][6:9] == ["0.1", "12.7%", "9"]
     assert rows["hf-pipeline-1"][6] == "–"  # no shapes recorded
