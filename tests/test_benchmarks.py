@@ -4,8 +4,12 @@ Speed is never asserted here (see benchmarks/); only that each runner prints its
 line with the fields the drivers read, and that those are positive.
 """
 
+import importlib
 import importlib.util
+import itertools
 import json
+import random
+import sys
 
 import pytest
 
@@ -145,6 +149,13 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
         assert record["padding_efficiency"] <= 1
 
 
+def load_peer(name):
+    """A module of benchmarks/peers (they import each other by bare name)."""
+    if str(PEERS) not in sys.path:
+        sys.path.insert(0, str(PEERS))
+    return importlib.import_module(name)
+
+
 def load_driver(name):
     spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -230,3 +241,118 @@ def test_a_failing_runner_is_named_with_its_error(tmp_path):
     script.write_text("import time\ntime.sleep(30)\n")
     with pytest.raises(processes.RunnerFailed, match="ran past 1 s"):
         processes.run_script(script, [], 1)
+
+
+# ---------------------------------------------------------------- prediction end to end
+
+
+def test_prediction_driver_counts_flops_and_tabulates_ratios():
+    driver = load_driver("predict_throughput")
+    config = {"hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 4}
+    # One batch of 2 rows x 10 tokens: per token 2 FLOPs x 4 layers x (4 H^2 + 2 H I + 2 n H).
+    per_token = 2 * 4 * (4 * 256 * 256 + 2 * 256 * 1024 + 2 * 10 * 256)
+    assert driver.forward_flops(config, [[2, 10]]) == 20 * per_token == 126_648_320
+    assert driver.forward_flops(config, [[2, 10], [1, 10]]) == 30 * per_token
+    common = dict(cpu_s=1.0, peak_rss_mb=500.0, characters_per_s=1.0, batch=32)
+    records = [
+        dict(
+            common,
+            name="hf-forward",
+            texts_per_s=500.0,
+            seconds=10.0,
+            batch_shapes=[[2, 10]],
+            cpu_s=3.0,
+        ),
+        dict(common, name="hf-pipeline-1", texts_per_s=100.0, seconds=50.0, batch=1),
+        dict(common, name="hf-pipeline-8", texts_per_s=200.0, seconds=25.0, batch=8),
+        dict(common, name="ours", texts_per_s=750.0, seconds=1.0, batch_shapes=[[2, 10]]),
+        dict(common, name="tf-ner predict", texts_per_s=250.0, seconds=2.0, child_peak_rss_mb=9.0),
+    ]
+    peak = {"gflops": 0.5}
+    rows = {
+        line.split(" | ")[0][2:]: line.split(" | ")
+        for line in driver.corpus_table(records, config, peak)
+    }
+    assert rows["hf-pipeline-8 (best)"][4:6] == ["1.00", "0.40"]
+    # ours: 750 / 200 the best pipeline, 750 / 500 the forward; 0.127 GFLOP/s = 25.3% of 0.5.
+    assert rows["ours"][4:8] == ["3.75", "1.50", "0.1", "25.3%"]
+    assert rows["ours"][10:12] == ["1.00", "3.00"]  # texts per CPU second: 3x the forward's
+    # tf-ner predict runs the same batches as ours: half the rate in 2 s; its own peak RSS.
+    assert rows["tf-ner predict"][6:9] == ["0.1", "12.7%", "9"]
+    assert rows["hf-pipeline-1"][6] == "–"  # no shapes recorded
+
+
+def test_documents_join_every_text_once_in_order():
+    prediction = load_peer("prediction")
+    rng = random.Random(3)
+    texts = ["".join(rng.choice("abc") for _ in range(rng.randint(5, 200))) for _ in range(400)]
+    documents = prediction.join_documents(texts, shortest=1000, longest=3000, seed=1)
+    assert "".join(documents) == "".join(texts)
+    assert all(1000 <= len(d) <= 3000 for d in documents[:-1])
+    assert 1000 <= len(documents[-1]) <= 3000 + 1000  # a short remainder joins the last one
+    starts = {0}
+    for d in documents:
+        starts.add(max(starts) + len(d))
+    boundaries = set(itertools.accumulate(len(t) for t in texts))
+    assert starts - {0} <= boundaries, "paragraphs end where a text ends"
+
+
+@pytest.fixture(scope="module")
+def tiny_ner_folder(tmp_path_factory):
+    """An untrained CRF model folder on the tiny vocabulary (random weights)."""
+    from tests.data.tiny_vocab import write_tiny_vocab
+    from tf_ner.bert.config import BertConfig
+    from tf_ner.tasks.folder import save_model_folder
+    from tf_ner.tasks.ner.task import NerSettings, NerTask
+
+    folder = tmp_path_factory.mktemp("ner_folder")
+    vocab = write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
+    task = NerTask(NerSettings(head="crf", types=["LOC", "PER"], max_length=16, stride=4))
+    lines = vocab.read_text(encoding="utf-8").splitlines()
+    config = BertConfig(
+        vocab_size=len(lines),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    save_model_folder(task.build_model(config), folder, task, config, vocab)
+    return folder
+
+
+TINY_TEXTS = ["我爱北京天安门", "上海长江大桥", "中国人民银行在北京市南京路" * 3]
+
+
+def test_prediction_runner_measures_predict_on_a_tiny_folder(tiny_ner_folder):
+    runner = load_peer("predict_ours_runner")
+    import tf_ner
+
+    record = runner.measure(str(tiny_ner_folder), TINY_TEXTS, "sentences", 2, warmup=1)
+    assert record["texts"] == 3 and record["characters"] == sum(map(len, TINY_TEXTS))
+    assert record["seconds"] > 0 and record["texts_per_s"] == 3 / record["seconds"]
+    predicted = tf_ner.load(tiny_ner_folder).predict_spans(TINY_TEXTS)
+    assert record["entities"] == sum(map(len, predicted))
+    prediction = load_peer("prediction")
+    assert record["spans_digest"] == prediction.spans_digest(predicted)
+    # the long text is split into windows of at most 14 tokens, a batch row each
+    assert sum(rows for rows, _ in record["batch_shapes"]) > len(TINY_TEXTS)
+    assert all(length <= 16 for _, length in record["batch_shapes"])
+
+
+@pytest.mark.slow
+def test_hugging_face_peers_run_our_model_on_a_tiny_folder(tiny_ner_folder, tmp_path):
+    prepare = load_peer("predict_prepare")
+    hf = load_peer("predict_hf_runner")
+    import tf_ner
+
+    recognizer = tf_ner.load(tiny_ner_folder)
+    prepare.write_hf_folder(recognizer, tiny_ner_folder, tmp_path)
+    assert prepare.largest_score_difference(recognizer, tmp_path, TINY_TEXTS) < 1e-4
+    _, forward = hf.run_forward(str(tmp_path), batch_size=2, stride=4)
+    tags = forward(TINY_TEXTS)
+    assert len(tags) > len(TINY_TEXTS)  # the long text is split into windows
+    assert all(len(t) <= 16 and t.max() < len(recognizer.task.labeler.tags) for t in tags)
+    _, pipeline = hf.run_pipeline(str(tmp_path), batch_size=2, stride=4)
+    for text, spans in zip(TINY_TEXTS, pipeline(TINY_TEXTS), strict=True):
+        assert all(0 <= s < e <= len(text) and t in ("LOC", "PER") for s, e, t in spans)

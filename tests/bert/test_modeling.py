@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from tf_ner.bert import BertConfig, build_bert
+from tf_ner.bert.modeling import BertEncoder
 
 CONFIG = BertConfig(
     vocab_size=40,
@@ -70,6 +71,29 @@ def test_outputs_and_shapes():
     np.testing.assert_array_equal(out["all_layers"][-1], out["sequence_output"])
     no_pooler = build_bert(CONFIG, with_pooler=False)
     assert set(no_pooler(batch())) == {"sequence_output"}
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("with_pooler, all_layers", [(True, True), (False, False)])
+def test_symbolic_outputs_match_the_computed_ones_without_tracing(policy, with_pooler, all_layers):
+    ids, segments = batch()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        encoder = BertEncoder(CONFIG, with_pooler=with_pooler, return_all_layers=all_layers)
+        calls = []
+        original_call = encoder.call
+        encoder.call = lambda *args, **kwargs: calls.append(1) or original_call(*args, **kwargs)
+        inputs = (keras.Input((None,), dtype="int32"), keras.Input((None,), dtype="int32"))
+        symbolic = keras.tree.flatten(encoder(inputs))
+        assert not calls, "a symbolic call should not trace the encoder"
+        computed = keras.tree.flatten(encoder((ids, segments)))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert len(symbolic) == len(computed) == (6 if all_layers else 2)
+    for spec, value in zip(symbolic, computed, strict=True):
+        assert spec.dtype == value.dtype
+        assert len(spec.shape) == len(value.shape) and spec.shape[-1] == value.shape[-1]
+        assert all(s in (None, v) for s, v in zip(spec.shape, value.shape, strict=True))
 
 
 def test_padding_does_not_change_valid_positions():

@@ -270,6 +270,27 @@ class BertEncoder(_BertSublayer):
             outputs["all_layers"] = all_layers
         return outputs
 
+    def compute_output_spec(self, inputs, training=None):
+        """`call`'s outputs as `KerasTensor`s, without tracing `call`: building (or
+        loading) a functional model on the encoder then skips a symbolic pass through
+        every layer."""
+        batch, length = inputs[0].shape[:2]
+        c = self.config
+
+        def spec(*shape):
+            return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+        outputs = {
+            "sequence_output": spec(batch, length, c.hidden_size),
+            "word_embeddings": spec(c.vocab_size, c.hidden_size),
+        }
+        if self.with_pooler:
+            outputs["pooled_output"] = spec(batch, c.hidden_size)
+        if self.return_all_layers:
+            layers = c.num_hidden_layers + 1
+            outputs["all_layers"] = [spec(batch, length, c.hidden_size) for _ in range(layers)]
+        return outputs
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -180,22 +180,23 @@ class Tokenizer:
         Raises:
             TextTooLongError: more than `max_length` tokens.
         """
-        cls, sep = (self.cls_id, "[CLS]", (0, 0)), (self.sep_id, "[SEP]", (0, 0))
-        pieces = [(cls, 0), *((t, 0) for t in _triples(first)), (sep, 0)]
-        if second is not None:
-            pieces += [*((t, 1) for t in _triples(second)), (sep, 1)]
-        if max_length is not None and len(pieces) > max_length:
+        needed = len(first) + 2 + (0 if second is None else len(second) + 1)
+        if max_length is not None and needed > max_length:
             raise TextTooLongError(
-                f"text needs {len(pieces)} tokens with [CLS]/[SEP], more than max_length="
+                f"text needs {needed} tokens with [CLS]/[SEP], more than max_length="
                 f"{max_length}; split it into windows (tf_ner.data.split_windows) or raise "
                 f"max_length"
             )
-        return Encoding(
-            ids=[t[0] for t, _ in pieces],
-            segment_ids=[s for _, s in pieces],
-            offsets=[t[2] for t, _ in pieces],
-            tokens=[t[1] for t, _ in pieces],
-        )
+        ids = [self.cls_id, *first.ids, self.sep_id]
+        segment_ids = [0] * (len(first) + 2)
+        offsets = [(0, 0), *first.offsets, (0, 0)]
+        tokens = ["[CLS]", *first.tokens, "[SEP]"]
+        if second is not None:
+            ids += [*second.ids, self.sep_id]
+            segment_ids += [1] * (len(second) + 1)
+            offsets += [*second.offsets, (0, 0)]
+            tokens += [*second.tokens, "[SEP]"]
+        return Encoding(ids=ids, segment_ids=segment_ids, offsets=offsets, tokens=tokens)
 
 
 def _to_encoding(text, encoded):
@@ -219,13 +220,15 @@ def _cover_dropped_characters(text, offsets):
     covered = bytearray(len(text))
     for start, end in offsets:
         covered[start:end] = b"\x01" * (end - start)
+    position = covered.find(0)  # jump from one uncovered character to the next
+    if position < 0:
+        return offsets
     ending_at = {end: i for i, (start, end) in enumerate(offsets) if end > start}
     starting_at = {start: i for i, (start, end) in enumerate(offsets) if end > start}
     offsets = list(offsets)
-    position = 0
-    while position < len(text):
-        if covered[position] or text[position].isspace():
-            position += 1
+    while position >= 0:
+        if text[position].isspace():
+            position = covered.find(0, position + 1)
             continue
         run_end = position
         while run_end < len(text) and not covered[run_end] and not text[run_end].isspace():
@@ -236,9 +239,5 @@ def _cover_dropped_characters(text, offsets):
         elif run_end in starting_at:
             i = starting_at[run_end]
             offsets[i] = (position, offsets[i][1])
-        position = run_end
+        position = covered.find(0, run_end)
     return offsets
-
-
-def _triples(encoding):
-    return zip(encoding.ids, encoding.tokens, encoding.offsets, strict=True)

@@ -236,12 +236,13 @@ class TagLabeler(Labeler):
             )
         _check_offsets(text, encoding)
         units = self.units(encoding.offsets, encoding.tokens)
-        tags = []
-        for unit in units:
-            tag_id = int(prediction[unit.first])
-            if tag_id >= self.num_tags:
-                raise ValueError(f"tag id {tag_id} out of range for {self.num_tags} tags")
-            tags.append(self.tags[tag_id] if tag_id >= 0 else "O")
+        tag_ids = prediction[[unit.first for unit in units]].astype(np.int64)
+        out_of_range = tag_ids[tag_ids >= self.num_tags]
+        if out_of_range.size:
+            raise ValueError(f"tag id {out_of_range[0]} out of range for {self.num_tags} tags")
+        if not (tag_ids > 0).any():  # all O (id 0, or negative): most windows
+            return []
+        tags = [self.tags[i] if i >= 0 else "O" for i in tag_ids.tolist()]
         spans = tags_to_spans(tags, self.scheme, repair=True)
         return sorted({(units[s].start, units[e - 1].end, t) for s, e, t in spans})
 

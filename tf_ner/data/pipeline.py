@@ -17,9 +17,10 @@ each bucket's last batch filled up with windows of the same bucket drawn again, 
 every training batch has the full `batch_size`. The same seed gives the same sequence
 of epochs, whatever TensorFlow's global seed.
 
-`make_prediction_batches` turns raw texts into the same kind of batches (features only)
-and keeps the bookkeeping to turn per-row outputs back into character spans of each
-text, windows merged (`PredictionBatches.decode`).
+`make_prediction_batches` turns raw texts into batches of features only, windows sorted
+by length so that each batch is padded only to its longest window, and keeps the
+bookkeeping to turn per-row outputs back into character spans of each text, in the
+texts' order, windows merged (`PredictionBatches.decode`).
 """
 
 import bisect
@@ -323,35 +324,66 @@ def make_dataset(
 
 
 class PredictionBatches:
-    """Raw texts as bucketed batches, and the way back from outputs to spans.
+    """Raw texts as batches of windows of about the same length, and the way back from
+    outputs to spans.
+
+    Windows are sorted by length (ties in text order) and cut into batches of
+    `batch_size`, each padded only to its longest window, or to the smallest of
+    `buckets` that holds it when buckets are given: little padding, and, since the
+    forward function takes any length, no retracing. `decode` puts every row's output
+    back into its own text, so results come back in the texts' order.
+
+    Iterating yields the batches (`{"token_ids", "segment_ids"}` int32 numpy arrays
+    `[batch, L]`), each built when it is reached; `dataset` is the same as a
+    `tf.data.Dataset`.
 
     Attributes:
-        dataset: `tf.data.Dataset` of `{"token_ids", "segment_ids"}` int32 `[batch, L]`,
-            in a fixed order (bucket by bucket), every window once.
         texts: list of str.
         windows: list (one per text) of lists of `Window`.
-        rows: list of `(text_index, window_index)`, one per dataset row, in order.
+        rows: list of `(text_index, window_index)`, one per batch row, in order.
     """
 
     def __init__(self, texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None):
         check_tokenizer(tokenizer)
-        buckets = check_buckets(buckets, max_length)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
+        self.buckets = None if buckets is None else check_buckets(buckets, max_length)
         self.texts = list(texts)
         self.tokenizer = tokenizer
         self._contents = tokenizer.tokenize_batch(self.texts)
         self.windows = [split_windows(c, max_length, stride) for c in self._contents]
-        keys, token_ids = [], []
-        for t, (content, windows) in enumerate(zip(self._contents, self.windows, strict=True)):
-            for w, window in enumerate(windows):
-                keys.append((t, w))
-                a, b = window.token_start, window.token_end
-                token_ids.append([tokenizer.cls_id, *content.ids[a:b], tokenizer.sep_id])
-        arrays = bucket_arrays(token_ids, buckets)
-        batches = EpochBatches(arrays, batch_size, shuffle=False, seed=0)
-        self.rows = [
-            keys[r] for length, positions in batches.plan(0) for r in arrays[length][0][positions]
-        ]
-        self.dataset = batched_dataset(batches)
+        keys = [(t, w) for t, windows in enumerate(self.windows) for w in range(len(windows))]
+        self.rows = sorted(keys, key=lambda key: self.windows[key[0]][key[1]].num_tokens)
+        self._starts = range(0, len(self.rows), batch_size)
+        self.batch_size = batch_size
+
+    def __len__(self):
+        """Batches in a pass."""
+        return len(self._starts)
+
+    def __call__(self):
+        """One pass over the batches (the generator behind `dataset`)."""
+        cls_id, sep_id = self.tokenizer.cls_id, self.tokenizer.sep_id
+        for start in self._starts:
+            keys = self.rows[start : start + self.batch_size]
+            windows = [self.windows[t][w] for t, w in keys]
+            length = windows[-1].num_tokens + 2  # sorted: the last is the longest
+            if self.buckets is not None:
+                length = self.buckets[bisect.bisect_left(self.buckets, length)]
+            ids = np.zeros((len(keys), length), dtype=np.int32)
+            for row, ((t, _), window) in enumerate(zip(keys, windows, strict=True)):
+                n = window.num_tokens
+                ids[row, 0], ids[row, n + 1] = cls_id, sep_id
+                ids[row, 1 : n + 1] = self._contents[t].ids[window.token_start : window.token_end]
+            yield {"token_ids": ids, "segment_ids": np.zeros_like(ids)}
+
+    def __iter__(self):
+        return self()
+
+    @property
+    def dataset(self):
+        """The batches as a `tf.data.Dataset` (e.g. for a distribution strategy)."""
+        return batched_dataset(self)
 
     def encoding(self, text_index, window_index):
         """The `Encoding` ([CLS] ... [SEP]) of one window; offsets into its text."""
@@ -413,7 +445,8 @@ def make_prediction_batches(
         max_length: int, positions of a window including [CLS] and [SEP].
         stride: int, tokens shared by consecutive windows.
         batch_size: int, windows per batch.
-        buckets: optional increasing ints, the padded lengths.
+        buckets: optional increasing ints, the lengths batches are padded to; None
+            (the default) pads each batch to its longest window.
 
     Returns:
         `PredictionBatches`.

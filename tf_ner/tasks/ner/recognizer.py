@@ -31,11 +31,11 @@ class Recognizer(Predictor):
             raise ValueError(f"{model_dir} holds a {predictor.task.name} model, not an NER one")
         return predictor
 
-    def predict_spans(self, texts, batch_size=32):
+    def predict_spans(self, texts, batch_size=64):
         """list (one per text) of sorted `(start, end, type)` character spans."""
         return self.task.predict_spans(self.model, self.tokenizer, list(texts), batch_size)
 
-    def predict(self, texts, batch_size=32):
+    def predict(self, texts, batch_size=64):
         """list (one per text) of `{"start", "end", "type", "text", "score"}` dicts.
 
         `end` is exclusive; `score` is a confidence in [0, 1] (see `NerHead.span_scores`).
@@ -52,13 +52,13 @@ class Recognizer(Predictor):
             for text, spans in zip(texts, scored, strict=True)
         ]
 
-    def records(self, texts, batch_size=32):
+    def records(self, texts, batch_size=64):
         """One JSON-ready record per text: `{"text", "entities": [...]}` (`predict`'s)."""
         texts = list(texts)
         predictions = self.predict(texts, batch_size)
         return [{"text": t, "entities": p} for t, p in zip(texts, predictions, strict=True)]
 
-    def evaluate(self, examples, batch_size=32):
+    def evaluate(self, examples, batch_size=64):
         """Scores over `Example`s (see `NerTask.evaluate`); unknown entity types refused."""
         examples = list(examples)
         self.task.check(examples, "the examples")

@@ -146,7 +146,7 @@ class NerTask(Task):
         self.head.compile(model, optimizer, self.settings, jit_compile)
         return model
 
-    def predict_spans(self, model, tokenizer, texts, batch_size=32, with_scores=False):
+    def predict_spans(self, model, tokenizer, texts, batch_size=64, with_scores=False):
         """Character spans of each text, long texts through overlapping windows.
 
         Args:
@@ -163,7 +163,7 @@ class NerTask(Task):
         forward = forward_function(model)
 
         def decodable():
-            for features in batches.dataset:
+            for features in batches:
                 outputs = forward(features)
                 if with_scores:
                     score_rows.extend(self.head.score_rows(outputs))

@@ -115,6 +115,8 @@ class TagHead(NerHead):
         return [EntityF1(tags=tags, scheme=settings.scheme), TokenAccuracy()]
 
     def span_scores(self, settings, decoded, score_row, encoding, spans):
+        if not spans:
+            return []
         first, last = token_positions(encoding)
         scores = np.asarray(score_row, np.float64)
         probabilities = np.exp(scores - scores.max(-1, keepdims=True))

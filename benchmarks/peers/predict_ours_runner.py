@@ -1,0 +1,72 @@
+"""tf_ner's `Recognizer.predict` in-process: raw texts to character spans with scores.
+
+    python benchmarks/peers/predict_ours_runner.py --model runs/demo_msra_crf \
+        --prepared /tmp/predict --corpus sentences --batch-size 64
+
+Loads the model folder (`tf_ner.load`, timed), predicts `--warmup` texts once (the
+first call traces the forward function), then times `predict` over the whole corpus:
+tokenisation, windows, the model (the CRF's Viterbi included), decoding to spans with
+their scores, and merging the windows of long texts. After timing, it records the
+shape of every batch the prediction ran (`make_prediction_batches`) for the FLOP count.
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import prediction  # noqa: E402
+
+
+def batch_shapes(recognizer, texts, batch_size):
+    """`[rows, length]` of every batch `predict` runs over `texts`."""
+    from tf_ner.data.pipeline import make_prediction_batches
+
+    s = recognizer.settings
+    batches = make_prediction_batches(
+        texts, recognizer.tokenizer, s.max_length, s.stride, batch_size
+    )
+    return [list(features["token_ids"].shape) for features in batches.dataset.as_numpy_iterator()]
+
+
+def measure(model_dir, texts, corpus, batch_size, warmup):
+    """The record of one timed `Recognizer.predict` over `texts`."""
+    import tensorflow as tf
+
+    import tf_ner
+
+    recognizer, load_s, _ = prediction.timed(lambda: tf_ner.load(model_dir))
+    _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
+    predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))
+    spans = [[(e["start"], e["end"], e["type"]) for e in found] for found in predictions]
+    return prediction.record(
+        "ours",
+        corpus,
+        texts,
+        seconds,
+        batch=batch_size,
+        cpu_s=cpu_s,
+        load_s=load_s,
+        first_call_s=first_s,
+        entities=sum(map(len, spans)),
+        spans_digest=prediction.spans_digest(spans),
+        batch_shapes=batch_shapes(recognizer, texts, batch_size),
+        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
+        framework_version=tf.__version__,
+    )
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="a tf_ner NER model folder")
+    p.add_argument("--prepared", required=True, help="the folder predict_prepare.py wrote")
+    p.add_argument("--corpus", choices=prediction.CORPORA, default="sentences")
+    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
+    p.add_argument("--warmup", type=int, default=8, help="texts predicted before timing")
+    args = p.parse_args()
+    texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))
+    prediction.emit(measure(args.model, texts, args.corpus, args.batch_size, args.warmup))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Prediction end to end: raw texts to character spans, tf_ner against its PyTorch peers.
+
+Corpora (`peers/predict_prepare.py`): the first `--texts` MSRA test texts
+(`sentences`), and the same texts joined into paragraphs of 1,000-3,000 characters
+(`documents`). The model: a tf_ner NER model folder (`--model`, e.g. the demo's); the
+peers run its encoder and tag classifier converted to a Hugging Face
+`BertForTokenClassification` (same weights, same tag scores).
+
+Runners, each in its own process (`processes.run_script`), one after another:
+
+    ours             `Recognizer.predict` in-process: tokenisation, windows, the model
+                     (CRF Viterbi included), decoding, merging, scores; after loading
+                     and one warm-up call
+    tf-ner predict   the whole command, `python -m tf_ner.cli predict`, start-up included
+    hf-pipeline      `pipeline("token-classification", aggregation_strategy="simple")`
+                     at batch 1 (its default) and each of `--hf-batch-sizes`
+    hf-forward       plain batched PyTorch forward + argmax of the same windows,
+                     length-sorted, batch 32, no decoding
+    start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
+
+Every run first measures the machine's float32 matmul peak (TensorFlow and PyTorch,
+same threads; `processes.machine_peak`); each runner's GFLOP/s counts the encoder's
+forward matmuls over the tokens it computed, padding included, and is given as a
+fraction of that peak. One table per run, written with the command to
+`benchmarks/results/predict_throughput.md` and `.json` (`--output` to change).
+
+    python benchmarks/predict_throughput.py --model runs/demo_msra_crf
+    python benchmarks/predict_throughput.py --model runs/demo_msra_crf --quick   # smoke run
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "peers"))
+
+import prediction  # noqa: E402
+import processes  # noqa: E402
+from results_file import write_results  # noqa: E402
+
+CLI_NAME = "tf-ner predict"
+
+
+def forward_flops(config, batch_shapes):
+    """FLOPs of the encoder's forward matmuls over batches `[rows, length]`, padding included.
+
+    Per token of a batch padded to length n, per layer: the six dense layers
+    (4 H^2 + 2 H I multiply-adds) and the two attention products (2 n H); a
+    multiply-add is 2 FLOPs. Embeddings, LayerNorm, softmax, the tag classifier and
+    the CRF are left out.
+    """
+    h, i, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    return sum(
+        rows * n * 2 * layers * (4 * h * h + 2 * h * i + 2 * n * h) for rows, n in batch_shapes
+    )
+
+
+def runner_plan(args, prepared, corpus):
+    """`[(name, script, arguments)]` of one corpus, in run order."""
+    data = ["--prepared", prepared, "--corpus", corpus]
+    plan = [
+        ("hf-forward", "predict_hf_runner.py", [*data, "--mode", "forward", "--batch-size", 32])
+    ]
+    for size in args.hf_batch_sizes:
+        arguments = [*data, "--mode", "pipeline", "--batch-size", size]
+        plan.append((f"hf-pipeline-{size}", "predict_hf_runner.py", arguments))
+    ours = [*data, "--model", args.model, "--batch-size", args.batch_size]
+    plan.append(("ours", "predict_ours_runner.py", ours))
+    cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
+    cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]
+    plan.append((CLI_NAME, "predict_process_runner.py", cli))
+    return plan
+
+
+def startup_plan(args, prepared):
+    one = ["--what", "predict", "--model", args.model, "--corpus", "one text"]
+    return [
+        ("import tensorflow", "predict_process_runner.py", ["--what", "import-tensorflow"]),
+        (f"{CLI_NAME}, one text", "predict_process_runner.py",
+         [*one, "--input", pathlib.Path(prepared) / prediction.STARTUP_TEXT_FILE]),
+    ]  # fmt: skip
+
+
+def runner_env(threads):
+    """The checkout's tf_ner first on the path; `threads` for every framework when set."""
+    path = os.pathsep.join(filter(None, [str(processes.REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {"PYTHONPATH": path}
+    if threads:
+        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            env[name] = str(threads)
+    return env
+
+
+def run_rounds(plan, rounds, env, timeout):
+    """Each runner's fastest record over `rounds` (order reversed every other round)."""
+    best = {}
+    for round_index in range(rounds):
+        for name, script, arguments in plan if round_index % 2 == 0 else plan[::-1]:
+            print(f"[round {round_index + 1}] {name} ...", flush=True)
+            (found,) = processes.run_script(script, arguments, timeout, env=env)
+            found["name"] = name
+            print(f"  {found['seconds']:.2f} s, {found['texts_per_s']:,.1f} texts/s", flush=True)
+            if name not in best or found["seconds"] < best[name]["seconds"]:
+                best[name] = found
+    return [best[name] for name, _, _ in plan]
+
+
+def fmt(value, spec):
+    return "–" if value is None else format(value, spec)
+
+
+def corpus_table(records, config, peak):
+    """The Markdown rows of one corpus."""
+    pipelines = [r for r in records if r["name"].startswith("hf-pipeline")]
+    pipeline_best = max(pipelines, key=lambda r: r["texts_per_s"]) if pipelines else None
+    forward = next((r for r in records if r["name"] == "hf-forward"), None)
+    ours = next((r for r in records if r["name"] == "ours"), None)
+    lines = [
+        "| runner | batch | texts/s | characters/s | x pipeline best | x batched forward "
+        "| GFLOP/s | of matmul peak | peak RSS MB | wall s | CPU s | x batched forward, CPU "
+        "| entities |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in records:
+        shapes = r.get("batch_shapes")
+        if shapes is None and r["name"] == CLI_NAME and ours and ours["batch"] == r["batch"]:
+            shapes = ours["batch_shapes"]  # the same batches as the in-process call
+        gflops = forward_flops(config, shapes) / r["seconds"] / 1e9 if shapes else None
+        name = r["name"] + (" (best)" if r is pipeline_best else "")
+        lines.append(
+            f"| {name} | {r.get('batch') or '–'} | {r['texts_per_s']:,.1f} "
+            f"| {r['characters_per_s']:,.0f} "
+            f"| {fmt(pipeline_best and r['texts_per_s'] / pipeline_best['texts_per_s'], '.2f')} "
+            f"| {fmt(forward and r['texts_per_s'] / forward['texts_per_s'], '.2f')} "
+            f"| {fmt(gflops, '.1f')} "
+            f"| {fmt(gflops and processes.peak_fraction(gflops, peak), '.1%')} "
+            f"| {r.get('child_peak_rss_mb', r['peak_rss_mb']):,.0f} | {r['seconds']:.2f} "
+            f"| {r['cpu_s']:.2f} | {fmt(forward and forward['cpu_s'] / r['cpu_s'], '.2f')} "
+            f"| {fmt(r.get('entities'), ',')} |"
+        )
+    return lines
+
+
+def startup_table(records):
+    seconds = {r["name"]: r["seconds"] for r in records}
+    lines = [
+        "| process | wall s | CPU s | peak RSS MB |",
+        "|---|--:|--:|--:|",
+        *(
+            f"| `{r['name']}` | {r['seconds']:.2f} | {r['cpu_s']:.2f} "
+            f"| {r['child_peak_rss_mb']:,.0f} |"
+            for r in records
+        ),
+    ]
+    names = [r["name"] for r in records]
+    lines.append(
+        f"| start-up beyond the TensorFlow import | {seconds[names[1]] - seconds[names[0]]:.2f} "
+        "| | |"
+    )
+    return lines
+
+
+def header(args, prepare, peak, config, started, load_start, load_end):
+    machine = processes.machine()
+    tf_peak, torch_peak = peak["tensorflow"], peak["torch"]
+    return [
+        "# Prediction end to end: texts to character spans",
+        "",
+        f"Run {started} on {machine['cpu']} ({machine['cpus']} CPUs), threads per runner: "
+        f"{args.threads or 'each framework default'}; load average (1/5/15 min) "
+        f"{tuple(round(x, 2) for x in load_start)} at the start, "
+        f"{tuple(round(x, 2) for x in load_end)} at the end. Each runner ran alone in its "
+        "own process"
+        + (
+            f", best of {args.rounds} rounds (order reversed every other round)"
+            if args.rounds > 1
+            else ""
+        )
+        + ".",
+        "",
+        f"Model: `{args.model}`, L{config['num_hidden_layers']}/H{config['hidden_size']}/"
+        f"A{config['num_attention_heads']}/I{config['intermediate_size']}, tags "
+        f"{', '.join(prepare['tags'])}; the peers run it as a Hugging Face "
+        f"`BertForTokenClassification` whose classifier is the model's tag-score Dense "
+        f"(largest tag-score difference {prepare['hf_score_difference']:.1e}), so they tag "
+        "like our emissions without the CRF's transitions (their entity counts differ).",
+        "",
+        f"Corpora: `sentences`, the first {prepare['sentences']:,} texts of "
+        f"{pathlib.Path(prepare['data']).name} "
+        f"({prepare['sentence_characters']:,} characters, mean "
+        f"{prepare['sentence_characters'] / prepare['sentences']:.1f}); `documents`, the same "
+        f"texts joined into {prepare['documents']} paragraphs of {prepare['shortest_document']:,}-"
+        f"{prepare['longest_document']:,} characters. Windows of 128 tokens overlapping by 32 "
+        "for every runner.",
+        "",
+        f"Matmul peak (float32 {tf_peak['n']}x{tf_peak['n']} GEMM, best of {10}): TensorFlow "
+        f"{tf_peak['peak_gflops']:.1f} GFLOP/s, PyTorch {torch_peak['peak_gflops']:.1f}; "
+        f"'of matmul peak' divides by the larger, {peak['gflops']:.1f}. GFLOP/s = the encoder's "
+        "forward matmul FLOPs (2 L (4H^2 + 2HI + 2nH) per token, n the padded length of its "
+        "batch) over every token computed, **padding included**, per wall second; embeddings, "
+        "LayerNorm, softmax, classifier and CRF not counted. `tf-ner predict` counts the "
+        "in-process batches (the same batch size) and includes its start-up.",
+        "",
+        "texts/s and characters/s: per wall second of the timed call (in-process runners: "
+        "after loading and a warm-up call; `tf-ner predict`: the whole process). CPU s: the "
+        "process CPU seconds of that call, all threads; 'x batched forward, CPU' compares "
+        "texts per CPU second, which a machine shared with other work disturbs less than "
+        "wall time. Peak RSS: the runner process's (for `tf-ner predict`, the command's).",
+        "",
+    ]
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--model",
+        default="runs/demo_msra_crf",
+        help="a tf_ner NER model folder (crf or softmax head)",
+    )
+    p.add_argument("--texts", type=int, default=5000, help="MSRA test texts (default %(default)s)")
+    p.add_argument(
+        "--corpora", default=",".join(prediction.CORPORA), help="comma list of sentences,documents"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=64, help="ours and tf-ner predict: windows per batch"
+    )
+    p.add_argument("--hf-batch-sizes", default="1,8,32,64", help="the pipeline's batch sizes")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="threads of every runner (0: each framework's default)",
+    )
+    p.add_argument("--rounds", type=int, default=1, help="run every runner N times, keep its best")
+    p.add_argument(
+        "--startup-rounds", type=int, default=3, help="the same for the start-up processes"
+    )
+    p.add_argument(
+        "--work-dir",
+        default=None,
+        help="folder for the corpora and the HF model (default: temporary)",
+    )
+    p.add_argument("--timeout", type=int, default=1800, help="seconds allowed per runner")
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: 200 texts, pipeline batches 1 and 8"
+    )
+    p.add_argument("--output", default=None, help="output path without suffix")
+    args = p.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.texts = min(args.texts, 200)
+        args.hf_batch_sizes = "1,8"
+        args.startup_rounds = 1
+    args.hf_batch_sizes = [int(b) for b in args.hf_batch_sizes.split(",") if b]
+    args.corpora = [c for c in args.corpora.split(",") if c]
+    unknown = set(args.corpora) - set(prediction.CORPORA)
+    if unknown:
+        p.error(f"--corpora: unknown {sorted(unknown)}; expected some of {prediction.CORPORA}")
+    if not (pathlib.Path(args.model) / "task.json").is_file():
+        p.error(f"--model {args.model}: no task.json there; train one with `make demo`")
+    return args
+
+
+def main(argv=None):
+    args = parse(argv)
+    started = datetime.datetime.now().isoformat(timespec="seconds")
+    load_start = os.getloadavg()
+    env = runner_env(args.threads)
+    config = json.loads((pathlib.Path(args.model) / "bert_config.json").read_text("utf-8"))
+    print(f"machine: {processes.machine()}; load average {load_start}", flush=True)
+    peak = processes.machine_peak(args.threads)
+    with tempfile.TemporaryDirectory() as temporary:
+        prepared = args.work_dir or temporary
+        (prepare,) = processes.run_script(
+            "predict_prepare.py",
+            ["--model", args.model, "--out", prepared, "--texts", args.texts],
+            args.timeout,
+            env=env,
+        )
+        results = {
+            corpus: run_rounds(runner_plan(args, prepared, corpus), args.rounds, env, args.timeout)
+            for corpus in args.corpora
+        }
+        startup = run_rounds(startup_plan(args, prepared), args.startup_rounds, env, args.timeout)
+    lines = header(args, prepare, peak, config, started, load_start, os.getloadavg())
+    for corpus, records in results.items():
+        lines += [f"## {corpus}", "", *corpus_table(records, config, peak), ""]
+        digests = {r["name"]: r.get("spans_digest") for r in records}
+        same = digests.get("ours") == digests.get(CLI_NAME)
+        lines += [
+            f"`ours` and `{CLI_NAME}` predicted {'the same' if same else 'DIFFERENT'} spans.",
+            "",
+        ]
+    lines += [
+        "## Start-up",
+        "",
+        f"Each process run {args.startup_rounds} times (best kept), the model folder loaded "
+        "and one text predicted and written.",
+        "",
+        *startup_table(startup),
+    ]
+    summary = {
+        "started": started,
+        "machine": processes.machine(),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "matmul_peak": peak,
+        "prepare": prepare,
+        "corpora": results,
+        "startup": startup,
+    }
+    name = "predict_throughput" + ("_quick" if args.quick else "")
+    write_results(lines, summary, "benchmarks/predict_throughput.py", args.output, name)
+
+
+if __name__ == "__main__":
+    main()
