@@ -190,9 +190,7 @@ def test_seeded_order_is_reproducible(tokenizer, corpus):
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
-    dataset = _data(
-        corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, buckets=(32, 64)
-    )
+    dataset = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, buckets=(32, 64))
     traces = []
 
     @tf.function
@@ -339,6 +337,62 @@ def _pad(rows, length):
     for k, r in enumerate(rows):
         out[k, : len(r)] = r
     return out
+
+
+# ---------------------------------------------------------------- token budgets
+
+
+def _batches(data, epoch=0):
+    """One epoch of a dataset's batches as numpy (`(ids, labels[, weights])`)."""
+    data.batches.epoch = epoch
+    return [
+        tuple(np.asarray(part) for part in (f["token_ids"], *rest)) for f, *rest in data.dataset
+    ]
+
+
+def _unpadded(ids):
+    return [tuple(row[row != 0]) for row in ids]
+
+
+@pytest.mark.parametrize("head", ["crf", "globalpointer"])
+def test_token_batches_hold_at_most_the_budget_and_every_window_once(tokenizer, corpus, head):
+    data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
+    windows = sorted(tuple(ids) for ids in data.encoded.token_ids)
+    epochs = [_batches(data, epoch) for epoch in (0, 1)]
+    for batches in epochs:
+        assert len(batches) == len(data.batches)
+        short = {}  # bucket length -> batches below the budget's window count
+        for ids, *_ in batches:
+            # Padded positions ([CLS], tokens, [SEP], padding) within the budget, and
+            # as many windows as the budget holds at the batch's length, but for the
+            # last batch of each bucket.
+            assert ids.size <= 200 and len(ids) <= 200 // ids.shape[1]
+            short[ids.shape[1]] = short.get(ids.shape[1], 0) + (len(ids) < 200 // ids.shape[1])
+        assert max(short.values()) <= 1 and len(short) > 3
+        assert sorted(row for ids, *_ in batches for row in _unpadded(ids)) == windows
+    assert [b[0].tolist() for b in epochs[0]] != [b[0].tolist() for b in epochs[1]]
+    again = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(_batches(again), epochs[0], strict=True))
+
+
+def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, corpus):
+    data = _data(
+        corpus, tokenizer, "globalpointer", 64, 16, 8, shuffle=True, seed=1, batch_tokens=200,
+        multiple=3, window_weights=True,
+    )  # fmt: skip
+    batches = _batches(data)
+    total = sum(len(ids) for ids, _, _ in batches)
+    for ids, _, weights in batches:
+        assert len(ids) % 3 == 0 and len(ids) <= 200 // ids.shape[1] // 3 * 3
+        # Each window weighs batch size / mean batch size: a loss averaged over the
+        # batch, times the weight, is the windows' sum over one constant.
+        np.testing.assert_allclose(weights, len(ids) * len(batches) / total, rtol=1e-6)
+    rows = [row for ids, _, _ in batches for row in _unpadded(ids)]
+    assert set(rows) == {tuple(ids) for ids in data.encoded.token_ids}
+    buckets = {ids.shape[1] for ids, _, _ in batches}
+    assert len(rows) - len(data.encoded.token_ids) <= 2 * len(buckets)  # fills only
+    with pytest.raises(ValueError, match=r"batch_tokens=100 holds fewer than 2 window\(s\) of 64"):
+        _data(corpus, tokenizer, "crf", 64, 16, 8, batch_tokens=100, multiple=2)
 
 
 # ---------------------------------------------------------------- Keras and tf.distribute

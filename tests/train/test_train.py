@@ -194,6 +194,26 @@ def test_buckets_are_sorted_and_survive_the_json_round_trip(corpus, tmp_path):
         build_parser().parse_args([*flags, "--buckets", "32,x"])
 
 
+def test_batch_tokens_sets_the_steps_and_refuses_what_cannot_work(corpus, tmp_path):
+    with pytest.raises(ValueError, match="batch_size=8: give one of --batch-tokens"):
+        config(corpus, tmp_path, batch_tokens=96)  # config() sets --batch-size 8
+    with pytest.raises(ValueError, match="batch_tokens=20 is smaller than one window of"):
+        config(corpus, tmp_path, batch_size=32, batch_tokens=20)
+    flags = ["train", "--train", "t.txt", "--output-dir", "out", "--bert-size", "tiny"]
+    assert build_parser().parse_args([*flags, "--batch-tokens", "4096"]).batch_tokens == 4096
+    result = train(
+        config(
+            corpus, tmp_path / "gp", batch_size=32, batch_tokens=96, head="globalpointer",
+            head_size=16, epochs=1, dev=None, test=None,
+        )
+    )  # fmt: skip
+    # Windows of 16..19 tokens in buckets 16 and 24: 96 tokens hold 6 and 4 of them,
+    # every window once.
+    lengths = [len(e.text) + 2 for e in read_dataset(corpus / "train.txt")]
+    short = sum(n <= 16 for n in lengths)
+    assert result.steps == math.ceil(short / 6) + math.ceil((32 - short) / 4)
+
+
 def test_settings_round_trip_and_validation(tmp_path):
     settings = NerSettings(
         head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8

@@ -17,6 +17,11 @@ each bucket's last batch filled up with windows of the same bucket drawn again, 
 every training batch has the full `batch_size`. The same seed gives the same sequence
 of epochs, whatever TensorFlow's global seed.
 
+Token budgets. With `batch_tokens=N` a batch of bucket length `L` holds `N // L`
+windows (at most N padded positions; a few shapes, one per bucket) and a shuffled
+epoch holds every window exactly once (under `multiple` replicas, a bucket's last
+batch is filled up to a multiple of them).
+
 `make_prediction_batches` turns raw texts into the same kind of batches (features only)
 and keeps the bookkeeping to turn per-row outputs back into character spans of each
 text, windows merged (`PredictionBatches.decode`).
@@ -30,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, rows_per_batch
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
@@ -185,33 +190,70 @@ def _stack_labels(labels, rows, length, labeler):
 
 
 class EpochBatches:
-    """The generator behind the dataset: each call is one epoch of batches."""
+    """The generator behind the dataset: each call is one epoch of batches.
 
-    def __init__(self, arrays, batch_size, shuffle, seed):
+    Args:
+        arrays: `bucket_arrays`'s output.
+        batch_size: int, rows per batch (each bucket's, unless `batch_tokens`).
+        shuffle: bool, a new order every epoch (training); else a fixed order.
+        seed: int, the order's seed.
+        batch_tokens: optional int, batches of at most this many padded positions
+            (`tf_ner.data.buckets.rows_per_batch`); with `shuffle`, every row once per
+            epoch, each bucket's last batch only filled up to a multiple of `multiple`.
+        multiple: int, the replicas each training batch is split across.
+        window_weights: bool, also yield a weight per row: `rows in the batch / mean
+            rows per batch`, so that a loss averaged over a batch's rows (Keras's
+            mean of weighted values) becomes their sum over a constant: every row
+            weighs the same in every batch, whatever its bucket, as with `batch_size`.
+    """
+
+    def __init__(
+        self, arrays, batch_size, shuffle, seed, batch_tokens=None, multiple=1,
+        window_weights=False,
+    ):  # fmt: skip
         self.arrays = arrays
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.batch_tokens = batch_tokens
+        self.sizes = rows_per_batch(tuple(arrays), batch_size, batch_tokens, multiple)
+        self.multiple = multiple
+        self.window_weights = window_weights
         self.epoch = 0
 
     def __len__(self):
-        return sum(-(-len(rows) // self.batch_size) for rows, _, _ in self.arrays.values())
+        return sum(-(-len(rows) // self.sizes[n]) for n, (rows, _, _) in self.arrays.items())
 
     @property
     def rows(self):
         """Rows (windows, or texts) an epoch holds, each once."""
         return sum(len(rows) for rows, _, _ in self.arrays.values())
 
+    @property
+    def rows_per_update(self):
+        """Mean rows per batch of an epoch (with `shuffle`, the fills included)."""
+        planned = sum(
+            self._filled(len(rows), self.sizes[length]) if self.shuffle else len(rows)
+            for length, (rows, _, _) in self.arrays.items()
+        )
+        return planned / max(1, len(self))
+
+    def _filled(self, count, size):
+        """Rows of a shuffled bucket of `count` rows after its last batch is filled."""
+        if self.batch_tokens is None:
+            return -(-count // size) * size  # every batch full
+        return -(-count // self.multiple) * self.multiple
+
     def plan(self, epoch):
         """List of `(bucket_length, positions)` batches, in yield order."""
-        size = self.batch_size
         batches = []
         rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
         for length, (rows, _, _) in self.arrays.items():
+            size = self.sizes[length]
             if rng is None:
                 order = np.arange(len(rows))
             else:  # shuffle, then fill the last batch with windows drawn again
-                order = np.resize(rng.permutation(len(rows)), -(-len(rows) // size) * size)
+                order = np.resize(rng.permutation(len(rows)), self._filled(len(rows), size))
             batches += [(length, order[i : i + size]) for i in range(0, len(order), size)]
         if rng is not None:
             batches = [batches[k] for k in rng.permutation(len(batches))]
@@ -219,15 +261,25 @@ class EpochBatches:
 
     def __call__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
+        reference = self.rows_per_update if self.window_weights else None
         for length, positions in self.plan(epoch):
             _, ids, labels = self.arrays[length]
             features = {"token_ids": ids[positions], "segment_ids": np.zeros_like(ids[positions])}
-            yield features if labels is None else (features, labels[positions])
+            if labels is None:
+                yield features
+            elif reference is None:
+                yield features, labels[positions]
+            else:
+                weight = np.float32(len(positions) / reference)
+                yield features, labels[positions], np.full(len(positions), weight, np.float32)
 
 
 def batched_dataset(batches, labels_spec=None):
-    """The `tf.data.Dataset` over an `EpochBatches` plan (features, and labels if given)."""
+    """The `tf.data.Dataset` over an `EpochBatches` plan (features, and labels if given;
+    and the rows' weights when the plan has `window_weights`)."""
     signature = FEATURES_SPEC if labels_spec is None else (FEATURES_SPEC, labels_spec)
+    if labels_spec is not None and batches.window_weights:
+        signature = (*signature, tf.TensorSpec([None], tf.float32))
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -273,6 +325,9 @@ def make_dataset(
     shuffle=False,
     seed=0,
     buckets=None,
+    batch_tokens=None,
+    multiple=1,
+    window_weights=False,
 ):
     """Labelled, bucketed batches of `examples` for `model.fit` / evaluation.
 
@@ -288,6 +343,17 @@ def make_dataset(
         seed: int, the shuffling seed.
         buckets: optional increasing ints, the padded lengths; default
             `default_buckets(max_length)`.
+        batch_tokens: optional int, instead of `batch_size`: batches of at most this
+            many padded positions, `batch_tokens // L` windows in a batch of length
+            `L` (many short windows or few long ones); with `shuffle`, every window
+            once per epoch (see `EpochBatches`).
+        multiple: int, with `batch_tokens`: the replicas each batch is split across
+            (every batch's window count a multiple of it).
+        window_weights: bool, with `batch_tokens`: yield `(features, labels, weights)`
+            so that a loss that is a mean over a batch's windows weighs every window
+            the same whatever its batch (see `EpochBatches`). For losses averaged
+            over windows; a loss averaged over tokens needs none (a token batch holds
+            about the same number of tokens whatever its bucket).
 
     Returns:
         `LabelledData`.
@@ -305,6 +371,7 @@ def make_dataset(
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
+    rows_per_batch(buckets, batch_size, batch_tokens, multiple)  # fails before encoding
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
@@ -316,7 +383,10 @@ def make_dataset(
     labels_spec = tf.TensorSpec(
         [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
     )
-    batches = EpochBatches(arrays, batch_size, shuffle, seed)
+    batches = EpochBatches(
+        arrays, batch_size, shuffle, seed, batch_tokens, multiple,
+        window_weights=window_weights and batch_tokens is not None,
+    )  # fmt: skip
     return LabelledData(
         batched_dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
     )

@@ -155,10 +155,16 @@ def prepare(config):
             task.check(examples[name], sources[name])
     splits = {}
     for name, split in examples.items():
+        budget = {}
+        if name == "train" and config.batch_tokens is not None:
+            budget = {
+                "batch_tokens": config.batch_tokens,
+                "multiple": strategy.num_replicas_in_sync,
+            }
         data = task.labelled_data(
             split, tokenizer, config.batch_size if name == "train" else config.eval_batch_size,
             shuffle=name == "train", seed=config.seed,
-            buckets=config.buckets if name == "train" else None,
+            buckets=config.buckets if name == "train" else None, **budget,
         )  # fmt: skip
         splits[name] = (sources[name], split, data)
     steps_per_epoch = len(splits["train"][2].batches)
@@ -262,12 +268,23 @@ def banner(run, model, resuming):
         f"{train_data.batches.rows} windows, {run.task.describe()}, encoder "
         f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
         f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
-        f", dropout {dropout:g}), batch {config.batch_size}, {run.steps_per_epoch} steps/epoch, "
+        f", dropout {dropout:g}), {batch_text(config, train_data.batches)}, "
+        f"{run.steps_per_epoch} steps/epoch, "
         f"{run.total_steps} steps at most"
         f"{f', {config.time_budget:g} minutes' if config.time_budget else ''}, "
         f"peak lr {config.resolved('learning_rate'):g} ({type(run.schedule).__name__}), warmup "
         f"{warmup_text}{options}, {describe(run.strategy)}{', resuming' if resuming else ''}",
         flush=True,
+    )
+
+
+def batch_text(config, batches):
+    """The banner's batch size: windows per batch, or the token budget and its mean."""
+    if config.batch_tokens is None:
+        return f"batch {config.batch_size}"
+    return (
+        f"batches of at most {config.batch_tokens} tokens "
+        f"({batches.rows_per_update:.1f} windows on average)"
     )
 
 
@@ -306,8 +323,13 @@ def fit(run, model):
         path, examples, data = run.splits["dev"]
         callbacks.append(
             DevEvaluation(
-                run.task, examples, data, run.tokenizer, run.work / "best.weights.h5",
-                config.eval_batch_size, state_path=(out if chief else run.work) / "best.json",
+                run.task,
+                examples,
+                data,
+                run.tokenizer,
+                run.work / "best.weights.h5",
+                config.eval_batch_size,
+                state_path=(out if chief else run.work) / "best.json",
             )  # fmt: skip
         )
         if config.early_stopping:

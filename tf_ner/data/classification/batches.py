@@ -6,11 +6,12 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, rows_per_batch
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays, check_tokenizer
 
 logger = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class ClassificationData:
@@ -47,7 +48,8 @@ def label_array(examples, labels, multi_label):
 
 def make_classification_dataset(
     examples, tokenizer, labels, max_length=128, truncation="head", head_tokens=32,
-    batch_size=32, shuffle=False, seed=0, buckets=None, multi_label=False,
+    batch_size=32, shuffle=False, seed=0, buckets=None, multi_label=False, batch_tokens=None,
+    multiple=1,
 ):  # fmt: skip
     """Bucketed batches of labelled texts for `fit` and evaluation.
 
@@ -60,6 +62,9 @@ def make_classification_dataset(
         head_tokens: int, tokens kept from the start with `"head+tail"`.
         batch_size, shuffle, seed, buckets: as `tf_ner.data.pipeline.make_dataset`.
         multi_label: bool, 0/1 rows instead of class ids.
+        batch_tokens, multiple: as `make_dataset`; with `batch_tokens` the dataset
+            also yields weights, so that every text weighs the same in every batch
+            (the loss is a mean over texts).
 
     Returns:
         `ClassificationData`.
@@ -67,13 +72,17 @@ def make_classification_dataset(
     examples = list(examples)
     check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
+    rows_per_batch(buckets, batch_size, batch_tokens, multiple)  # fails before encoding
     token_ids, report = encode_texts(
         [e.text for e in examples], tokenizer, max_length, truncation, head_tokens
     )
     logger.info(report.summary())
     label_rows = label_array(examples, labels, multi_label)
     arrays = bucket_arrays(token_ids, buckets, lambda rows, length: label_rows[rows])
-    batches = EpochBatches(arrays, batch_size, shuffle, seed)
+    batches = EpochBatches(
+        arrays, batch_size, shuffle, seed, batch_tokens, multiple,
+        window_weights=batch_tokens is not None,
+    )  # fmt: skip
     labels_spec = (
         tf.TensorSpec([None, len(labels)], tf.float32) if multi_label
         else tf.TensorSpec([None], tf.int32)
