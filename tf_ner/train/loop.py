@@ -304,8 +304,11 @@ def fine_tuning_options(config):
     return options
 
 
-def fit(run, model):
-    """Fits with the run's callbacks; returns the `StopTraining` callback (why it stopped)."""
+def training_callbacks(run):
+    """The callbacks of `fit`, and among them the `StopTraining` (why it stopped).
+
+    `benchmarks/peers/ours_epoch_runner.py` times an epoch with these, as users run it.
+    """
     config, out, chief = run.config, run.out, run.chief
     stopper = StopTraining(
         config.max_steps, config.time_budget,
@@ -345,6 +348,13 @@ def fit(run, model):
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
     callbacks.append(ProgressLog(run.total_steps, config.time_budget, _progress_every()))
+    return callbacks, stopper
+
+
+def fit(run, model):
+    """Fits with the run's callbacks; returns the `StopTraining` callback (why it stopped)."""
+    train_data = run.splits["train"][2]
+    callbacks, stopper = training_callbacks(run)
     prepare_fit(model, train_data.dataset, run.strategy)
     model.fit(train_data.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its
