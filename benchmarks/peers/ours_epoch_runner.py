@@ -57,8 +57,7 @@ def epoch_counts(data):
     """Real and padded positions, and windows, of the first epoch's plan (fills included)."""
     lengths = np.array([len(ids) for ids in data.encoded.token_ids])
     real = padded = windows = 0
-    for length, positions in data.batches.plan(0):
-        rows = data.batches.arrays[length][0][positions]
+    for length, rows in data.batches.planned_rows(0):
         real += int(lengths[rows].sum())
         padded += len(rows) * length
         windows += len(rows)

@@ -358,21 +358,32 @@ def _unpadded(ids):
 def test_token_batches_hold_at_most_the_budget_and_every_window_once(tokenizer, corpus, head):
     data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
     windows = sorted(tuple(ids) for ids in data.encoded.token_ids)
+    buckets = default_buckets(64)
     epochs = [_batches(data, epoch) for epoch in (0, 1)]
     for batches in epochs:
         assert len(batches) == len(data.batches)
-        short = {}  # bucket length -> batches below the budget's window count
+        below = 0
         for ids, *_ in batches:
-            # Padded positions ([CLS], tokens, [SEP], padding) within the budget, and
-            # as many windows as the budget holds at the batch's length, but for the
-            # last batch of each bucket.
-            assert ids.size <= 200 and len(ids) <= 200 // ids.shape[1]
-            short[ids.shape[1]] = short.get(ids.shape[1], 0) + (len(ids) < 200 // ids.shape[1])
-        assert max(short.values()) <= 1 and len(short) > 3
+            # Padded positions ([CLS], tokens, [SEP], padding) within the budget, padded
+            # to the bucket of the batch's longest window.
+            longest = max(len(row) for row in _unpadded(ids))
+            assert ids.size <= 200 and ids.shape[1] == min(b for b in buckets if b >= longest)
+            below += ids.size <= 200 - ids.shape[1]  # room for one more window
+        # Greedy cuts over windows sorted by length: a batch has room left only where
+        # the next window needs a longer bucket, and at the end.
+        assert below <= len({ids.shape[1] for ids, *_ in batches})
         assert sorted(row for ids, *_ in batches for row in _unpadded(ids)) == windows
     assert [b[0].tolist() for b in epochs[0]] != [b[0].tolist() for b in epochs[1]]
     again = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(_batches(again), epochs[0], strict=True))
+    # Lengths every token: each batch padded to its longest window, as group_by_length.
+    exact = _data(
+        corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200,
+        buckets=list(range(3, 65)),
+    )  # fmt: skip
+    for ids, *_ in _batches(exact):
+        assert ids.shape[1] == max(len(row) for row in _unpadded(ids))
+    assert sum(b[0].size for b in _batches(exact)) < sum(b[0].size for b in epochs[0])
 
 
 def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, corpus):
@@ -383,14 +394,13 @@ def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, 
     batches = _batches(data)
     total = sum(len(ids) for ids, _, _ in batches)
     for ids, _, weights in batches:
-        assert len(ids) % 3 == 0 and len(ids) <= 200 // ids.shape[1] // 3 * 3
+        assert len(ids) % 3 == 0 and ids.size <= 200
         # Each window weighs batch size / mean batch size: a loss averaged over the
         # batch, times the weight, is the windows' sum over one constant.
         np.testing.assert_allclose(weights, len(ids) * len(batches) / total, rtol=1e-6)
     rows = [row for ids, _, _ in batches for row in _unpadded(ids)]
     assert set(rows) == {tuple(ids) for ids in data.encoded.token_ids}
-    buckets = {ids.shape[1] for ids, _, _ in batches}
-    assert len(rows) - len(data.encoded.token_ids) <= 2 * len(buckets)  # fills only
+    assert len(rows) - len(data.encoded.token_ids) <= 2 * len(batches)  # fills only
     with pytest.raises(ValueError, match=r"batch_tokens=100 holds fewer than 2 window\(s\) of 64"):
         _data(corpus, tokenizer, "crf", 64, 16, 8, batch_tokens=100, multiple=2)
 

@@ -41,37 +41,3 @@ def check_buckets(buckets, max_length):
             f"must hold a full window; add {max_length}"
         )
     return buckets
-
-
-def rows_per_batch(buckets, batch_size=32, batch_tokens=None, multiple=1):
-    """Rows (windows or texts) in a batch of each bucket.
-
-    With `batch_tokens`, a batch of a bucket of length `l` holds `batch_tokens // l`
-    rows, rounded down to a multiple of `multiple` (the replicas a batch is split
-    across), so that no batch holds more than `batch_tokens` padded positions (real
-    tokens, [CLS] and [SEP] included, and padding) and each bucket keeps one batch
-    shape. Without it, every bucket takes `batch_size` rows.
-
-    Args:
-        buckets: increasing ints, the padded lengths.
-        batch_size: int >= 1, rows per batch without `batch_tokens`.
-        batch_tokens: optional int, padded positions a batch may hold.
-        multiple: int >= 1, what each batch's row count must be a multiple of.
-
-    Returns:
-        dict `{bucket_length: rows}`.
-
-    Raises:
-        ValueError: `batch_tokens` too small for `multiple` rows of the longest bucket.
-    """
-    if not isinstance(multiple, int) or multiple < 1:
-        raise ValueError(f"multiple={multiple!r}: expected a positive int (the replicas)")
-    if batch_tokens is None:
-        return {length: batch_size for length in buckets}
-    if not isinstance(batch_tokens, int) or batch_tokens < multiple * buckets[-1]:
-        raise ValueError(
-            f"batch_tokens={batch_tokens!r} holds fewer than {multiple} window(s) of "
-            f"{buckets[-1]} tokens (the longest bucket, one per replica): give at least "
-            f"{multiple * buckets[-1]}"
-        )
-    return {length: batch_tokens // length // multiple * multiple for length in buckets}

@@ -17,10 +17,9 @@ each bucket's last batch filled up with windows of the same bucket drawn again, 
 every training batch has the full `batch_size`. The same seed gives the same sequence
 of epochs, whatever TensorFlow's global seed.
 
-Token budgets. With `batch_tokens=N` a batch of bucket length `L` holds `N // L`
-windows (at most N padded positions; a few shapes, one per bucket) and a shuffled
-epoch holds every window exactly once (under `multiple` replicas, a bucket's last
-batch is filled up to a multiple of them).
+Token budgets. With `batch_tokens=N` batches hold at most N padded positions, many
+short windows or few long ones, each padded to a bucket length, every window once per
+epoch (`tf_ner.data.token_batches.TokenBatches`).
 
 `make_prediction_batches` turns raw texts into the same kind of batches (features only)
 and keeps the bookkeeping to turn per-row outputs back into character spans of each
@@ -35,9 +34,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import check_buckets, rows_per_batch
+from tf_ner.data.buckets import check_buckets
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
+from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
 
 logger = logging.getLogger(__name__)
@@ -190,39 +190,19 @@ def _stack_labels(labels, rows, length, labeler):
 
 
 class EpochBatches:
-    """The generator behind the dataset: each call is one epoch of batches.
+    """The generator behind the dataset: each call is one epoch of batches."""
 
-    Args:
-        arrays: `bucket_arrays`'s output.
-        batch_size: int, rows per batch (each bucket's, unless `batch_tokens`).
-        shuffle: bool, a new order every epoch (training); else a fixed order.
-        seed: int, the order's seed.
-        batch_tokens: optional int, batches of at most this many padded positions
-            (`tf_ner.data.buckets.rows_per_batch`); with `shuffle`, every row once per
-            epoch, each bucket's last batch only filled up to a multiple of `multiple`.
-        multiple: int, the replicas each training batch is split across.
-        window_weights: bool, also yield a weight per row: `rows in the batch / mean
-            rows per batch`, so that a loss averaged over a batch's rows (Keras's
-            mean of weighted values) becomes their sum over a constant: every row
-            weighs the same in every batch, whatever its bucket, as with `batch_size`.
-    """
+    window_weights = False
 
-    def __init__(
-        self, arrays, batch_size, shuffle, seed, batch_tokens=None, multiple=1,
-        window_weights=False,
-    ):  # fmt: skip
+    def __init__(self, arrays, batch_size, shuffle, seed):
         self.arrays = arrays
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
-        self.batch_tokens = batch_tokens
-        self.sizes = rows_per_batch(tuple(arrays), batch_size, batch_tokens, multiple)
-        self.multiple = multiple
-        self.window_weights = window_weights
         self.epoch = 0
 
     def __len__(self):
-        return sum(-(-len(rows) // self.sizes[n]) for n, (rows, _, _) in self.arrays.items())
+        return sum(-(-len(rows) // self.batch_size) for rows, _, _ in self.arrays.values())
 
     @property
     def rows(self):
@@ -231,47 +211,34 @@ class EpochBatches:
 
     @property
     def rows_per_update(self):
-        """Mean rows per batch of an epoch (with `shuffle`, the fills included)."""
-        planned = sum(
-            self._filled(len(rows), self.sizes[length]) if self.shuffle else len(rows)
-            for length, (rows, _, _) in self.arrays.items()
-        )
-        return planned / max(1, len(self))
-
-    def _filled(self, count, size):
-        """Rows of a shuffled bucket of `count` rows after its last batch is filled."""
-        if self.batch_tokens is None:
-            return -(-count // size) * size  # every batch full
-        return -(-count // self.multiple) * self.multiple
+        """Mean rows per batch (with `shuffle`, every batch is full)."""
+        return self.batch_size if self.shuffle else self.rows / max(1, len(self))
 
     def plan(self, epoch):
         """List of `(bucket_length, positions)` batches, in yield order."""
+        size = self.batch_size
         batches = []
         rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
         for length, (rows, _, _) in self.arrays.items():
-            size = self.sizes[length]
             if rng is None:
                 order = np.arange(len(rows))
             else:  # shuffle, then fill the last batch with windows drawn again
-                order = np.resize(rng.permutation(len(rows)), self._filled(len(rows), size))
+                order = np.resize(rng.permutation(len(rows)), -(-len(rows) // size) * size)
             batches += [(length, order[i : i + size]) for i in range(0, len(order), size)]
         if rng is not None:
             batches = [batches[k] for k in rng.permutation(len(batches))]
         return batches
 
+    def planned_rows(self, epoch):
+        """`plan(epoch)` with each batch's row indices (into the corpus) for positions."""
+        return [(n, self.arrays[n][0][positions]) for n, positions in self.plan(epoch)]
+
     def __call__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
-        reference = self.rows_per_update if self.window_weights else None
         for length, positions in self.plan(epoch):
             _, ids, labels = self.arrays[length]
             features = {"token_ids": ids[positions], "segment_ids": np.zeros_like(ids[positions])}
-            if labels is None:
-                yield features
-            elif reference is None:
-                yield features, labels[positions]
-            else:
-                weight = np.float32(len(positions) / reference)
-                yield features, labels[positions], np.full(len(positions), weight, np.float32)
+            yield features if labels is None else (features, labels[positions])
 
 
 def batched_dataset(batches, labels_spec=None):
@@ -299,8 +266,9 @@ class LabelledData:
 
     Attributes:
         dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`.
-        batches: the batch plan behind it: `len()` is the batches per epoch; its
-            settable `epoch` is the epoch the next iterator over `dataset` yields.
+        batches: the batch plan behind it (`EpochBatches`, or `TokenBatches` with
+            `batch_tokens`): `len()` is the batches per epoch; its settable `epoch` is
+            the epoch the next iterator over `dataset` yields.
         labeler: the labeler that made the labels.
         encoded: `EncodedWindows`, one row per window.
         report: `EncodingReport` (also logged).
@@ -344,16 +312,15 @@ def make_dataset(
         buckets: optional increasing ints, the padded lengths; default
             `default_buckets(max_length)`.
         batch_tokens: optional int, instead of `batch_size`: batches of at most this
-            many padded positions, `batch_tokens // L` windows in a batch of length
-            `L` (many short windows or few long ones); with `shuffle`, every window
-            once per epoch (see `EpochBatches`).
+            many padded positions (many short windows or few long ones), every
+            window once per epoch (`TokenBatches`).
         multiple: int, with `batch_tokens`: the replicas each batch is split across
             (every batch's window count a multiple of it).
         window_weights: bool, with `batch_tokens`: yield `(features, labels, weights)`
             so that a loss that is a mean over a batch's windows weighs every window
-            the same whatever its batch (see `EpochBatches`). For losses averaged
-            over windows; a loss averaged over tokens needs none (a token batch holds
-            about the same number of tokens whatever its bucket).
+            the same whatever its batch (`TokenBatches`). For losses averaged over
+            windows; a loss averaged over tokens needs none (a token batch holds
+            about the same number of tokens whatever its length).
 
     Returns:
         `LabelledData`.
@@ -371,24 +338,30 @@ def make_dataset(
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
-    rows_per_batch(buckets, batch_size, batch_tokens, multiple)  # fails before encoding
+    if batch_tokens is not None:
+        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
-    arrays = bucket_arrays(
-        encoded.token_ids,
-        buckets,
-        lambda rows, length: _stack_labels(encoded.labels, rows, length, labeler),
-    )
     labels_spec = tf.TensorSpec(
         [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
     )
-    batches = EpochBatches(
-        arrays, batch_size, shuffle, seed, batch_tokens, multiple,
-        window_weights=window_weights and batch_tokens is not None,
-    )  # fmt: skip
+
+    def stack_labels(rows, length):
+        return _stack_labels(encoded.labels, rows, length, labeler)
+
+    if batch_tokens is not None:
+        batches = TokenBatches(
+            encoded.token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
+            window_weights,
+        )  # fmt: skip
+        lengths = batches.bucket_lengths
+    else:
+        arrays = bucket_arrays(encoded.token_ids, buckets, stack_labels)
+        batches = EpochBatches(arrays, batch_size, shuffle, seed)
+        lengths = tuple(arrays)
     return LabelledData(
-        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
+        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, lengths
     )
 
 

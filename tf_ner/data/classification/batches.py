@@ -6,9 +6,10 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.data.buckets import check_buckets, rows_per_batch
+from tf_ner.data.buckets import check_buckets
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays, check_tokenizer
+from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ class ClassificationData:
     Attributes:
         dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`: int32
             `[batch]` class ids, or float32 `[batch, classes]` 0/1 (multi-label).
-        batches: the batch plan (`len()` batches per epoch, settable `epoch`).
+        batches: the batch plan (`EpochBatches` or `TokenBatches`: `len()` batches
+            per epoch, settable `epoch`).
         token_ids: list of int32 arrays, one per text ([CLS] ... [SEP]).
         labels: array of the labels, one row per text.
         report: `TruncationReport`.
@@ -72,22 +74,31 @@ def make_classification_dataset(
     examples = list(examples)
     check_tokenizer(tokenizer)
     buckets = check_buckets(buckets, max_length)
-    rows_per_batch(buckets, batch_size, batch_tokens, multiple)  # fails before encoding
+    if batch_tokens is not None:
+        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
     token_ids, report = encode_texts(
         [e.text for e in examples], tokenizer, max_length, truncation, head_tokens
     )
     logger.info(report.summary())
     label_rows = label_array(examples, labels, multi_label)
-    arrays = bucket_arrays(token_ids, buckets, lambda rows, length: label_rows[rows])
-    batches = EpochBatches(
-        arrays, batch_size, shuffle, seed, batch_tokens, multiple,
-        window_weights=batch_tokens is not None,
-    )  # fmt: skip
+
+    def stack_labels(rows, length):
+        return label_rows[rows]
+
+    if batch_tokens is not None:
+        batches = TokenBatches(
+            token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
+            window_weights=True,
+        )  # fmt: skip
+        lengths = batches.bucket_lengths
+    else:
+        arrays = bucket_arrays(token_ids, buckets, stack_labels)
+        batches = EpochBatches(arrays, batch_size, shuffle, seed)
+        lengths = tuple(arrays)
     labels_spec = (
         tf.TensorSpec([None, len(labels)], tf.float32) if multi_label
         else tf.TensorSpec([None], tf.int32)
     )  # fmt: skip
     return ClassificationData(
-        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report,
-        tuple(arrays),
-    )  # fmt: skip
+        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report, lengths
+    )
