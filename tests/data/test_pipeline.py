@@ -356,34 +356,34 @@ def _unpadded(ids):
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_token_batches_hold_at_most_the_budget_and_every_window_once(tokenizer, corpus, head):
-    data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
+    def batches_of(epoch=0, **kwargs):
+        data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, **kwargs)
+        return data, _batches(data, epoch)
+
+    data, first = batches_of(batch_tokens=200)
     windows = sorted(tuple(ids) for ids in data.encoded.token_ids)
-    buckets = default_buckets(64)
-    epochs = [_batches(data, epoch) for epoch in (0, 1)]
-    for batches in epochs:
+    for batches in (first, _batches(data, 1)):
         assert len(batches) == len(data.batches)
         below = 0
         for ids, *_ in batches:
-            # Padded positions ([CLS], tokens, [SEP], padding) within the budget, padded
-            # to the bucket of the batch's longest window.
-            longest = max(len(row) for row in _unpadded(ids))
-            assert ids.size <= 200 and ids.shape[1] == min(b for b in buckets if b >= longest)
+            # Padded positions ([CLS], tokens, [SEP], padding) within the budget; by
+            # default each batch is padded to its longest window.
+            assert ids.size <= 200 and ids.shape[1] == max(len(row) for row in _unpadded(ids))
             below += ids.size <= 200 - ids.shape[1]  # room for one more window
         # Greedy cuts over windows sorted by length: a batch has room left only where
-        # the next window needs a longer bucket, and at the end.
+        # the next window is longer, and at the end.
         assert below <= len({ids.shape[1] for ids, *_ in batches})
         assert sorted(row for ids, *_ in batches for row in _unpadded(ids)) == windows
-    assert [b[0].tolist() for b in epochs[0]] != [b[0].tolist() for b in epochs[1]]
-    again = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200)
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(_batches(again), epochs[0], strict=True))
-    # Lengths every token: each batch padded to its longest window, as group_by_length.
-    exact = _data(
-        corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, batch_tokens=200,
-        buckets=list(range(3, 65)),
-    )  # fmt: skip
-    for ids, *_ in _batches(exact):
-        assert ids.shape[1] == max(len(row) for row in _unpadded(ids))
-    assert sum(b[0].size for b in _batches(exact)) < sum(b[0].size for b in epochs[0])
+    assert [b[0].tolist() for b in first] != [b[0].tolist() for b in _batches(data, 1)]
+    _, again = batches_of(batch_tokens=200)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(again, first, strict=True))
+    # Coarser buckets: each batch padded to the bucket of its longest window, more padding.
+    buckets = default_buckets(64)
+    _, coarse = batches_of(batch_tokens=200, buckets=buckets)
+    for ids, *_ in coarse:
+        longest = max(len(row) for row in _unpadded(ids))
+        assert ids.size <= 200 and ids.shape[1] == min(b for b in buckets if b >= longest)
+    assert sum(b[0].size for b in first) < sum(b[0].size for b in coarse)
 
 
 def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, corpus):

@@ -109,7 +109,7 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
 def test_token_batches_weigh_every_window_or_token_alike(tmp_path, head):
     """Under `batch_tokens`, the compiled loss of a batch of windows averaged per window
     (CRF, GlobalPointer) is their sum over one constant, the mean batch: each window
-    weighs the same in a batch of 8 short windows as in a batch of 1 long one. The
+    weighs the same in a batch of 10 short windows as in a batch of 3 long ones. The
     softmax loss, a mean over labelled tokens, is left as it is (no weights)."""
     tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
     rng = random.Random(1)
@@ -137,7 +137,7 @@ def test_token_batches_weigh_every_window_or_token_alike(tmp_path, head):
             for i in range(len(labels))
         ]
         assert float(loss) == pytest.approx(float(tf.add_n(alone)) / reference, rel=1e-5)
-    assert sizes == {8, 4, 1}  # 8 short; 2 short and 2 long (padded to 32); 1 long
+    assert sizes == {10, 3}  # 10 windows of 6 tokens, 3 of 32
 
 
 def test_the_forward_function_does_not_keep_its_model_alive():

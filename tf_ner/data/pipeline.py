@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, every_length
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
@@ -310,7 +310,8 @@ def make_dataset(
             keeps a fixed order and every window exactly once (evaluation).
         seed: int, the shuffling seed.
         buckets: optional increasing ints, the padded lengths; default
-            `default_buckets(max_length)`.
+            `default_buckets(max_length)`, or with `batch_tokens` every length
+            (`every_length`: each batch padded to its longest window).
         batch_tokens: optional int, instead of `batch_size`: batches of at most this
             many padded positions (many short windows or few long ones), every
             window once per epoch (`TokenBatches`).
@@ -337,6 +338,8 @@ def make_dataset(
     if not isinstance(labeler, Labeler):
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
+    if batch_tokens is not None and buckets is None:
+        buckets = every_length(max_length)  # token batches stay full whatever the lengths
     buckets = check_buckets(buckets, max_length)
     if batch_tokens is not None:
         check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding

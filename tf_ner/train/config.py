@@ -169,11 +169,11 @@ class TrainConfig:
     batch_size: int = setting(32, "global batch size (split across replicas)")
     batch_tokens: int | None = setting(
         None, "instead of --batch-size: training batches of at most N padded tokens (many "
-        "short windows or few long ones: windows sorted by length, cut greedily, each batch "
-        "padded to its bucket; --buckets 3,4,...,128 pads to each batch's longest), every "
-        "window once per epoch; a loss averaged over windows (crf, globalpointer, "
-        "classification) is weighted so that every window weighs the same in every batch",
-        metavar="N",
+        "short windows or few long ones: windows sorted by length and cut greedily, each "
+        "batch padded to its longest window, or to its --buckets length if given; with "
+        "--jit-compile to the default buckets), every window once per epoch; a loss averaged "
+        "over windows (crf, globalpointer, classification) is weighted so that every window "
+        "weighs the same in every batch", metavar="N",
         tasks=("ner", "classification"),
     )  # fmt: skip
     eval_batch_size: int = setting(64, "batch size of evaluation")

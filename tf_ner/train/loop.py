@@ -19,6 +19,7 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.bert.mixout import apply_mixout
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
+from tf_ner.data.buckets import default_buckets
 from tf_ner.files import atomic_write_text
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks import TASKS
@@ -155,16 +156,17 @@ def prepare(config):
             task.check(examples[name], sources[name])
     splits = {}
     for name, split in examples.items():
-        budget = {}
+        budget, buckets = {}, config.buckets if name == "train" else None
         if name == "train" and config.batch_tokens is not None:
             budget = {
                 "batch_tokens": config.batch_tokens,
                 "multiple": strategy.num_replicas_in_sync,
             }
+            if config.jit_compile and buckets is None:
+                buckets = default_buckets(config.max_length)  # XLA compiles per length
         data = task.labelled_data(
             split, tokenizer, config.batch_size if name == "train" else config.eval_batch_size,
-            shuffle=name == "train", seed=config.seed,
-            buckets=config.buckets if name == "train" else None, **budget,
+            shuffle=name == "train", seed=config.seed, buckets=buckets, **budget,
         )  # fmt: skip
         splits[name] = (sources[name], split, data)
     steps_per_epoch = len(splits["train"][2].batches)

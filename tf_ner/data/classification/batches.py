@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, every_length
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays, check_tokenizer
 from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
@@ -73,6 +73,8 @@ def make_classification_dataset(
     """
     examples = list(examples)
     check_tokenizer(tokenizer)
+    if batch_tokens is not None and buckets is None:
+        buckets = every_length(max_length)  # token batches stay full whatever the lengths
     buckets = check_buckets(buckets, max_length)
     if batch_tokens is not None:
         check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
