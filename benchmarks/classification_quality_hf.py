@@ -48,7 +48,6 @@ def main():
     config = reference_config(args.bert_size, tokenizer.vocab_size, len(labels))
     model = BertForSequenceClassification(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
-
     def loss_of(rows):
         ids = padded([train_ids[r] for r in rows])
         labels = torch.from_numpy(y_train[rows])

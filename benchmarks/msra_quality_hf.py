@@ -56,7 +56,6 @@ def main():
     config = reference_config(args.bert_size, tokenizer.vocab_size, labeler.num_tags)
     model = BertForTokenClassification(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
-
     def loss_of(rows):
         ids = torch.from_numpy(train_ids[rows])
         labels = torch.from_numpy(train_labels[rows])
