@@ -54,7 +54,7 @@ from benchmarks.processes import (  # noqa: E402
     run_script,
 )
 
-OUR_HEADS = ("dense", "crf", "globalpointer", "softmax")
+OUR_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
 PEERS = {
     "hf": ["hf_runner.py"],
     "keras-hub": ["keras_hub_runner.py"],
