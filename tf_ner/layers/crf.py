@@ -5,6 +5,9 @@ import tensorflow as tf
 
 from tf_ner.layers._checks import check_in_range, check_positive_int, check_rank
 
+# The log of zero in the log semiring, finite so that no gradient is NaN.
+_LOG_ZERO = -1e30
+
 
 def _compact(mask, *tensors):
     """Moves the unmasked positions of each example to the front, in order.
@@ -220,16 +223,30 @@ class CRF(keras.layers.Layer):
         return score - self._log_partition(emissions, mask, transitions, start, end) * nonempty
 
     def _log_partition(self, emissions, mask, transitions, start, end):
-        """Forward algorithm over prefix-masked (compacted) emissions -> `[batch]`."""
+        """Forward algorithm over prefix-masked (compacted) emissions -> `[batch]`.
 
-        def step(alpha, inputs):
-            emission, keep = inputs
-            candidate = tf.reduce_logsumexp(alpha[:, :, None] + transitions, axis=1) + emission
-            return tf.where(keep[:, None], candidate, alpha)
+        `alpha_t = logsumexp_i(alpha_{t-1}[i] + M_t[i, j])` with the step matrices
+        `M_t[i, j] = T[i, j] + E[t, j]` (the identity where masked) built for all
+        positions at once, so each of the loop's sequential steps is two ops.
+        """
+        first = start + emissions[:, 0]  # [batch, tags]
+        identity = self._log_identity()
+        steps = transitions + emissions[:, 1:, None, :]  # [batch, length - 1, tags, tags]
+        steps = tf.where(mask[:, 1:, None, None], steps, identity)
+        # One identity step more: the loop never runs over an empty sequence.
+        shape = tf.shape(steps)
+        steps = tf.concat([steps, tf.broadcast_to(identity, [shape[0], 1, *identity.shape])], 1)
 
-        first, later, keep = _time_major_steps(emissions, mask)
-        alpha = tf.foldl(step, (later, keep), initializer=start + first)
+        def step(alpha, matrix):
+            return tf.reduce_logsumexp(alpha[:, :, None] + matrix, axis=1)
+
+        alpha = tf.foldl(step, tf.transpose(steps, [1, 0, 2, 3]), initializer=first)
         return tf.reduce_logsumexp(alpha + end, axis=1)
+
+    def _log_identity(self):
+        """`[tags, tags]`: 0 on the diagonal, `_LOG_ZERO` elsewhere: a step that changes
+        nothing."""
+        return tf.where(tf.eye(self.num_tags, dtype=tf.bool), 0.0, _LOG_ZERO)
 
     def decode(self, emissions, mask=None):
         """Viterbi decoding.
