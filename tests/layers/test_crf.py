@@ -114,8 +114,24 @@ def _forward_numpy(emissions, keep, transitions, start, end):
     return float(np.logaddexp.reduce(alpha + end))
 
 
+def _viterbi_numpy(emissions, keep, transitions, start, end):
+    """The best tags of the unmasked positions, one position at a time, float64."""
+    positions = np.flatnonzero(keep)
+    if not len(positions):
+        return []
+    score, pointers = start + emissions[positions[0]], []
+    for p in positions[1:]:
+        candidate = score[:, None] + transitions
+        pointers.append(candidate.argmax(axis=0))
+        score = candidate.max(axis=0) + emissions[p]
+    path = [int((score + end).argmax())]
+    for pointer in reversed(pointers):
+        path.append(int(pointer[path[-1]]))
+    return path[::-1]
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
-def test_long_chains_match_the_forward_algorithm(jit_compile):
+def test_long_chains_match_the_forward_algorithm_and_viterbi(jit_compile):
     """Long chains with gaps, padding and an empty one, in a graph and under XLA."""
     rng = np.random.default_rng(8)
     length = 53
@@ -139,6 +155,10 @@ def test_long_chains_match_the_forward_algorithm(jit_compile):
         )
         log_z = _forward_numpy(emissions[b].astype(np.float64), mask[b], *params)
         assert actual[b] == pytest.approx(gold - log_z, rel=1e-5, abs=1e-3)
+    decoded = tf.function(crf.decode, jit_compile=jit_compile)(emissions, mask).numpy()
+    for b in range(4):
+        best = _viterbi_numpy(emissions[b].astype(np.float64), mask[b], *params)
+        assert decoded[b][mask[b]].tolist() == best and not decoded[b][~mask[b]].any()
 
 
 def test_no_mask_means_every_position():
