@@ -119,14 +119,23 @@ def run_runner(name, argv, size, args):
     return record
 
 
+CPU_KEYS = ("train_cpu_s_per_step", "infer_cpu_s_per_step")
+
+
 def better(old, new):
-    """The record with the faster training (then inference) median of two rounds."""
+    """The record with the faster training (then inference) median of two rounds, with
+    the least CPU seconds per step of the two (steadier than wall time on a shared
+    machine, where other jobs take turns on the cores)."""
     if old is None or "error" in old:
         return new
     if "error" in new:
         return old
     key = "train_median_s" if "train_median_s" in new else "infer_median_s"
-    return new if new[key] < old[key] else old
+    kept = dict(new if new[key] < old[key] else old)
+    for cpu in CPU_KEYS:
+        if cpu in old and cpu in new:
+            kept[cpu] = min(old[cpu], new[cpu])
+    return kept
 
 
 def ratio(record, reference, key):
@@ -159,14 +168,24 @@ def table(records, peak=None):
         lines.append("")
         lines.append(
             "| runner | train tokens/s | x HF | x dense | train ms/step | GFLOP/s | % peak "
-            "| infer tokens/s | x HF | x dense | infer ms/step | peak RSS MB | threads "
-            "| load before -> after |"
+            "| train CPU ms | x dense CPU | infer tokens/s | x HF | x dense | infer ms/step "
+            "| infer CPU ms | x dense CPU | peak RSS MB | threads | load before -> after |"
         )
-        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 12)
+                lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 16)
                 continue
+            cpu = {
+                mode: (
+                    r.get(f"{mode}_cpu_s_per_step"),
+                    # PyTorch's threads spin while they wait: CPU time compares ours only.
+                    ratio(dense, r, f"{mode}_cpu_s_per_step")
+                    if dense and r["runner"].startswith("ours")
+                    else None,
+                )
+                for mode in ("train", "infer")
+            }
             train = r.get("train_tokens_per_s")
             gflops = train * train_flops_per_token(r) / 1e9 if train else None
             fraction = peak_fraction(gflops, peak) if gflops and peak else None
@@ -176,10 +195,14 @@ def table(records, peak=None):
                 f"| {fmt(ratio(r, dense, 'train_tokens_per_s'), '.2f')} "
                 f"| {fmt(r.get('train_median_s', 0) * 1e3 or None, '.0f')} "
                 f"| {fmt(gflops, '.0f')} | {fmt(fraction, '.0%')} "
+                f"| {fmt(cpu['train'][0] and cpu['train'][0] * 1e3, '.0f')} "
+                f"| {fmt(cpu['train'][1], '.2f')} "
                 f"| {fmt(r.get('infer_tokens_per_s'), ',.0f')} "
                 f"| {fmt(ratio(r, reference, 'infer_tokens_per_s'), '.2f')} "
                 f"| {fmt(ratio(r, dense, 'infer_tokens_per_s'), '.2f')} "
                 f"| {fmt(r.get('infer_median_s', 0) * 1e3 or None, '.0f')} "
+                f"| {fmt(cpu['infer'][0] and cpu['infer'][0] * 1e3, '.0f')} "
+                f"| {fmt(cpu['infer'][1], '.2f')} "
                 f"| {fmt(r.get('peak_rss_mb'), ',.0f')} "
                 f"| {(r.get('threads') or {}).get('intra_op') or 'default'} "
                 f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
@@ -256,7 +279,11 @@ def main(argv=None):
         f"Command: `{shlex.join(['python', 'benchmarks/throughput.py', *(argv or sys.argv[1:])])}`"
         f"\n\nTokens/s = batch x length / median step time (every token is real; no padding). "
         "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run. "
-        "x dense = ratio to the encoder with a plain Dense (`ours-dense`). "
+        "x dense = ratio to the encoder with a plain Dense (`ours-dense`); x dense CPU = "
+        "the same from the process's CPU seconds per step (all threads: steadier than wall "
+        "time while other jobs share the cores"
+        + ("; the least of the rounds" if args.rounds > 1 else "")
+        + "). "
         "GFLOP/s = training tokens/s x the encoder's model FLOPs per training token "
         "(3 x forward matmuls). Each runner ran alone in its own process"
         + (f"; best of {args.rounds} rounds" if args.rounds > 1 else "")

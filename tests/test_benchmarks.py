@@ -192,11 +192,16 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     # 20.4 MFLOP per mini training token (the figure the issue quotes).
     assert driver.train_flops_per_token(shape) == pytest.approx(20.4e6, rel=0.01)
     dense = dict(rows[1], runner="ours-dense", train_tokens_per_s=1200.0, peak_rss_mb=900.0)
+    dense["train_cpu_s_per_step"], rows[1]["train_cpu_s_per_step"] = 2.0, 2.5
     peak = {"gflops": 100.0}
     text = driver.table([rows[1], dense], peak)
-    # 1,500 tokens/s x 20.4 MFLOP = 31 GFLOP/s, 31% of 100; 1.25 x dense.
-    assert "| ours-crf | 1,500 | – | 1.25 | 2700 | 31 | 31% |" in text
+    # 1,500 tokens/s x 20.4 MFLOP = 31 GFLOP/s, 31% of 100; 1.25 x dense; 0.80 x dense CPU.
+    assert "| ours-crf | 1,500 | – | 1.25 | 2700 | 31 | 31% | 2500 | 0.80 |" in text
     assert "| 900 | default |" in text  # peak RSS
+    # Of two rounds: the faster one, with the least CPU time of both.
+    slow = dict(rows[1], train_median_s=3.0, train_cpu_s_per_step=2.0)
+    kept = driver.better(rows[1], slow)
+    assert kept["train_median_s"] == 2.7 and kept["train_cpu_s_per_step"] == 2.0
     # An epoch of windows all 128 tokens long costs what 128-token fixed shapes cost.
     epoch = load_driver("epoch_throughput")
     lengths = [128] * 5
