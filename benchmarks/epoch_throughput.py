@@ -1,27 +1,33 @@
-"""Real (non-padding) tokens/s over an epoch of MSRA: tf_ner's buckets against HF's feeds.
+"""Real (non-padding) tokens/s over an epoch of MSRA: `tf-ner train` against HF's feeds.
 
 All runners train the same model shape (mini: L4/H256/A4/I1024, random init, the
-training file's character vocabulary) with batch 32 and windows of at most 128 tokens
+training file's character vocabulary, dropout 0.1) with windows of at most 128 tokens
 on the same fixed slice of the MSRA training set, one epoch each, each in its own
 process, one after another:
 
-    ours-crf, ours-globalpointer   tf_ner: `make_dataset` (shuffled, bucketed every
-                                   8 tokens by default) + `model.fit`
-    hf-default                     `BertForTokenClassification` fed as `Trainer` feeds it
-                                   by default: random batches padded to their longest
-    hf-grouped                     the same with `group_by_length=True`'s sampler
+    ours-<head>      tf_ner as `tf-ner train` runs it (`peers/ours_epoch_runner.py`: the
+                     loop's `prepare`, `build` and callbacks; buckets every 8 tokens by
+                     default), with `--batch-size 32` and with each `--batch-tokens N`;
+                     `dense` is the encoder with a plain Dense, the floor of every head
+    hf-default       `BertForTokenClassification` fed as `Trainer` feeds it by default:
+                     random batches of 32 padded to their longest
+    hf-grouped       the same with `group_by_length=True`'s sampler: the reference
 
-Same work: one epoch over the same windows at the same batch size, so the same number
-of optimizer steps (tf_ner's shuffled pipeline fills the last batch of each bucket, at
-most one extra step per bucket, which it is not credited for). Real tokens/s = the
-slice's tokens ([CLS]/[SEP] included) / the epoch's wall time, after 3 untimed warm-up
-batches. Hugging Face's batches come from `torch`'s `RandomSampler` or transformers'
-`LengthGroupedSampler` and `DataCollatorForTokenClassification`, the pieces `Trainer`
-uses, in a plain training loop (no `Trainer` object; see peers/hf_epoch_runner.py).
+Real tokens/s = the slice's tokens ([CLS]/[SEP] included) / the epoch's wall time,
+after 3 untimed warm-up batches (tf_ner's one trace of the train step is among them:
+"first fit s" is their time). Windows drawn again to fill batches are not credited;
+"tokens/update" is the real tokens (fills included) per optimizer update, the measure
+of equal work: `--batch-tokens 1536` gives about Hugging Face's 32 windows of 44
+tokens. "% peak" = the encoder's model FLOPs over the slice's windows (3 x the forward
+matmuls, attention included, at each window's own length) / epoch time, over the
+machine's float32 matmul rate measured at the start of the run. "peak RSS" = the runner
+process's peak memory. Hugging Face's batches come from `torch`'s `RandomSampler` or
+transformers' `LengthGroupedSampler` and `DataCollatorForTokenClassification`, the
+pieces `Trainer` uses, in a plain training loop (see peers/hf_epoch_runner.py).
 
-    .venv/bin/python benchmarks/epoch_throughput.py                    # 10,000 sentences, ~10 min
-    .venv/bin/python benchmarks/epoch_throughput.py --examples 0       # the whole training set
-    .venv/bin/python benchmarks/epoch_throughput.py --quick            # 1,000 sentences
+    .venv/bin/python benchmarks/epoch_throughput.py                  # 10,000 sentences
+    .venv/bin/python benchmarks/epoch_throughput.py --examples 0     # the whole training set
+    .venv/bin/python benchmarks/epoch_throughput.py --quick          # 1,000 sentences
 """
 
 import argparse
@@ -30,73 +36,118 @@ import json
 import os
 import pathlib
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
+
+import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
-PEERS_DIR = HERE / "peers"
 RESULTS_DIR = HERE / "results"
-REPO_ROOT = HERE.parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.processes import machine, machine_peak, peak_fraction, run_script  # noqa: E402
+from benchmarks.throughput import peak_line  # noqa: E402
 
 
-def run(script, arguments, timeout):
-    """Runs a peers/ script in a fresh process; returns its JSON lines (raises on failure)."""
-    cmd = [sys.executable, str(PEERS_DIR / script), *arguments]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not records:
-        tail = "\n    ".join(proc.stderr.strip().splitlines()[-15:])
-        raise SystemExit(f"{shlex.join(cmd)} failed ({proc.returncode}):\n    {tail}")
-    for record in records:
-        record["process_wall_s"] = time.perf_counter() - start
-        record["command"] = shlex.join(["python", *cmd[1:]])
-    return records
+def epoch_train_flops(record, lengths):
+    """Model FLOPs of one training epoch over windows of `lengths` tokens.
+
+    Per window of n tokens and per layer: the six dense layers (n (4 H^2 + 2 H I)
+    multiply-adds) and the two attention products (2 n^2 H); a multiply-add is 2 FLOPs,
+    training is 3 x the forward pass; embeddings, LayerNorm, softmax and the head are
+    left out (as `throughput.train_flops_per_token`).
+    """
+    n = np.asarray(lengths, np.float64)
+    h, i = record["hidden"], record["intermediate"]
+    per_layer = n * (4 * h * h + 2 * h * i) + 2 * n * n * h
+    return 3 * 2 * record["layers"] * float(per_layer.sum())
 
 
-def table(records):
-    """Markdown table with ratios to both Hugging Face feeds."""
+def feed_key(record):
+    """Runners compared with each other feed the same batches: batch size or budget."""
+    return record.get("batch_tokens") or 0
+
+
+def table(records, peak, lengths):
+    """Markdown table: ratios to HF grouped and to `dense` on the same feed."""
     by_name = {r["runner"]: r for r in records}
-    default, grouped = by_name.get("hf-default"), by_name.get("hf-grouped")
+    grouped = by_name.get("hf-grouped")
+    dense = {feed_key(r): r for r in records if r["head"] == "dense" and "ours" in r["runner"]}
 
     def ratio(record, reference):
         if reference is None:
             return "–"
         return f"{record['real_tokens_per_s'] / reference['real_tokens_per_s']:.2f}"
 
+    def cpu_ratio(record, reference):
+        """Speed from the process's CPU seconds (all threads): steadier on a shared machine."""
+        if reference is None:
+            return "–"
+        return f"{reference['cpu_s'] / record['cpu_s']:.2f}"
+
     lines = [
-        "| runner | feed | optimizer steps | padding efficiency | epoch s | real tokens/s "
-        "| x HF default | x HF grouped | load before -> after |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| runner | feed | optimizer steps | tokens/update | padding efficiency "
+        "| first fit s | epoch s | real tokens/s | x HF grouped | x dense | % peak "
+        "| epoch CPU s | x dense CPU | peak RSS MB | load before -> after |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in records:
+        ours = r["runner"].startswith("ours")
+        fraction = peak_fraction(epoch_train_flops(r, lengths) / r["epoch_s"] / 1e9, peak)
+        first = f"{r['first_fit_s']:.1f}" if r.get("first_fit_s") is not None else "–"
         lines.append(
             f"| {r['runner']} | {r['feed']} | {r['optimizer_steps']} "
-            f"| {r['padding_efficiency']:.0%} | {r['epoch_s']:.1f} "
-            f"| {r['real_tokens_per_s']:,.0f} | {ratio(r, default)} | {ratio(r, grouped)} "
-            f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
+            f"| {r['tokens_per_update']:,.0f} | {r['padding_efficiency']:.0%} | {first} "
+            f"| {r['epoch_s']:.1f} | {r['real_tokens_per_s']:,.0f} | {ratio(r, grouped)} "
+            f"| {ratio(r, dense.get(feed_key(r))) if ours else '–'} | {fraction:.0%} "
+            f"| {r['cpu_s']:.1f} | {cpu_ratio(r, dense.get(feed_key(r))) if ours else '–'} "
+            f"| {r['peak_rss_mb']:,.0f} | {r['load_before']:.2f} -> {r['load_after']:.2f} |"
         )
-    crf, gp = by_name.get("ours-crf"), by_name.get("ours-globalpointer")
-    if crf and gp:
-        lines.append("")
-        lines.append(
-            f"GlobalPointer / CRF training speed (tf_ner): "
-            f"{gp['real_tokens_per_s'] / crf['real_tokens_per_s']:.2f}x"
-        )
+    crf = {feed_key(r): r for r in records if r.get("head") == "crf" and "ours" in r["runner"]}
+    gp = [r for r in records if r.get("head") == "globalpointer" and "ours" in r["runner"]]
+    ratios = [
+        f"{r['real_tokens_per_s'] / crf[feed_key(r)]['real_tokens_per_s']:.2f}x ({r['feed']})"
+        for r in gp
+        if feed_key(r) in crf
+    ]
+    if ratios:
+        lines += ["", "GlobalPointer / CRF training speed (tf_ner): " + ", ".join(ratios)]
     return "\n".join(lines) + "\n"
+
+
+def jobs(args):
+    """`[(script, extra arguments)]` in run order: HF's feeds, then ours per feed and head."""
+    heads = [h for h in args.heads.split(",") if h]
+    budgets = [b for b in args.batch_tokens.split(",") if b]
+    ours_feeds = ([[]] if args.batch_feed else []) + [["--batch-tokens", b] for b in budgets]
+    buckets = ["--buckets", args.buckets] if args.buckets else []
+    found = [("hf_epoch_runner.py", ["--feed", f]) for f in args.feeds.split(",") if f]
+    for feed in ours_feeds:
+        found += [("ours_epoch_runner.py", ["--head", h, *buckets, *feed]) for h in heads]
+    return found
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None, help="training file (default: MSRA train)")
     p.add_argument("--examples", type=int, default=10000, help="slice size; 0 = the whole file")
-    p.add_argument("--heads", default="crf,globalpointer", help="tf_ner heads to run")
-    p.add_argument("--feeds", default="default,grouped", help="Hugging Face feeds to run")
+    p.add_argument(
+        "--heads",
+        default="dense,crf,globalpointer,efficient_globalpointer,softmax",
+        help="tf_ner heads to run (dense: the floor)",
+    )
+    p.add_argument(
+        "--batch-tokens",
+        default="1536",
+        help="comma list of tf_ner token budgets, each run beside --batch-size ('' for none)",
+    )
+    p.add_argument(
+        "--no-batch-feed",
+        dest="batch_feed",
+        action="store_false",
+        help="skip tf_ner's --batch-size feed (run the token budgets only)",
+    )
+    p.add_argument("--feeds", default="grouped,default", help="Hugging Face feeds to run")
     p.add_argument("--size", default="mini", help="model shape (mini; tiny for tests)")
     p.add_argument("--batch", type=int, default=32, help="windows per batch")
     p.add_argument("--max-length", type=int, default=128, help="tokens per window")
@@ -116,44 +167,32 @@ def main(argv=None):
     )
     started = datetime.datetime.now().isoformat(timespec="seconds")
     load_start = os.getloadavg()
+    print(f"machine: {machine()}; load average {load_start}", flush=True)
+    peak = machine_peak(args.threads)
+    print(peak_line(peak), flush=True)
     data = ["--data", args.data] if args.data else []
-    common = ["--size", args.size, "--batch", str(args.batch), "--warmup", str(args.warmup)]
+    common = ["--size", args.size, "--batch", args.batch, "--warmup", args.warmup]
     if args.threads:
-        common += ["--threads", str(args.threads)]
+        common += ["--threads", args.threads]
     records = []
     with tempfile.TemporaryDirectory() as prepared:
-        print(f"load average {load_start}; preparing {args.examples or 'all'} examples", flush=True)
-        (info,) = run(
+        print(f"preparing {args.examples or 'all'} examples", flush=True)
+        (info,) = run_script(
             "msra_prepare.py",
-            [
-                *data,
-                "--out",
-                prepared,
-                "--examples",
-                str(args.examples),
-                "--max-length",
-                str(args.max_length),
-                "--stride",
-                str(args.stride),
-            ],
+            [*data, "--out", prepared, "--examples", args.examples,
+             "--max-length", args.max_length, "--stride", args.stride],
             args.timeout,
-        )
+        )  # fmt: skip
+        lengths = np.load(pathlib.Path(prepared) / "windows.npz")["lengths"]
         print(
             f"  {info['examples']} examples, {info['windows']} windows, "
             f"{info['real_tokens']:,} tokens, vocabulary {info['vocab_size']}",
             flush=True,
         )
-        jobs = [
-            (
-                "ours_epoch_runner.py",
-                ["--head", head, *data, *(["--buckets", args.buckets] if args.buckets else [])],
-            )
-            for head in args.heads.split(",")
-            if head
-        ] + [("hf_epoch_runner.py", ["--feed", feed]) for feed in args.feeds.split(",") if feed]
-        for script, extra in jobs:
+        for script, extra in jobs(args):
             print(f"{script} {' '.join(extra)} ...", flush=True)
-            for record in run(script, ["--prepared", prepared, *common, *extra], args.timeout):
+            arguments = ["--prepared", prepared, *common, *extra]
+            for record in run_script(script, arguments, args.timeout):
                 if record["real_tokens"] != info["real_tokens"]:
                     raise SystemExit(
                         f"{record['runner']} trained on {record['real_tokens']} tokens, the "
@@ -161,8 +200,9 @@ def main(argv=None):
                     )
                 print(
                     f"  {record['runner']}: {record['real_tokens_per_s']:,.0f} real tokens/s, "
-                    f"{record['optimizer_steps']} steps in {record['epoch_s']:.0f} s "
-                    f"(load {record['load_before']:.2f} -> {record['load_after']:.2f})",
+                    f"{record['optimizer_steps']} steps in {record['epoch_s']:.0f} s, peak RSS "
+                    f"{record['peak_rss_mb']:,.0f} MB (load {record['load_before']:.2f} -> "
+                    f"{record['load_after']:.2f})",
                     flush=True,
                 )
                 records.append(record)
@@ -170,26 +210,30 @@ def main(argv=None):
     command = shlex.join(["python", "benchmarks/epoch_throughput.py", *(argv or sys.argv[1:])])
     header = (
         "# Real-epoch throughput on MSRA\n\n"
-        f"Run {started}; {os.cpu_count()} CPUs; load average (1/5/15 min) "
-        f"{tuple(round(x, 2) for x in load_start)} at the start, "
+        f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "
+        f"(1/5/15 min) {tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
         f"Command: `{command}`"
         f"\n\nSlice: {info['examples']} of {info['corpus_examples']} training sentences "
         f"(fixed seed), {info['windows']} windows of at most {info['max_length']} tokens, "
         f"{info['real_tokens']:,} real tokens, mean window {info['mean_length']:.1f} tokens; "
-        f"model {args.size}, batch {args.batch}, vocabulary {info['vocab_size']}. One epoch "
-        "per runner, each in its own process; real tokens/s = the slice's tokens / epoch "
-        "wall time.\n\n"
+        f"model {args.size}, vocabulary {info['vocab_size']}. One epoch per runner, each in "
+        "its own process; real tokens/s = the slice's tokens / epoch wall time; x dense = "
+        "ratio to `ours-dense` on the same feed (x dense CPU: from the epoch's CPU seconds, all "
+        "threads, which other jobs on the machine disturb less than wall time).\n\n"
+        f"{peak_line(peak)}\n\n"
     )
-    text = header + table(records)
+    text = header + table(records, peak, lengths)
     print("\n" + text)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".md").write_text(text, encoding="utf-8")
     summary = {
         "started": started,
+        "machine": machine(),
         "load_start": load_start,
         "load_end": load_end,
         "argv": argv or sys.argv[1:],
+        "matmul_peak": peak,
         "slice": info,
         "records": records,
     }

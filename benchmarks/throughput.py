@@ -5,6 +5,9 @@ Shapes (random init, random token ids, no padding, vocab 21128, dropout 0.1):
     base  L12/H768/A12/I3072, batch 16 x length 128
 
 Runners (one process each, run one after another, never concurrently):
+    ours-dense                                  the encoder with a plain `Dense` and Keras's
+                                                cross-entropy: the floor of every head
+                                                (`peers/dense_head.py`), "x dense" below
     ours-crf, ours-globalpointer, ours-softmax   tf_ner's `NerTask.build_model` + `compile`
                                                 (`AdamWeightDecay`), Keras 3; `--xla` adds
                                                 the same with `jit_compile=True` (`...-xla`)
@@ -17,6 +20,9 @@ Runners (one process each, run one after another, never concurrently):
 Each runner times `--warmup` untimed steps, then `--steps` timed ones, for training
 (forward, loss, backward, optimizer update) and inference (forward, outputs read back;
 CRF models include Viterbi decoding). Tokens/s = batch x length / median step time.
+The run first measures the machine's float32 matmul rate (`peers/matmul_peak_runner.py`,
+TensorFlow and PyTorch at the runners' threads; the larger is the peak): "% peak" is a
+runner's encoder model FLOP/s over it. "peak RSS" is the runner process's peak memory.
 `--rounds N` repeats the whole sequence (alternating its order) and keeps each runner's
 best round, which damps the drift of a shared machine. The table is printed and
 written to `benchmarks/results/throughput.md` and `.json` (`--quick`:
@@ -33,18 +39,22 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import shlex
-import subprocess
 import sys
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-PEERS_DIR = HERE / "peers"
 RESULTS_DIR = HERE / "results"
-REPO_ROOT = HERE.parent
+sys.path.insert(0, str(HERE.parent))
 
-OUR_HEADS = ("crf", "globalpointer", "softmax")
+from benchmarks.processes import (  # noqa: E402
+    RunnerFailed,
+    machine,
+    machine_peak,
+    peak_fraction,
+    run_script,
+)
+
+OUR_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
 PEERS = {
     "hf": ["hf_runner.py"],
     "keras-hub": ["keras_hub_runner.py"],
@@ -93,42 +103,39 @@ def runner_commands(args):
 
 def run_runner(name, argv, size, args):
     """Runs one runner in a fresh process; returns its JSON record (or an error record)."""
-    cmd = [sys.executable, str(PEERS_DIR / argv[0]), *argv[1:], "--size", size]
+    arguments = [*argv[1:], "--size", size]
     if args.steps is not None:
-        cmd += ["--steps", str(args.steps)]
+        arguments += ["--steps", args.steps]
     if args.warmup is not None:
-        cmd += ["--warmup", str(args.warmup)]
+        arguments += ["--warmup", args.warmup]
     if args.threads:
-        cmd += ["--threads", str(args.threads)]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
-    start = time.perf_counter()
+        arguments += ["--threads", args.threads]
     try:
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=args.timeout
-        )
-    except subprocess.TimeoutExpired:
-        return {"runner": name, "size": size, "error": f"timed out after {args.timeout} s"}
-    wall = time.perf_counter() - start
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not records:
-        tail = proc.stderr.strip().splitlines()[-12:]
-        print(f"  {name} failed ({proc.returncode}):\n    " + "\n    ".join(tail), flush=True)
-        return {"runner": name, "size": size, "error": tail[-1] if tail else "no output"}
-    record = records[-1]
+        record = run_script(argv[0], arguments, args.timeout)[-1]
+    except RunnerFailed as error:
+        print(f"  {name} failed: {error}", flush=True)
+        return {"runner": name, "size": size, "error": str(error).splitlines()[-1].strip()}
     record["runner"] = name
-    record["process_wall_s"] = wall
-    record["command"] = shlex.join(["python", *cmd[1:]])
     return record
 
 
+CPU_KEYS = ("train_cpu_s_per_step", "infer_cpu_s_per_step")
+
+
 def better(old, new):
-    """The record with the faster training (then inference) median of two rounds."""
+    """The record with the faster training (then inference) median of two rounds, with
+    the least CPU seconds per step of the two (steadier than wall time on a shared
+    machine, where other jobs take turns on the cores)."""
     if old is None or "error" in old:
         return new
     if "error" in new:
         return old
     key = "train_median_s" if "train_median_s" in new else "infer_median_s"
-    return new if new[key] < old[key] else old
+    kept = dict(new if new[key] < old[key] else old)
+    for cpu in CPU_KEYS:
+        if cpu in old and cpu in new:
+            kept[cpu] = min(old[cpu], new[cpu])
+    return kept
 
 
 def ratio(record, reference, key):
@@ -141,12 +148,13 @@ def fmt(value, spec):
     return "–" if value is None else format(value, spec)
 
 
-def table(records):
-    """Markdown tables, one per size."""
+def table(records, peak=None):
+    """Markdown tables, one per size; `peak`: `machine_peak`'s, for the "% peak" column."""
     lines = []
     for size in dict.fromkeys(r["size"] for r in records):
         rows = [r for r in records if r["size"] == size]
         reference = next((r for r in rows if r["runner"] == "hf" and "error" not in r), None)
+        dense = next((r for r in rows if r["runner"] == "ours-dense" and "error" not in r), None)
         shape = next((r for r in rows if "error" not in r), None)
         if shape is not None:
             lines.append(
@@ -159,24 +167,43 @@ def table(records):
             lines.append(f"### {size}")
         lines.append("")
         lines.append(
-            "| runner | train tokens/s | x HF | train ms/step | GFLOP/s | infer tokens/s "
-            "| x HF | infer ms/step | threads | load before -> after |"
+            "| runner | train tokens/s | x HF | x dense | train ms/step | GFLOP/s | % peak "
+            "| train CPU ms | x dense CPU | infer tokens/s | x HF | x dense | infer ms/step "
+            "| infer CPU ms | x dense CPU | peak RSS MB | threads | load before -> after |"
         )
-        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['runner']} | failed: {r['error']} | | | | | | | | |")
+                lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 16)
                 continue
+            cpu = {
+                mode: (
+                    r.get(f"{mode}_cpu_s_per_step"),
+                    # PyTorch's threads spin while they wait: CPU time compares ours only.
+                    ratio(dense, r, f"{mode}_cpu_s_per_step")
+                    if dense and r["runner"].startswith("ours")
+                    else None,
+                )
+                for mode in ("train", "infer")
+            }
             train = r.get("train_tokens_per_s")
             gflops = train * train_flops_per_token(r) / 1e9 if train else None
+            fraction = peak_fraction(gflops, peak) if gflops and peak else None
             lines.append(
                 f"| {r['runner']} | {fmt(train, ',.0f')} "
                 f"| {fmt(ratio(r, reference, 'train_tokens_per_s'), '.2f')} "
+                f"| {fmt(ratio(r, dense, 'train_tokens_per_s'), '.2f')} "
                 f"| {fmt(r.get('train_median_s', 0) * 1e3 or None, '.0f')} "
-                f"| {fmt(gflops, '.0f')} "
+                f"| {fmt(gflops, '.0f')} | {fmt(fraction, '.0%')} "
+                f"| {fmt(cpu['train'][0] and cpu['train'][0] * 1e3, '.0f')} "
+                f"| {fmt(cpu['train'][1], '.2f')} "
                 f"| {fmt(r.get('infer_tokens_per_s'), ',.0f')} "
                 f"| {fmt(ratio(r, reference, 'infer_tokens_per_s'), '.2f')} "
+                f"| {fmt(ratio(r, dense, 'infer_tokens_per_s'), '.2f')} "
                 f"| {fmt(r.get('infer_median_s', 0) * 1e3 or None, '.0f')} "
+                f"| {fmt(cpu['infer'][0] and cpu['infer'][0] * 1e3, '.0f')} "
+                f"| {fmt(cpu['infer'][1], '.2f')} "
+                f"| {fmt(r.get('peak_rss_mb'), ',.0f')} "
                 f"| {(r.get('threads') or {}).get('intra_op') or 'default'} "
                 f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
             )
@@ -184,16 +211,14 @@ def table(records):
     return "\n".join(lines)
 
 
-def machine():
-    model = platform.processor() or "unknown"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cpus": os.cpu_count(), "platform": platform.platform()}
+def peak_line(peak):
+    """The roofline sentence of a results file."""
+    return (
+        f"Matmul peak of this machine in this run (float32 {peak['torch']['n']}^2 GEMM): "
+        f"TensorFlow {peak['tensorflow']['peak_gflops']:.0f} GFLOP/s, PyTorch "
+        f'{peak["torch"]["peak_gflops"]:.0f} GFLOP/s; "% peak" divides by '
+        f"{peak['gflops']:.0f}."
+    )
 
 
 def main(argv=None):
@@ -226,6 +251,8 @@ def main(argv=None):
     started = datetime.datetime.now().isoformat(timespec="seconds")
     load_start = os.getloadavg()
     print(f"machine: {machine()}; load average {load_start}", flush=True)
+    peak = machine_peak(args.threads)
+    print(peak_line(peak), flush=True)
     best = {}
     for round_index in range(args.rounds):
         for size in sizes:
@@ -252,12 +279,17 @@ def main(argv=None):
         f"Command: `{shlex.join(['python', 'benchmarks/throughput.py', *(argv or sys.argv[1:])])}`"
         f"\n\nTokens/s = batch x length / median step time (every token is real; no padding). "
         "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run. "
+        "x dense = ratio to the encoder with a plain Dense (`ours-dense`); x dense CPU = "
+        "the same from the process's CPU seconds per step (all threads: steadier than wall "
+        "time while other jobs share the cores"
+        + ("; the least of the rounds" if args.rounds > 1 else "")
+        + "). "
         "GFLOP/s = training tokens/s x the encoder's model FLOPs per training token "
         "(3 x forward matmuls). Each runner ran alone in its own process"
         + (f"; best of {args.rounds} rounds" if args.rounds > 1 else "")
-        + ".\n\n"
+        + f".\n\n{peak_line(peak)}\n\n"
     )
-    text = header + table(records)
+    text = header + table(records, peak)
     print("\n" + text)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".md").write_text(text, encoding="utf-8")
@@ -267,6 +299,7 @@ def main(argv=None):
         "load_start": load_start,
         "load_end": load_end,
         "argv": argv or sys.argv[1:],
+        "matmul_peak": peak,
         "records": records,
     }
     output.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

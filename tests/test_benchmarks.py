@@ -54,9 +54,9 @@ def assert_positive(record, fields):
     [
         (
             "ours_runner.py",
-            ["--head", "crf,globalpointer,softmax"],
+            ["--head", "dense,crf,globalpointer,softmax"],
             None,
-            ["ours-crf", "ours-globalpointer", "ours-softmax"],
+            ["ours-dense", "ours-crf", "ours-globalpointer", "ours-softmax"],
         ),
         ("hf_runner.py", [], None, ["hf"]),
         ("keras_hub_runner.py", [], None, ["keras-hub"]),
@@ -118,19 +118,8 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
     )
     assert info["examples"] == 16 and info["real_tokens"] > 0
     common = ["--prepared", str(prepared), "--size", "tiny", "--batch", "4", "--warmup", "1"]
-    ours = records(
-        run_python(
-            [
-                str(PEERS / "ours_epoch_runner.py"),
-                *common,
-                "--data",
-                str(data),
-                "--head",
-                "crf,globalpointer",
-            ],
-            timeout=300,
-        )
-    )
+    heads = ["--head", "dense,crf,globalpointer", "--batch-tokens", "64"]
+    ours = records(run_python([str(PEERS / "ours_epoch_runner.py"), *common, *heads], timeout=300))
     hf = records(
         run_python(
             [str(PEERS / "hf_epoch_runner.py"), *common, "--feed", "default,grouped"],
@@ -138,15 +127,21 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
         )
     )
     assert [r["runner"] for r in ours + hf] == [
+        "ours-dense",
         "ours-crf",
         "ours-globalpointer",
         "hf-default",
         "hf-grouped",
     ]
     for record in ours + hf:
-        assert_positive(record, EPOCH_FIELDS)
+        assert_positive(record, (*EPOCH_FIELDS, "tokens_per_update"))
         assert record["real_tokens"] == info["real_tokens"]
         assert record["padding_efficiency"] <= 1
+    for record in ours:  # a budget of 64 tokens: every window once, no batch above it
+        assert record["tokens_per_update"] * record["optimizer_steps"] == pytest.approx(
+            info["real_tokens"]
+        )
+        assert record["padded_tokens"] <= 64 * record["optimizer_steps"]
 
 
 def load_peer(name):
@@ -207,6 +202,23 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     assert "keras-hub | failed: boom" in text
     # 20.4 MFLOP per mini training token (the figure the issue quotes).
     assert driver.train_flops_per_token(shape) == pytest.approx(20.4e6, rel=0.01)
+    dense = dict(rows[1], runner="ours-dense", train_tokens_per_s=1200.0, peak_rss_mb=900.0)
+    dense["train_cpu_s_per_step"], rows[1]["train_cpu_s_per_step"] = 2.0, 2.5
+    peak = {"gflops": 100.0}
+    text = driver.table([rows[1], dense], peak)
+    # 1,500 tokens/s x 20.4 MFLOP = 31 GFLOP/s, 31% of 100; 1.25 x dense; 0.80 x dense CPU.
+    assert "| ours-crf | 1,500 | – | 1.25 | 2700 | 31 | 31% | 2500 | 0.80 |" in text
+    assert "| 900 | default |" in text  # peak RSS
+    # Of two rounds: the faster one, with the least CPU time of both.
+    slow = dict(rows[1], train_median_s=3.0, train_cpu_s_per_step=2.0)
+    kept = driver.better(rows[1], slow)
+    assert kept["train_median_s"] == 2.7 and kept["train_cpu_s_per_step"] == 2.0
+    # An epoch of windows all 128 tokens long costs what 128-token fixed shapes cost.
+    epoch = load_driver("epoch_throughput")
+    lengths = [128] * 5
+    assert epoch.epoch_train_flops(shape, lengths) == pytest.approx(
+        5 * 128 * driver.train_flops_per_token(shape)
+    )
 
 
 def load_processes():

@@ -24,27 +24,14 @@ from tf_ner.masking import large_negative
 MASKED_LOGIT_THRESHOLD = 0.5 * large_negative("float16")
 
 
-def dense_global_pointer_labels(sparse, num_types, length, dtype="float32"):
-    """Builds dense GlobalPointer labels for one batch, in the graph.
-
-    Args:
-        sparse: int `[batch, max_spans, 3]`, rows `(type, start, end)` with the end
-            inclusive, padding rows `(-1, -1, -1)`. Duplicate rows count once.
-        num_types: int or scalar int tensor, the number of entity types.
-        length: int or scalar int tensor, the padded token length of the batch.
-        dtype: dtype of the result. Defaults to float32.
+def _checked_rows(sparse, num_types, length, owner):
+    """The columns of sparse GlobalPointer labels, checked.
 
     Returns:
-        `[batch, num_types, length, length]` tensor of 0/1.
-
-    Raises:
-        ValueError: `sparse` not of shape `[batch, max_spans, 3]`; eagerly, a type
-            outside `[0, num_types)`, a start or end outside `[0, length)`, an end
-            before its start, or a padding row that is not all -1 (traced, the same
-            check raises `tf.errors.InvalidArgumentError`).
+        `(types, starts, ends, real)`, int32 `[batch, max_spans]` each (`real` bool:
+        not a padding row).
     """
     sparse = tf.convert_to_tensor(sparse)
-    owner = "dense_global_pointer_labels"
     check_rank(sparse, (3,), "sparse", owner)
     if sparse.shape[-1] not in (None, 3):
         raise ValueError(
@@ -67,13 +54,42 @@ def dense_global_pointer_labels(sparse, num_types, length, dtype="float32"):
     )
     check_in_range(starts, -1, 0, "sparse[..., 1] (start) of padding rows", owner, padding)
     check_in_range(ends, -1, 0, "sparse[..., 2] (end) of padding rows", owner, padding)
+    return types, starts, ends, real
 
-    batch_index = tf.broadcast_to(tf.range(tf.shape(sparse)[0])[:, None], tf.shape(types))
+
+def _cell_indices(types, starts, ends, real):
+    """`[batch, max_spans, 4]` indices `(b, type, start, end)`; padding rows (b, 0, 0, 0)."""
+    batch_index = tf.broadcast_to(tf.range(tf.shape(types)[0])[:, None], tf.shape(types))
     indices = tf.stack([batch_index, types, starts, ends], axis=-1)
-    indices = tf.where(real[..., None], indices, 0)  # padding rows write 0 at (b, 0, 0, 0)
+    return tf.where(real[..., None], indices, 0)
+
+
+def dense_global_pointer_labels(sparse, num_types, length, dtype="float32"):
+    """Builds dense GlobalPointer labels for one batch, in the graph.
+
+    Args:
+        sparse: int `[batch, max_spans, 3]`, rows `(type, start, end)` with the end
+            inclusive, padding rows `(-1, -1, -1)`. Duplicate rows count once.
+        num_types: int or scalar int tensor, the number of entity types.
+        length: int or scalar int tensor, the padded token length of the batch.
+        dtype: dtype of the result. Defaults to float32.
+
+    Returns:
+        `[batch, num_types, length, length]` tensor of 0/1.
+
+    Raises:
+        ValueError: `sparse` not of shape `[batch, max_spans, 3]`; eagerly, a type
+            outside `[0, num_types)`, a start or end outside `[0, length)`, an end
+            before its start, or a padding row that is not all -1 (traced, the same
+            check raises `tf.errors.InvalidArgumentError`).
+    """
+    types, starts, ends, real = _checked_rows(
+        sparse, num_types, length, "dense_global_pointer_labels"
+    )
+    indices = _cell_indices(types, starts, ends, real)  # padding rows write 0
     shape = tf.stack(
         [
-            tf.shape(sparse)[0],
+            tf.shape(types)[0],
             tf.cast(num_types, tf.int32),
             tf.cast(length, tf.int32),
             tf.cast(length, tf.int32),
@@ -140,17 +156,43 @@ def global_pointer_loss(y_true, y_pred):
 
 @keras.saving.register_keras_serializable(package="tf_ner")
 def sparse_global_pointer_loss(y_true, y_pred):
-    """`global_pointer_loss` with sparse labels `[batch, max_spans, 3]`.
+    """`global_pointer_loss` with sparse labels `[batch, max_spans, 3]`, without dense labels.
 
-    The dense labels of the batch are built in the graph by
-    `dense_global_pointer_labels` (memory as for the logits; no corpus tensor), so
-    the loss and its gradient equal the dense form exactly.
+    The same loss as the dense form (duplicate rows count once, labels on masked cells
+    are ignored), computed from the label rows: the positive term from the logits
+    gathered at the rows, the negative term from the logits with the positive cells
+    pushed down to `large_negative` (one `tensor_scatter_nd_add`, whose gradient is the
+    identity), `log(1 + sum e^x)` as `softplus(logsumexp(x))`. Per batch, about five
+    passes over the `[batch, types, length, length]` logits forward and three backward,
+    where building dense labels and masks took about twenty
+    (`benchmarks/results/heads_*.md`).
     """
-    y_pred = tf.convert_to_tensor(y_pred)
-    check_rank(y_pred, (4,), "y_pred", "sparse_global_pointer_loss")
+    y_pred = tf.cast(tf.convert_to_tensor(y_pred), tf.float32)
+    owner = "sparse_global_pointer_loss"
+    check_rank(y_pred, (4,), "y_pred", owner)
     shape = tf.shape(y_pred)
-    labels = dense_global_pointer_labels(y_true, shape[1], shape[2])
-    return global_pointer_loss(labels, y_pred)
+    types, starts, ends, real = _checked_rows(y_true, shape[1], shape[2], owner)
+    indices = _cell_indices(types, starts, ends, real)
+    # A row equal to an earlier row of its example is a duplicate: count it once.
+    key = (types * shape[2] + starts) * shape[2] + ends
+    rows = tf.range(tf.shape(key)[1])
+    earlier = rows[None, :] < rows[:, None]  # [row, earlier row]
+    repeated = tf.reduce_any(
+        (key[:, :, None] == key[:, None, :]) & earlier[None] & real[:, None, :], axis=-1
+    )
+    positive = tf.gather_nd(y_pred, indices)  # [batch, max_spans]
+    counted = real & tf.logical_not(repeated) & (positive > MASKED_LOGIT_THRESHOLD)
+    # [batch, types, max_spans]: -s of the rows of each type, large_negative elsewhere.
+    of_type = counted[:, None, :] & tf.equal(types[:, None, :], tf.range(shape[1])[None, :, None])
+    low = tf.constant(large_negative("float32"), tf.float32)
+    positive_loss = tf.nn.softplus(
+        tf.reduce_logsumexp(tf.where(of_type, -positive[:, None, :], low), axis=-1)
+    )
+    negatives = tf.tensor_scatter_nd_add(
+        y_pred, tf.reshape(indices, [-1, 4]), tf.reshape(tf.where(real, low, 0.0), [-1])
+    )
+    negative_loss = tf.nn.softplus(tf.reduce_logsumexp(negatives, axis=[2, 3]))
+    return tf.reduce_mean(positive_loss + negative_loss)
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")

@@ -109,6 +109,7 @@ def run_feed(args, shape, feed, windows, info, tokenizer):
     record.update(
         harness.epoch_measurements(info, len(windows), real, padded, steps, wall, cpu_s, loss)
     )
+    record.update(tokens_per_update=real / steps, windows_per_update=len(windows) / steps)
     harness.emit(record)
 
 

@@ -8,10 +8,11 @@ windows. Writes to `--out`:
 
     vocab.txt       the vocabulary
     slice.json      the slice's example indices, types, counts
+    slice.jsonl     the slice's examples, the training file `tf-ner train` reads
     windows.npz     the slice's windows: `lengths` [windows], `token_ids` and `labels`
                     (concatenated; labels -100 on [CLS]/[SEP]), for the PyTorch runner
 
-so that tf_ner (which re-encodes the same examples through its own pipeline) and
+so that tf_ner (which reads and encodes `slice.jsonl` as `tf-ner train` does) and
 Hugging Face train on exactly the same token ids.
 
     python benchmarks/peers/msra_prepare.py --out /tmp/epoch --examples 10000
@@ -29,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.bert.vocab import build_vocab, write_vocab  # noqa: E402
-from tf_ner.data import read_dataset  # noqa: E402
+from tf_ner.data import read_dataset, write_dataset  # noqa: E402
 from tf_ner.data.encoding import TagLabeler  # noqa: E402
 from tf_ner.data.pipeline import encode_examples  # noqa: E402
 
@@ -49,18 +50,6 @@ def select(num_examples, size, seed):
     if size <= 0 or size >= num_examples:
         return list(range(num_examples))
     return sorted(np.random.default_rng(seed).permutation(num_examples)[:size].tolist())
-
-
-def load_slice(data, prepared):
-    """The examples of a prepared slice (for the runners)."""
-    info = json.loads((pathlib.Path(prepared) / "slice.json").read_text(encoding="utf-8"))
-    examples = read_dataset(data, repair=True)
-    if len(examples) != info["corpus_examples"]:
-        raise SystemExit(
-            f"{data} holds {len(examples)} examples; slice.json expects "
-            f"{info['corpus_examples']}: prepare again"
-        )
-    return [examples[i] for i in info["indices"]], info
 
 
 def main():
@@ -108,6 +97,7 @@ def main():
         "max_window_length": int(lengths.max()),
     }
     (out / "slice.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
+    write_dataset(chosen, out / "slice.jsonl", "jsonl")
     summary = {k: v for k, v in info.items() if k != "indices"}
     print(json.dumps(summary), flush=True)
 

@@ -1,106 +1,152 @@
-"""tf_ner over a real epoch: the prepared slice through `Task.labelled_data` and `fit`.
+"""tf_ner over a real epoch, run as `tf-ner train` runs it.
+
+The prepared slice (`slice.jsonl`) is the training file of a `TrainConfig`, and the
+encoder a random checkpoint of the benchmark's shape over the prepared vocabulary
+(`--bert-dir`, so the token ids are Hugging Face's). `tf_ner.train.loop.prepare` reads
+and encodes it (the task's `labelled_data`, buckets, `--batch-size` or
+`--batch-tokens`), `build` makes the compiled model (`AdamWeightDecay`, global norm
+clipping, the learning-rate schedule); then `model.fit` runs the untimed warm-up
+batches (the one trace of the train step, timed apart as `first_fit_s`) and one timed
+epoch with the loop's own callbacks (`training_callbacks`).
 
 Real (non-padding) tokens per second = the slice's tokens ([CLS]/[SEP] included) /
-the wall time of one `model.fit(dataset, epochs=1)`, after a few untimed warm-up
-batches (tracing). Every batch has `--batch` windows (the shuffled pipeline fills the
-last batch of each bucket with windows drawn again; those repeats are not counted).
+the epoch's wall time. Windows drawn again to fill a batch (`--batch-size` fills each
+bucket's last batch; `--batch-tokens` needs none) cost time but are not credited;
+`tokens_per_update` counts them (what each optimizer update sees).
 
     python benchmarks/peers/ours_epoch_runner.py --prepared /tmp/epoch --head crf
+    python benchmarks/peers/ours_epoch_runner.py --prepared /tmp/epoch --head crf \
+        --batch-tokens 1536
 """
 
 import argparse
-import math
+import json
 import os
 import pathlib
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import dense_head  # noqa: E402, F401  (registers the `dense` head)
 import harness  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from msra_prepare import load_slice, msra_train_path  # noqa: E402
 
-from tf_ner.bert.config import BertConfig  # noqa: E402
-from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
-from tf_ner.data.buckets import check_buckets  # noqa: E402
-from tf_ner.optimization import AdamWeightDecay  # noqa: E402
-from tf_ner.tasks.ner.task import NerSettings, NerTask  # noqa: E402
+from tf_ner.bert import write_random_checkpoint  # noqa: E402
+from tf_ner.train import TrainConfig  # noqa: E402
+from tf_ner.train.loop import build, prepare, training_callbacks  # noqa: E402
 
-HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer")
+HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer", "dense")
 
 
-def padded_tokens(lengths, buckets, batch):
-    """Positions the bucketed epoch computes: full batches of each bucket's length."""
-    counts = {}
-    for n in lengths:
-        bucket = next(b for b in buckets if n <= b)
-        counts[bucket] = counts.get(bucket, 0) + 1
-    steps = sum(math.ceil(c / batch) for c in counts.values())
-    return steps, sum(math.ceil(c / batch) * batch * b for b, c in counts.items())
+def write_checkpoint(prepared, shape, folder):
+    """A random checkpoint of `shape` whose vocabulary is the prepared one, id for id."""
+    vocab = (pathlib.Path(prepared) / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    fields = harness.bert_config_fields(shape, len(vocab))
+    del fields["vocab_size"]
+    write_random_checkpoint(folder, tokens=vocab, max_position_embeddings=512, **fields)
+    written = (pathlib.Path(folder) / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    if written != vocab:
+        raise SystemExit(f"{prepared}/vocab.txt does not start with the special tokens")
 
 
-def run_head(args, shape, head, examples, info, tokenizer, threads):
+def epoch_counts(data):
+    """Real and padded positions, and windows, of the first epoch's plan (fills included)."""
+    lengths = np.array([len(ids) for ids in data.encoded.token_ids])
+    real = padded = windows = 0
+    for length, rows in data.batches.planned_rows(0):
+        real += int(lengths[rows].sum())
+        padded += len(rows) * length
+        windows += len(rows)
+    return real, padded, windows
+
+
+def run_head(args, shape, head, info, checkpoint, threads):
     keras.utils.set_random_seed(args.seed)
-    task = NerTask(
-        NerSettings(
-            head=head, types=info["types"], max_length=info["max_length"], stride=info["stride"]
+    with tempfile.TemporaryDirectory() as out:
+        budget = {"batch_tokens": args.batch_tokens} if args.batch_tokens else {}
+        config = TrainConfig(
+            train=str(pathlib.Path(args.prepared) / "slice.jsonl"),
+            output_dir=out,
+            bert_dir=str(checkpoint),
+            head=head,
+            max_length=info["max_length"],
+            stride=info["stride"],
+            buckets=tuple(args.buckets) if args.buckets else None,
+            epochs=1,
+            batch_size=args.batch if not args.batch_tokens else 32,
+            learning_rate=harness.LEARNING_RATE,
+            weight_decay=harness.WEIGHT_DECAY,
+            seed=args.seed,
+            jit_compile=args.xla,
+            **budget,
         )
-    )
-    buckets = check_buckets(args.buckets, info["max_length"])
-    # The data and model `tf-ner train` builds (`Task.labelled_data`, `Task.build_model`).
-    data = task.labelled_data(
-        examples, tokenizer, shape["batch"], shuffle=True, seed=args.seed, buckets=buckets
-    )
-    dataset = data.dataset
-    lengths = [len(ids) for ids in data.encoded.token_ids]
-    real = sum(lengths)
-    steps, padded = padded_tokens(lengths, buckets, shape["batch"])
-    config = BertConfig(**harness.bert_config_fields(shape, tokenizer.vocab_size))
-    model = task.build_model(config)
-    optimizer = AdamWeightDecay(
-        learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY
-    )
-    task.compile(model, optimizer, jit_compile=args.xla)
-    record = harness.base_record(
-        f"ours-{head}" + ("-xla" if args.xla else ""),
-        shape,
-        framework="tf_ner (Keras 3)",
-        head=head,
-        feed=f"Task.labelled_data, buckets {list(buckets)}",
-        xla=args.xla,
-        length=info["max_length"],
-        vocab=tokenizer.vocab_size,
-        versions={"tensorflow": tf.__version__, "keras": keras.__version__},
-        threads=threads,
-    )
-    if args.warmup:
-        model.fit(dataset.take(args.warmup), epochs=1, verbose=0)
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    history = model.fit(dataset, epochs=1, verbose=0)
-    wall = time.perf_counter() - start
-    cpu_s = time.process_time() - cpu_start
-    loss = float(history.history["loss"][-1])
-    record.update(
-        harness.epoch_measurements(info, len(lengths), real, padded, steps, wall, cpu_s, loss)
-    )
-    harness.emit(record)
+        run = prepare(config)
+        model = build(run)
+        data = run.splits["train"][2]
+        lengths = [len(ids) for ids in data.encoded.token_ids]
+        feed = "tf-ner train, " + (
+            f"--batch-tokens {args.batch_tokens}" if args.batch_tokens else f"batch {args.batch}"
+        )
+        record = harness.base_record(
+            f"ours-{head}" + ("-xla" if args.xla else ""),
+            shape,
+            framework="tf_ner (Keras 3)",
+            head=head,
+            feed=feed,
+            buckets=list(data.bucket_lengths),
+            batch_tokens=args.batch_tokens,
+            xla=args.xla,
+            length=info["max_length"],
+            vocab=run.tokenizer.vocab_size,
+            versions={"tensorflow": tf.__version__, "keras": keras.__version__},
+            threads=threads,
+        )
+        start = time.perf_counter()
+        if args.warmup:
+            model.fit(data.dataset.take(args.warmup), epochs=1, verbose=0)
+        first_fit = time.perf_counter() - start
+        callbacks, _ = training_callbacks(run)
+        before = int(model.optimizer.iterations.numpy())
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        history = model.fit(data.dataset, epochs=1, callbacks=callbacks, verbose=0)
+        wall = time.perf_counter() - start
+        cpu_s = time.process_time() - cpu_start
+        steps = int(model.optimizer.iterations.numpy()) - before
+        if steps != len(data.batches):
+            raise SystemExit(f"the epoch ran {steps} steps, its plan holds {len(data.batches)}")
+        planned_real, padded, windows = epoch_counts(data)
+        loss = float(history.history["loss"][-1])
+        record.update(
+            harness.epoch_measurements(
+                info, len(lengths), sum(lengths), padded, steps, wall, cpu_s, loss
+            )
+        )
+        # Padding efficiency and tokens per update over what the epoch computed.
+        record.update(
+            padding_efficiency=planned_real / padded,
+            tokens_per_update=planned_real / steps,
+            windows_per_update=windows / steps,
+            first_fit_s=first_fit,
+            warmup=args.warmup,
+        )
+        harness.emit(record)
     keras.backend.clear_session()
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--prepared", required=True, help="folder written by msra_prepare.py")
-    p.add_argument("--data", default=None, help="the training file prepared (default: MSRA)")
     p.add_argument("--head", default="crf", help=f"comma list of heads: {','.join(HEADS)}")
     p.add_argument("--size", default="mini", choices=sorted(harness.SHAPES), help="model shape")
-    p.add_argument("--batch", type=int, default=32, help="windows per batch")
+    p.add_argument("--batch", type=int, default=32, help="windows per batch (--batch-size)")
+    p.add_argument("--batch-tokens", type=int, default=None, help="padded tokens per batch instead")
     p.add_argument(
-        "--buckets",
-        default=None,
-        help="comma list of bucket lengths (default: tf_ner's default_buckets)",
+        "--buckets", default=None, help="comma list of bucket lengths (default: tf_ner's)"
     )
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")
@@ -112,13 +158,14 @@ def main():
         args.buckets = [int(b) for b in args.buckets.split(",")]
     shape = dict(harness.SHAPES[args.size], size=args.size, batch=args.batch)
     shape.update(steps=None, warmup=args.warmup)
-    data = pathlib.Path(args.data) if args.data else msra_train_path()
-    examples, info = load_slice(data, args.prepared)
-    tokenizer = Tokenizer(str(pathlib.Path(args.prepared) / "vocab.txt"))
-    for head in args.head.split(","):
-        if head not in HEADS:
-            raise SystemExit(f"--head {head!r}: expected one of {', '.join(HEADS)}")
-        run_head(args, shape, head, examples, info, tokenizer, threads)
+    prepared = pathlib.Path(args.prepared)
+    info = json.loads((prepared / "slice.json").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as checkpoint:
+        write_checkpoint(prepared, shape, checkpoint)
+        for head in args.head.split(","):
+            if head not in HEADS:
+                raise SystemExit(f"--head {head!r}: expected one of {', '.join(HEADS)}")
+            run_head(args, shape, head, info, checkpoint, threads)
 
 
 if __name__ == "__main__":

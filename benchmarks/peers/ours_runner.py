@@ -3,7 +3,9 @@
 One training step is `model.train_on_batch` (forward, the head's loss, backward,
 `AdamWeightDecay` update); one inference step is `model.predict_on_batch`, as
 `NerTask.predict_spans` calls it (the CRF decodes with Viterbi in the graph;
-GlobalPointer returns the `[batch, types, length, length]` logits).
+GlobalPointer returns the `[batch, types, length, length]` logits). `dense` is the
+encoder with a plain `Dense` and Keras's cross-entropy (`dense_head.py`): the floor
+each head is measured against.
 
     python benchmarks/peers/ours_runner.py --size mini --head crf [--xla]
 """
@@ -13,6 +15,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import dense_head  # noqa: E402, F401  (registers the `dense` head, the speed floor)
 import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -22,7 +25,7 @@ from tf_ner.bert.config import BertConfig  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
 from tf_ner.tasks.ner.task import NerSettings, NerTask  # noqa: E402
 
-HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer")
+HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer", "dense")
 TYPES = ("LOC", "ORG", "PER")[: harness.NUM_TYPES]
 
 
@@ -34,9 +37,7 @@ def build(shape, head, xla, seed):
     """The compiled model and its training labels for `head`."""
     keras.utils.set_random_seed(seed)
     task = NerTask(
-        NerSettings(
-            head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
-        )
+        NerSettings(head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4)
     )
     model = task.build_model(bert_config(shape))
     optimizer = AdamWeightDecay(

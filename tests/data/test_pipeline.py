@@ -363,6 +363,72 @@ def _pad(rows, length):
     return out
 
 
+# ---------------------------------------------------------------- token budgets
+
+
+def _batches(data, epoch=0):
+    """One epoch of a dataset's batches as numpy (`(ids, labels[, weights])`)."""
+    data.batches.epoch = epoch
+    return [
+        tuple(np.asarray(part) for part in (f["token_ids"], *rest)) for f, *rest in data.dataset
+    ]
+
+
+def _unpadded(ids):
+    return [tuple(row[row != 0]) for row in ids]
+
+
+@pytest.mark.parametrize("head", ["crf", "globalpointer"])
+def test_token_batches_hold_at_most_the_budget_and_every_window_once(tokenizer, corpus, head):
+    def batches_of(epoch=0, **kwargs):
+        data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, **kwargs)
+        return data, _batches(data, epoch)
+
+    data, first = batches_of(batch_tokens=200)
+    windows = sorted(tuple(ids) for ids in data.encoded.token_ids)
+    for batches in (first, _batches(data, 1)):
+        assert len(batches) == len(data.batches)
+        below = 0
+        for ids, *_ in batches:
+            # Padded positions ([CLS], tokens, [SEP], padding) within the budget; by
+            # default each batch is padded to its longest window.
+            assert ids.size <= 200 and ids.shape[1] == max(len(row) for row in _unpadded(ids))
+            below += ids.size <= 200 - ids.shape[1]  # room for one more window
+        # Greedy cuts over windows sorted by length: a batch has room left only where
+        # the next window is longer, and at the end.
+        assert below <= len({ids.shape[1] for ids, *_ in batches})
+        assert sorted(row for ids, *_ in batches for row in _unpadded(ids)) == windows
+    assert [b[0].tolist() for b in first] != [b[0].tolist() for b in _batches(data, 1)]
+    _, again = batches_of(batch_tokens=200)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(again, first, strict=True))
+    # Coarser buckets: each batch padded to the bucket of its longest window, more padding.
+    buckets = default_buckets(64)
+    _, coarse = batches_of(batch_tokens=200, buckets=buckets)
+    for ids, *_ in coarse:
+        longest = max(len(row) for row in _unpadded(ids))
+        assert ids.size <= 200 and ids.shape[1] == min(b for b in buckets if b >= longest)
+    assert sum(b[0].size for b in first) < sum(b[0].size for b in coarse)
+
+
+def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, corpus):
+    data = _data(
+        corpus, tokenizer, "globalpointer", 64, 16, 8, shuffle=True, seed=1, batch_tokens=200,
+        multiple=3, window_weights=True,
+    )  # fmt: skip
+    batches = _batches(data)
+    total = sum(len(ids) for ids, _, _ in batches)
+    for ids, _, weights in batches:
+        assert len(ids) % 3 == 0 and ids.size <= 200
+        # Each window weighs batch size / mean batch size: a loss averaged over the
+        # batch, times the weight, is the windows' sum over one constant.
+        np.testing.assert_allclose(weights, len(ids) * len(batches) / total, rtol=1e-6)
+    rows = [row for ids, _, _ in batches for row in _unpadded(ids)]
+    assert set(rows) == {tuple(ids) for ids in data.encoded.token_ids}
+    assert len(rows) - len(data.encoded.token_ids) <= 2 * len(batches)  # fills only
+    with pytest.raises(ValueError, match=r"batch_tokens=100 holds fewer than 2 window\(s\) of 64"):
+        _data(corpus, tokenizer, "crf", 64, 16, 8, batch_tokens=100, multiple=2)
+
+
 # ---------------------------------------------------------------- Keras and tf.distribute
 
 

@@ -102,6 +102,65 @@ def test_partition_gradient_is_marginals():
         np.testing.assert_allclose(gradient[b], marginals, atol=1e-5)
 
 
+def _forward_numpy(emissions, keep, transitions, start, end):
+    """log Z by the forward algorithm one position at a time, float64."""
+    positions = np.flatnonzero(keep)
+    if not len(positions):
+        return 0.0
+    alpha = start + emissions[positions[0]]
+    for p in positions[1:]:
+        scores = alpha[:, None] + transitions
+        alpha = np.logaddexp.reduce(scores, axis=0) + emissions[p]
+    return float(np.logaddexp.reduce(alpha + end))
+
+
+def _viterbi_numpy(emissions, keep, transitions, start, end):
+    """The best tags of the unmasked positions, one position at a time, float64."""
+    positions = np.flatnonzero(keep)
+    if not len(positions):
+        return []
+    score, pointers = start + emissions[positions[0]], []
+    for p in positions[1:]:
+        candidate = score[:, None] + transitions
+        pointers.append(candidate.argmax(axis=0))
+        score = candidate.max(axis=0) + emissions[p]
+    path = [int((score + end).argmax())]
+    for pointer in reversed(pointers):
+        path.append(int(pointer[path[-1]]))
+    return path[::-1]
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_long_chains_match_the_forward_algorithm_and_viterbi(jit_compile):
+    """Long chains with gaps, padding and an empty one, in a graph and under XLA."""
+    rng = np.random.default_rng(8)
+    length = 53
+    emissions = rng.normal(scale=3.0, size=(4, length, NUM_TAGS)).astype("float32")
+    mask = rng.random((4, length)) < 0.8
+    mask[1, 40:] = False  # padding
+    mask[2] = False  # an empty chain
+    mask[3, 17] = mask[3, 33] = True
+    crf, _, params = _random_crf(9)
+    params = [np.asarray(v, np.float64) for v in params]
+    tags = np.where(mask, rng.integers(0, NUM_TAGS, size=mask.shape), -100)
+    likelihood = tf.function(crf.log_likelihood, jit_compile=jit_compile)
+    actual = likelihood(emissions, tags, mask).numpy()
+    for b in range(4):
+        positions = np.flatnonzero(mask[b])
+        path = tags[b, positions]
+        gold = (
+            _path_score(emissions[b].astype(np.float64), positions, path, *params)
+            if len(positions)
+            else 0.0
+        )
+        log_z = _forward_numpy(emissions[b].astype(np.float64), mask[b], *params)
+        assert actual[b] == pytest.approx(gold - log_z, rel=1e-5, abs=1e-3)
+    decoded = tf.function(crf.decode, jit_compile=jit_compile)(emissions, mask).numpy()
+    for b in range(4):
+        best = _viterbi_numpy(emissions[b].astype(np.float64), mask[b], *params)
+        assert decoded[b][mask[b]].tolist() == best and not decoded[b][~mask[b]].any()
+
+
 def test_no_mask_means_every_position():
     crf, emissions, _ = _random_crf(4)
     full = np.ones(MASK.shape, bool)

@@ -52,6 +52,18 @@ def test_fit_learns_and_predict_decodes():
     assert np.isfinite(evaluated["loss"])
 
 
+@pytest.mark.parametrize("metrics, decodes", [(None, False), (["accuracy"], True)])
+def test_training_runs_viterbi_only_for_compiled_metrics(metrics, decodes):
+    tokens, tags = _data(2, batch=8)
+    model = _model()
+    model.compile(optimizer="adam", metrics=metrics)
+    traced = []
+    decode = model.crf.decode
+    model.crf.decode = lambda *args: traced.append(1) or decode(*args)  # counts traces
+    history = model.fit(tokens, tags, batch_size=8, epochs=1, verbose=0)
+    assert bool(traced) == decodes and np.isfinite(history.history["loss"][0])
+
+
 def test_loss_is_mean_negative_log_likelihood_with_sample_weight():
     tokens, tags = _data(1, batch=4)
     model = _model()

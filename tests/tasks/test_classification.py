@@ -86,6 +86,20 @@ def test_settings_are_checked():
         concat.build_model(tiny)
 
 
+def test_token_batches_of_texts_carry_weights_and_keep_the_budget(tmp_path):
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    task = ClassificationTask(ClassificationSettings(labels=("neg", "pos"), max_length=64))
+    examples = reviews(40, seed=2)
+    data = task.labelled_data(examples, tokenizer, 32, shuffle=True, batch_tokens=256)
+    texts, batches = 0, 0
+    for features, labels, weights in data.dataset:
+        ids = features["token_ids"].numpy()
+        assert ids.size <= 256 and len(labels) == len(weights) == len(ids)
+        texts, batches = texts + len(ids), batches + 1
+        np.testing.assert_allclose(weights, len(ids) / data.batches.rows_per_update, rtol=1e-6)
+    assert texts == len(examples) and batches == len(data.batches) > 2
+
+
 @pytest.mark.slow
 def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     write_classification(reviews(96, seed=1), tmp_path / "train.jsonl")

@@ -105,6 +105,41 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
     assert len(traces) == 1
 
 
+@pytest.mark.parametrize("head", ["crf", "globalpointer", "softmax"])
+def test_token_batches_weigh_every_window_or_token_alike(tmp_path, head):
+    """Under `batch_tokens`, the compiled loss of a batch of windows averaged per window
+    (CRF, GlobalPointer) is their sum over one constant, the mean batch: each window
+    weighs the same in a batch of 10 short windows as in a batch of 3 long ones. The
+    softmax loss, a mean over labelled tokens, is left as it is (no weights)."""
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    rng = random.Random(1)
+    examples = [
+        Example("".join(rng.choice("北京上海天安门我爱中国") for _ in range(n)), [(0, 2, "LOC")])
+        for n in [4] * 10 + [30] * 3
+    ]
+    task = NerTask(NerSettings(head=head, types=["LOC"], max_length=32, stride=8))
+    data = task.labelled_data(examples, tokenizer, 32, shuffle=True, batch_tokens=128)
+    if head == "softmax":
+        assert all(len(batch) == 2 for batch in data.dataset)  # features and labels only
+        return
+    model = task.compile(task.build_model(_tiny_bert(tokenizer.vocab_size)), "adam")
+    reference = data.batches.rows_per_update
+    sizes = set()
+    for features, labels, weights in data.dataset:
+        sizes.add(len(labels))
+        loss = model.compute_loss(features, labels, model(features), weights)
+        alone = [
+            model.compute_loss(
+                {k: v[i : i + 1] for k, v in features.items()},
+                labels[i : i + 1],
+                model({k: v[i : i + 1] for k, v in features.items()}),
+            )
+            for i in range(len(labels))
+        ]
+        assert float(loss) == pytest.approx(float(tf.add_n(alone)) / reference, rel=1e-5)
+    assert sizes == {10, 3}  # 10 windows of 6 tokens, 3 of 32
+
+
 def test_the_forward_function_does_not_keep_its_model_alive():
     task = NerTask(NerSettings(head="crf", types=["LOC"]))
     model = task.build_model(_tiny_bert(vocab_size=20))

@@ -14,6 +14,7 @@ from tf_ner.tasks.base import load_task
 from tf_ner.tasks.folder import load_model_file
 from tf_ner.tasks.ner.task import NerSettings, NerTask
 from tf_ner.train import TrainConfig, train
+from tf_ner.train.loop import prepare
 
 
 def config(corpus, out, **changes):
@@ -192,6 +193,34 @@ def test_buckets_are_sorted_and_survive_the_json_round_trip(corpus, tmp_path):
     assert parsed.buckets == (32, 64, 128)
     with pytest.raises(SystemExit):
         build_parser().parse_args([*flags, "--buckets", "32,x"])
+
+
+def test_batch_tokens_sets_the_steps_and_refuses_what_cannot_work(corpus, tmp_path):
+    with pytest.raises(ValueError, match="batch_size=8: give one of --batch-tokens"):
+        config(corpus, tmp_path, batch_tokens=96)  # config() sets --batch-size 8
+    with pytest.raises(ValueError, match="batch_tokens=20 is smaller than one window of"):
+        config(corpus, tmp_path, batch_size=32, batch_tokens=20)
+    flags = ["train", "--train", "t.txt", "--output-dir", "out", "--bert-size", "tiny"]
+    assert build_parser().parse_args([*flags, "--batch-tokens", "4096"]).batch_tokens == 4096
+    result = train(
+        config(
+            corpus, tmp_path / "gp", batch_size=32, batch_tokens=96, head="globalpointer",
+            head_size=16, epochs=1, dev=None, test=None,
+        )
+    )  # fmt: skip
+    # Windows of 16..19 tokens, shortest first, each batch padded to its longest: 96
+    # tokens hold 6 of 16 tokens, 5 of 17 to 19; every window once.
+    steps, count = 1, 0
+    for n in sorted(len(e.text) + 2 for e in read_dataset(corpus / "train.txt")):
+        if count + 1 > 96 // n:
+            steps, count = steps + 1, 0
+        count += 1
+    assert result.steps == steps
+    # XLA compiles once per length: there token batches keep the default buckets.
+    for jit, lengths in ((False, {16, 17, 18, 19}), (True, {16, 24})):
+        settings = config(corpus, tmp_path / "x", batch_size=32, batch_tokens=96, jit_compile=jit)
+        used = set(prepare(settings).splits["train"][2].bucket_lengths)
+        assert used <= lengths and len(used) >= 2
 
 
 def test_settings_round_trip_and_validation(tmp_path):

@@ -17,6 +17,10 @@ each bucket's last batch filled up with windows of the same bucket drawn again, 
 every training batch has the full `batch_size`. The same seed gives the same sequence
 of epochs, whatever TensorFlow's global seed.
 
+Token budgets. With `batch_tokens=N` batches hold at most N padded positions, many
+short windows or few long ones, each padded to a bucket length, every window once per
+epoch (`tf_ner.data.token_batches.TokenBatches`).
+
 `make_prediction_batches` turns raw texts into batches of features only, windows sorted
 by length so that each batch is padded only to its longest window, and keeps the
 bookkeeping to turn per-row outputs back into character spans of each text, in the
@@ -31,9 +35,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, every_length
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
+from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
 
 logger = logging.getLogger(__name__)
@@ -188,6 +193,8 @@ def _stack_labels(labels, rows, length, labeler):
 class EpochBatches:
     """The generator behind the dataset: each call is one epoch of batches."""
 
+    window_weights = False
+
     def __init__(self, arrays, batch_size, shuffle, seed):
         self.arrays = arrays
         self.batch_size = batch_size
@@ -202,6 +209,11 @@ class EpochBatches:
     def rows(self):
         """Rows (windows, or texts) an epoch holds, each once."""
         return sum(len(rows) for rows, _, _ in self.arrays.values())
+
+    @property
+    def rows_per_update(self):
+        """Mean rows per batch (with `shuffle`, every batch is full)."""
+        return self.batch_size if self.shuffle else self.rows / max(1, len(self))
 
     def plan(self, epoch):
         """List of `(bucket_length, positions)` batches, in yield order."""
@@ -218,6 +230,10 @@ class EpochBatches:
             batches = [batches[k] for k in rng.permutation(len(batches))]
         return batches
 
+    def planned_rows(self, epoch):
+        """`plan(epoch)` with each batch's row indices (into the corpus) for positions."""
+        return [(n, self.arrays[n][0][positions]) for n, positions in self.plan(epoch)]
+
     def __call__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
         for length, positions in self.plan(epoch):
@@ -227,8 +243,11 @@ class EpochBatches:
 
 
 def batched_dataset(batches, labels_spec=None):
-    """The `tf.data.Dataset` over an `EpochBatches` plan (features, and labels if given)."""
+    """The `tf.data.Dataset` over an `EpochBatches` plan (features, and labels if given;
+    and the rows' weights when the plan has `window_weights`)."""
     signature = FEATURES_SPEC if labels_spec is None else (FEATURES_SPEC, labels_spec)
+    if labels_spec is not None and batches.window_weights:
+        signature = (*signature, tf.TensorSpec([None], tf.float32))
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -248,8 +267,9 @@ class LabelledData:
 
     Attributes:
         dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`.
-        batches: the batch plan behind it: `len()` is the batches per epoch; its
-            settable `epoch` is the epoch the next iterator over `dataset` yields.
+        batches: the batch plan behind it (`EpochBatches`, or `TokenBatches` with
+            `batch_tokens`): `len()` is the batches per epoch; its settable `epoch` is
+            the epoch the next iterator over `dataset` yields.
         labeler: the labeler that made the labels.
         encoded: `EncodedWindows`, one row per window.
         report: `EncodingReport` (also logged).
@@ -274,6 +294,9 @@ def make_dataset(
     shuffle=False,
     seed=0,
     buckets=None,
+    batch_tokens=None,
+    multiple=1,
+    window_weights=False,
 ):
     """Labelled, bucketed batches of `examples` for `model.fit` / evaluation.
 
@@ -288,7 +311,18 @@ def make_dataset(
             keeps a fixed order and every window exactly once (evaluation).
         seed: int, the shuffling seed.
         buckets: optional increasing ints, the padded lengths; default
-            `default_buckets(max_length)`.
+            `default_buckets(max_length)`, or with `batch_tokens` every length
+            (`every_length`: each batch padded to its longest window).
+        batch_tokens: optional int, instead of `batch_size`: batches of at most this
+            many padded positions (many short windows or few long ones), every
+            window once per epoch (`TokenBatches`).
+        multiple: int, with `batch_tokens`: the replicas each batch is split across
+            (every batch's window count a multiple of it).
+        window_weights: bool, with `batch_tokens`: yield `(features, labels, weights)`
+            so that a loss that is a mean over a batch's windows weighs every window
+            the same whatever its batch (`TokenBatches`). For losses averaged over
+            windows; a loss averaged over tokens needs none (a token batch holds
+            about the same number of tokens whatever its length).
 
     Returns:
         `LabelledData`.
@@ -305,21 +339,33 @@ def make_dataset(
     if not isinstance(labeler, Labeler):
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
+    if batch_tokens is not None and buckets is None:
+        buckets = every_length(max_length)  # token batches stay full whatever the lengths
     buckets = check_buckets(buckets, max_length)
+    if batch_tokens is not None:
+        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
-    arrays = bucket_arrays(
-        encoded.token_ids,
-        buckets,
-        lambda rows, length: _stack_labels(encoded.labels, rows, length, labeler),
-    )
     labels_spec = tf.TensorSpec(
         [None, None, 3] if isinstance(labeler, SpanLabeler) else [None, None], tf.int32
     )
-    batches = EpochBatches(arrays, batch_size, shuffle, seed)
+
+    def stack_labels(rows, length):
+        return _stack_labels(encoded.labels, rows, length, labeler)
+
+    if batch_tokens is not None:
+        batches = TokenBatches(
+            encoded.token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
+            window_weights,
+        )  # fmt: skip
+        lengths = batches.bucket_lengths
+    else:
+        arrays = bucket_arrays(encoded.token_ids, buckets, stack_labels)
+        batches = EpochBatches(arrays, batch_size, shuffle, seed)
+        lengths = tuple(arrays)
     return LabelledData(
-        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, tuple(arrays)
+        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, lengths
     )
 
 

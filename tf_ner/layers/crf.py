@@ -5,6 +5,9 @@ import tensorflow as tf
 
 from tf_ner.layers._checks import check_in_range, check_positive_int, check_rank
 
+# The log of zero in the log semiring, finite so that no gradient is NaN.
+_LOG_ZERO = -1e30
+
 
 def _compact(mask, *tensors):
     """Moves the unmasked positions of each example to the front, in order.
@@ -16,19 +19,6 @@ def _compact(mask, *tensors):
     inverse = tf.argsort(order, axis=1)
     compacted = [tf.gather(t, order, axis=1, batch_dims=1) for t in (mask, *tensors)]
     return (inverse, *compacted)
-
-
-def _time_major_steps(emissions, mask):
-    """Splits `[batch, length, tags]` into the first step and the later steps, time major.
-
-    One masked step is appended, so the scans never run over an empty sequence (with
-    length 1 and an unknown batch size, stacking an empty scan fails); a masked step
-    carries the state unchanged.
-    """
-    emissions = tf.pad(emissions, [[0, 0], [0, 1], [0, 0]])
-    mask = tf.pad(mask, [[0, 0], [0, 1]])
-    time_major = tf.transpose(emissions, [1, 0, 2])
-    return time_major[0], time_major[1:], tf.transpose(mask)[1:]
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
@@ -219,16 +209,30 @@ class CRF(keras.layers.Layer):
         )
         return score - self._log_partition(emissions, mask, transitions, start, end) * nonempty
 
+    def _step_matrices(self, emissions, mask, transitions):
+        """Time-major `[length, batch, tags, tags]` steps of a prefix-masked chain.
+
+        `M_t[i, j] = T[i, j] + E[t, j]` moves from the tag at `t - 1` to the tag at
+        `t` (`t >= 1`); a masked position is the identity (0 on the diagonal,
+        `_LOG_ZERO` elsewhere), which changes neither a score nor a path. Built for all
+        positions at once, so each sequential step of the recursions is a few ops. One
+        identity step is appended: the loops never run over an empty sequence.
+        """
+        identity = tf.where(tf.eye(self.num_tags, dtype=tf.bool), 0.0, _LOG_ZERO)
+        steps = transitions + emissions[:, 1:, None, :]  # [batch, length - 1, tags, tags]
+        steps = tf.where(mask[:, 1:, None, None], steps, identity)
+        shape = tf.shape(steps)
+        steps = tf.concat([steps, tf.broadcast_to(identity, [shape[0], 1, *identity.shape])], 1)
+        return tf.transpose(steps, [1, 0, 2, 3])
+
     def _log_partition(self, emissions, mask, transitions, start, end):
         """Forward algorithm over prefix-masked (compacted) emissions -> `[batch]`."""
 
-        def step(alpha, inputs):
-            emission, keep = inputs
-            candidate = tf.reduce_logsumexp(alpha[:, :, None] + transitions, axis=1) + emission
-            return tf.where(keep[:, None], candidate, alpha)
+        def step(alpha, matrix):
+            return tf.reduce_logsumexp(alpha[:, :, None] + matrix, axis=1)
 
-        first, later, keep = _time_major_steps(emissions, mask)
-        alpha = tf.foldl(step, (later, keep), initializer=start + first)
+        steps = self._step_matrices(emissions, mask, transitions)
+        alpha = tf.foldl(step, steps, initializer=start + emissions[:, 0])
         return tf.reduce_logsumexp(alpha + end, axis=1)
 
     def decode(self, emissions, mask=None):
@@ -246,24 +250,17 @@ class CRF(keras.layers.Layer):
         original_mask = mask
         transitions, start, end = self.effective_transitions()
         inverse, mask, emissions = _compact(mask, emissions)
-        identity = tf.range(self.num_tags)[None]
 
-        def forward(carry, inputs):
-            score, _ = carry
-            emission, keep = inputs
-            candidate = score[:, :, None] + transitions  # [batch, previous, next]
+        def forward(carry, matrix):
+            candidate = carry[0][:, :, None] + matrix  # [batch, previous, next]
             best_previous = tf.argmax(candidate, axis=1, output_type=tf.int32)
-            new_score = tf.reduce_max(candidate, axis=1) + emission
-            # Past the length the score is carried and the back-pointer is identity.
-            return (
-                tf.where(keep[:, None], new_score, score),
-                tf.where(keep[:, None], best_previous, identity),
-            )
+            return tf.reduce_max(candidate, axis=1), best_previous
 
-        first, later, keep = _time_major_steps(emissions, mask)
-        first = start + first
+        first = start + emissions[:, 0]
         scores, back_pointers = tf.scan(
-            forward, (later, keep), initializer=(first, tf.zeros_like(first, tf.int32))
+            forward,
+            self._step_matrices(emissions, mask, transitions),
+            initializer=(first, tf.zeros_like(first, tf.int32)),
         )
         last_tag = tf.argmax(scores[-1] + end, axis=1, output_type=tf.int32)
 
@@ -271,7 +268,7 @@ class CRF(keras.layers.Layer):
             return tf.gather(back_pointer, tag, axis=1, batch_dims=1)
 
         earlier = tf.scan(backward, back_pointers, initializer=last_tag, reverse=True)
-        # `last_tag` sits on the appended masked step; `earlier` covers the real ones.
+        # `last_tag` sits on the appended identity step; `earlier` covers the real ones.
         path = tf.transpose(earlier)  # compacted order
         path = tf.gather(path, inverse, axis=1, batch_dims=1)
         return tf.where(original_mask, path, 0)

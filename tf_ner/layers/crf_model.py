@@ -105,6 +105,9 @@ class CRFModel(keras.Model):
         return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self._compile_metrics is None:
+            # No metric reads the tags: skip Viterbi (a training step leaves it out).
+            return self.get_metrics_result()
         weights = tf.cast(y_pred["mask"], tf.float32)
         if sample_weight is not None:
             weights *= tf.reshape(tf.cast(sample_weight, tf.float32), [-1, 1])

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_ner.layers.global_pointer import GlobalPointer
+from tf_ner.layers.global_pointer import GlobalPointer, query_key_scores
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")
@@ -58,15 +58,16 @@ class EfficientGlobalPointer(GlobalPointer):
         self.query_key_dense.build(input_shape)
         self.type_bias_dense = self._dense(2 * self.num_types, "type_bias")
         self.type_bias_dense.build((*input_shape[:-1], 2 * self.head_size))
-        self._build_rotary_embedding((None, None, self.head_size))
+        self._build_rotary_embedding((None, None, 2, self.head_size))
         self.built = True
 
     def _scores(self, inputs):
         projected = self.query_key_dense(inputs)  # [batch, length, 2 * head_size]
-        query = self._rotate(projected[..., : self.head_size])
-        key = self._rotate(projected[..., self.head_size :])
-        scores = tf.einsum("bmd,bnd->bmn", query, key)
-        scores = scores / tf.cast(self.head_size**0.5, scores.dtype)
+        shape = tf.shape(projected)
+        pairs = tf.reshape(projected, [shape[0], shape[1], 2, self.head_size])
+        rotated = tf.transpose(self._rotate(pairs), [2, 0, 1, 3])  # [2, batch, length, size]
+        query, key = tf.unstack(rotated)  # as in GlobalPointer: no inner-axis slices
+        scores = query_key_scores(query, key, self.head_size)
         bias = self.type_bias_dense(projected) / tf.cast(2, projected.dtype)
         bias = tf.transpose(bias, [0, 2, 1])  # [batch, 2 * types, length]
         start_bias = bias[:, : self.num_types, :, None]  # varies with the start (rows)

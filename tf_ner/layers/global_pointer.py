@@ -8,6 +8,22 @@ from tf_ner.layers.rotary_embedding import RotaryEmbedding
 from tf_ner.masking import mask_logits
 
 
+def query_key_scores(query, key, head_size):
+    """`query . key / sqrt(head_size)` for every pair of positions.
+
+    Args:
+        query, key: float `[..., length, head_size]`.
+        head_size: int, the size the scores are scaled by.
+
+    Returns:
+        `[..., length, length]`, rows the query positions (span starts), columns the
+        key positions (span ends).
+    """
+    # Scaling the queries costs `length x head_size` products, the scores `length^2`.
+    query = query * tf.cast(head_size**-0.5, query.dtype)
+    return tf.matmul(query, key, transpose_b=True)
+
+
 @keras.saving.register_keras_serializable(package="tf_ner")
 class GlobalPointer(keras.layers.Layer):
     """Span-scoring head for flat and nested NER.
@@ -112,7 +128,7 @@ class GlobalPointer(keras.layers.Layer):
         self._check_input_shape(input_shape)
         self.query_key_dense = self._dense(self.num_types * 2 * self.head_size, "query_key")
         self.query_key_dense.build(input_shape)
-        self._build_rotary_embedding((None, None, self.num_types, self.head_size))
+        self._build_rotary_embedding((None, None, self.num_types, 2, self.head_size))
         self.built = True
 
     def _build_rotary_embedding(self, shape):
@@ -133,10 +149,13 @@ class GlobalPointer(keras.layers.Layer):
         projected = self.query_key_dense(inputs)
         shape = tf.shape(projected)
         projected = tf.reshape(projected, [shape[0], shape[1], self.num_types, 2, self.head_size])
-        query = self._rotate(projected[..., 0, :])  # [batch, length, types, head_size]
-        key = self._rotate(projected[..., 1, :])
-        scores = tf.einsum("bmtd,bntd->btmn", query, key)
-        return scores / tf.cast(self.head_size**0.5, scores.dtype)
+        # Queries and keys rotated together, then laid out [2, batch, types, length,
+        # head_size]: unstacking the first axis is a plain copy whose gradient is a
+        # stack (slicing an inner axis costs a gradient of whole zero tensors), and one
+        # batched matmul scores (an einsum's gradient would transpose again).
+        rotated = tf.transpose(self._rotate(projected), [3, 0, 2, 1, 4])
+        query, key = tf.unstack(rotated)
+        return query_key_scores(query, key, self.head_size)
 
     def _mask_scores(self, scores, mask):
         length = tf.shape(scores)[-1]

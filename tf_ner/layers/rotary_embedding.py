@@ -74,19 +74,21 @@ class RotaryEmbedding(keras.layers.Layer):
             positions = tf.cast(positions, tf.float32)
             if positions.shape.rank == 1:
                 positions = positions[None]
-        exponents = np.arange(0, dim // 2, dtype=np.float32) * (-2.0 / dim)
+        # Each pair's frequency twice, so that the angles line up with the features.
+        exponents = np.repeat(np.arange(0, dim // 2, dtype=np.float32) * (-2.0 / dim), 2)
         inverse_frequencies = tf.pow(tf.constant(self.max_wavelength, tf.float32), exponents)
-        angles = positions[..., None] * inverse_frequencies  # [batch or 1, length, dim/2]
+        angles = positions[..., None] * inverse_frequencies  # [batch or 1, length, dim]
         # Broadcast over any axes between the sequence and the features (heads).
-        angles = tf.reshape(
-            angles, tf.concat([tf.shape(angles)[:2], [1] * (rank - 3), [dim // 2]], 0)
-        )
+        angles = tf.reshape(angles, tf.concat([tf.shape(angles)[:2], [1] * (rank - 3), [dim]], 0))
         cos = tf.cast(tf.cos(angles), inputs.dtype)
-        sin = tf.cast(tf.sin(angles), inputs.dtype)
+        # -sin on the first feature of a pair, +sin on the second.
+        signs = tf.constant(np.tile(np.array([-1.0, 1.0], np.float32), dim // 2))
+        sin = tf.cast(tf.sin(angles) * signs, inputs.dtype)
+        # Elementwise only (no strided slices, whose gradients write whole zero tensors):
+        # y = x * cos + swap(x) * sin, swap exchanging the two features of each pair.
         pairs = tf.reshape(inputs, tf.concat([shape[:-1], [dim // 2, 2]], 0))
-        even, odd = pairs[..., 0], pairs[..., 1]
-        rotated = tf.stack([even * cos - odd * sin, odd * cos + even * sin], axis=-1)
-        return tf.reshape(rotated, shape)
+        swapped = tf.reshape(tf.reverse(pairs, axis=[-1]), shape)
+        return inputs * cos + swapped * sin
 
     def compute_output_shape(self, input_shape):
         return input_shape

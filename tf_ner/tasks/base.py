@@ -102,8 +102,14 @@ class Task:
         raise NotImplementedError
 
     # Training.
-    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
-        """`tf_ner.data.pipeline.LabelledData` of the examples."""
+    def labelled_data(
+        self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None, **budget
+    ):
+        """`tf_ner.data.pipeline.LabelledData` of the examples.
+
+        `budget` (tasks whose settings take `batch_tokens`): `batch_tokens` and
+        `multiple`, as `tf_ner.data.pipeline.make_dataset` takes them.
+        """
         raise NotImplementedError
 
     def build_model(self, bert_config):

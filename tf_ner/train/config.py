@@ -167,6 +167,15 @@ class TrainConfig:
         None, "stop after this many minutes of training, then evaluate and save", metavar="MIN"
     )
     batch_size: int = setting(32, "global batch size (split across replicas)")
+    batch_tokens: int | None = setting(
+        None, "instead of --batch-size: training batches of at most N padded tokens (many "
+        "short windows or few long ones: windows sorted by length and cut greedily, each "
+        "batch padded to its longest window, or to its --buckets length if given; with "
+        "--jit-compile to the default buckets), every window once per epoch; a loss averaged "
+        "over windows (crf, globalpointer, classification) is weighted so that every window "
+        "weighs the same in every batch", metavar="N",
+        tasks=("ner", "classification"),
+    )  # fmt: skip
     eval_batch_size: int = setting(64, "batch size of evaluation")
     learning_rate: float | None = setting(
         None, "peak learning rate of the encoder; unless given: 1e-3 from scratch, 5e-5 with "
@@ -240,6 +249,7 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: expected a positive int")
+        self._check_batch_tokens()
         for name in ("learning_rate", "weight_decay", "warmup", "crf_lr_multiplier"):
             if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"{name}={getattr(self, name)}: expected >= 0")
@@ -266,6 +276,25 @@ class TrainConfig:
         self._check_few_sample_options()
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout}: expected a float in [0, 1)")
+
+    def _check_batch_tokens(self):
+        """`batch_tokens` replaces `batch_size` and must hold one full window."""
+        if self.batch_tokens is None:
+            return
+        default = next(f.default for f in dataclasses.fields(self) if f.name == "batch_size")
+        if self.batch_size != default:
+            raise ValueError(
+                f"batch_tokens={self.batch_tokens} and batch_size={self.batch_size}: give "
+                f"one of --batch-tokens (tokens per batch) and --batch-size (windows per "
+                f"batch), not both"
+            )
+        if self.batch_tokens < self.max_length:
+            raise ValueError(
+                f"batch_tokens={self.batch_tokens} is smaller than one window of "
+                f"max_length={self.max_length} tokens: give --batch-tokens >= "
+                f"{self.max_length} (e.g. {32 * self.max_length // 4}, about 32 windows of "
+                f"a quarter of the window)"
+            )
 
     def _check_few_sample_options(self):
         """Pre-trained weight decay and Mixout: both need pre-trained weights."""

@@ -19,6 +19,7 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.bert.mixout import apply_mixout
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
+from tf_ner.data.buckets import default_buckets
 from tf_ner.files import atomic_write_text
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks import TASKS
@@ -155,10 +156,17 @@ def prepare(config):
             task.check(examples[name], sources[name])
     splits = {}
     for name, split in examples.items():
+        budget, buckets = {}, config.buckets if name == "train" else None
+        if name == "train" and config.batch_tokens is not None:
+            budget = {
+                "batch_tokens": config.batch_tokens,
+                "multiple": strategy.num_replicas_in_sync,
+            }
+            if config.jit_compile and buckets is None:
+                buckets = default_buckets(config.max_length)  # XLA compiles per length
         data = task.labelled_data(
             split, tokenizer, config.batch_size if name == "train" else config.eval_batch_size,
-            shuffle=name == "train", seed=config.seed,
-            buckets=config.buckets if name == "train" else None,
+            shuffle=name == "train", seed=config.seed, buckets=buckets, **budget,
         )  # fmt: skip
         splits[name] = (sources[name], split, data)
     steps_per_epoch = len(splits["train"][2].batches)
@@ -262,12 +270,23 @@ def banner(run, model, resuming):
         f"{train_data.batches.rows} windows, {run.task.describe()}, encoder "
         f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
         f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
-        f", dropout {dropout:g}), batch {config.batch_size}, {run.steps_per_epoch} steps/epoch, "
+        f", dropout {dropout:g}), {batch_text(config, train_data.batches)}, "
+        f"{run.steps_per_epoch} steps/epoch, "
         f"{run.total_steps} steps at most"
         f"{f', {config.time_budget:g} minutes' if config.time_budget else ''}, "
         f"peak lr {config.resolved('learning_rate'):g} ({type(run.schedule).__name__}), warmup "
         f"{warmup_text}{options}, {describe(run.strategy)}{', resuming' if resuming else ''}",
         flush=True,
+    )
+
+
+def batch_text(config, batches):
+    """The banner's batch size: windows per batch, or the token budget and its mean."""
+    if config.batch_tokens is None:
+        return f"batch {config.batch_size}"
+    return (
+        f"batches of at most {config.batch_tokens} tokens "
+        f"({batches.rows_per_update:.1f} windows on average)"
     )
 
 
@@ -287,8 +306,11 @@ def fine_tuning_options(config):
     return options
 
 
-def fit(run, model):
-    """Fits with the run's callbacks; returns the `StopTraining` callback (why it stopped)."""
+def training_callbacks(run):
+    """The callbacks of `fit`, and among them the `StopTraining` (why it stopped).
+
+    `benchmarks/peers/ours_epoch_runner.py` times an epoch with these, as users run it.
+    """
     config, out, chief = run.config, run.out, run.chief
     stopper = StopTraining(
         config.max_steps, config.time_budget,
@@ -306,8 +328,13 @@ def fit(run, model):
         path, examples, data = run.splits["dev"]
         callbacks.append(
             DevEvaluation(
-                run.task, examples, data, run.tokenizer, run.work / "best.weights.h5",
-                config.eval_batch_size, state_path=(out if chief else run.work) / "best.json",
+                run.task,
+                examples,
+                data,
+                run.tokenizer,
+                run.work / "best.weights.h5",
+                config.eval_batch_size,
+                state_path=(out if chief else run.work) / "best.json",
             )  # fmt: skip
         )
         if config.early_stopping:
@@ -323,6 +350,13 @@ def fit(run, model):
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
     callbacks.append(ProgressLog(run.total_steps, config.time_budget, _progress_every()))
+    return callbacks, stopper
+
+
+def fit(run, model):
+    """Fits with the run's callbacks; returns the `StopTraining` callback (why it stopped)."""
+    train_data = run.splits["train"][2]
+    callbacks, stopper = training_callbacks(run)
     prepare_fit(model, train_data.dataset, run.strategy)
     model.fit(train_data.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its

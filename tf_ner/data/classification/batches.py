@@ -6,11 +6,13 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.data.buckets import check_buckets
+from tf_ner.data.buckets import check_buckets, every_length
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays, check_tokenizer
+from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
 
 logger = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class ClassificationData:
@@ -19,7 +21,8 @@ class ClassificationData:
     Attributes:
         dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`: int32
             `[batch]` class ids, or float32 `[batch, classes]` 0/1 (multi-label).
-        batches: the batch plan (`len()` batches per epoch, settable `epoch`).
+        batches: the batch plan (`EpochBatches` or `TokenBatches`: `len()` batches
+            per epoch, settable `epoch`).
         token_ids: list of int32 arrays, one per text ([CLS] ... [SEP]).
         labels: array of the labels, one row per text.
         report: `TruncationReport`.
@@ -47,7 +50,8 @@ def label_array(examples, labels, multi_label):
 
 def make_classification_dataset(
     examples, tokenizer, labels, max_length=128, truncation="head", head_tokens=32,
-    batch_size=32, shuffle=False, seed=0, buckets=None, multi_label=False,
+    batch_size=32, shuffle=False, seed=0, buckets=None, multi_label=False, batch_tokens=None,
+    multiple=1,
 ):  # fmt: skip
     """Bucketed batches of labelled texts for `fit` and evaluation.
 
@@ -60,25 +64,43 @@ def make_classification_dataset(
         head_tokens: int, tokens kept from the start with `"head+tail"`.
         batch_size, shuffle, seed, buckets: as `tf_ner.data.pipeline.make_dataset`.
         multi_label: bool, 0/1 rows instead of class ids.
+        batch_tokens, multiple: as `make_dataset`; with `batch_tokens` the dataset
+            also yields weights, so that every text weighs the same in every batch
+            (the loss is a mean over texts).
 
     Returns:
         `ClassificationData`.
     """
     examples = list(examples)
     check_tokenizer(tokenizer)
+    if batch_tokens is not None and buckets is None:
+        buckets = every_length(max_length)  # token batches stay full whatever the lengths
     buckets = check_buckets(buckets, max_length)
+    if batch_tokens is not None:
+        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
     token_ids, report = encode_texts(
         [e.text for e in examples], tokenizer, max_length, truncation, head_tokens
     )
     logger.info(report.summary())
     label_rows = label_array(examples, labels, multi_label)
-    arrays = bucket_arrays(token_ids, buckets, lambda rows, length: label_rows[rows])
-    batches = EpochBatches(arrays, batch_size, shuffle, seed)
+
+    def stack_labels(rows, length):
+        return label_rows[rows]
+
+    if batch_tokens is not None:
+        batches = TokenBatches(
+            token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
+            window_weights=True,
+        )  # fmt: skip
+        lengths = batches.bucket_lengths
+    else:
+        arrays = bucket_arrays(token_ids, buckets, stack_labels)
+        batches = EpochBatches(arrays, batch_size, shuffle, seed)
+        lengths = tuple(arrays)
     labels_spec = (
         tf.TensorSpec([None, len(labels)], tf.float32) if multi_label
         else tf.TensorSpec([None], tf.int32)
     )  # fmt: skip
     return ClassificationData(
-        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report,
-        tuple(arrays),
-    )  # fmt: skip
+        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report, lengths
+    )

@@ -167,11 +167,15 @@ class ClassificationTask(Task):
             + (f" (head {s.head_tokens} tokens)" if s.truncation == "head+tail" else "")
         )
 
-    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+    def labelled_data(
+        self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None,
+        batch_tokens=None, multiple=1,
+    ):  # fmt: skip
         s = self.settings
         data = make_classification_dataset(
             examples, tokenizer, s.labels, s.max_length, s.truncation, s.head_tokens,
             batch_size, shuffle=shuffle, seed=seed, buckets=buckets, multi_label=s.multi_label,
+            batch_tokens=batch_tokens, multiple=multiple,
         )  # fmt: skip
         print(f"  {data.report.summary()}", flush=True)
         return data

@@ -126,11 +126,15 @@ class NerTask(Task):
         s = self.settings
         return f"{len(s.types)} types ({', '.join(s.types)}), head {s.head}"
 
-    def labelled_data(self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None):
+    def labelled_data(
+        self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None,
+        batch_tokens=None, multiple=1,
+    ):  # fmt: skip
         s = self.settings
         return make_dataset(
             examples, tokenizer, self.labeler, s.max_length, s.stride, batch_size,
-            shuffle=shuffle, seed=seed, buckets=buckets,
+            shuffle=shuffle, seed=seed, buckets=buckets, batch_tokens=batch_tokens,
+            multiple=multiple, window_weights=self.head.loss_over_windows,
         )  # fmt: skip
 
     def build_model(self, bert_config):

@@ -18,10 +18,14 @@ class NerHead:
     Attributes:
         name: str, the `--head` value.
         nested: bool, whether the head holds nested and overlapping entities.
+        loss_over_windows: bool, whether the loss is a mean over a batch's windows
+            (then batches of varying window counts, `--batch-tokens`, are weighted so
+            that every window weighs the same); False for a mean over tokens.
     """
 
     name = None
     nested = False
+    loss_over_windows = True
 
     def labeler(self, settings):
         """The labeler (`tf_ner.data.encoding`) that maps spans to this head's labels."""

@@ -18,6 +18,7 @@ class SoftmaxHead(TagHead):
 
     name = "softmax"
     first_subtoken_only = True
+    loss_over_windows = False  # a mean over the batch's labelled tokens, as Hugging Face's
 
     def build_model(self, inputs, hidden, settings, dropout):
         num_tags = self.labeler(settings).num_tags

@@ -1,0 +1,146 @@
+"""Batches by token budget: many short windows or few long ones, every window once.
+
+`TokenBatches` is the batch plan of `make_dataset(..., batch_tokens=N)` (and of the
+classification dataset): the protocol of `tf_ner.data.pipeline.EpochBatches` (`len()`,
+a settable `epoch`, `plan`, one epoch per call), with batches cut by tokens instead of
+by a count of windows.
+
+The cut. Rows are sorted by length (rows of one length in a new random order every
+epoch) and cut greedily: a batch takes the next row while its rows, each padded to
+the bucket length of the longest (`tf_ner.data.buckets`), hold at most N positions
+and their count can still be split evenly across `multiple` replicas. So a batch is
+padded only up to its bucket, shapes stay the few bucket lengths, and batches are
+full whatever the buckets: with lengths every token (`buckets=range(...)`), a batch
+is padded to its longest row, as Hugging Face's `group_by_length` pads. The sorted
+lengths are the same every epoch, so is the number of batches (what the schedules
+and the progress line count); which rows of a length share a batch, and the order of
+the batches, are drawn again from `numpy.random.default_rng([seed, epoch])`.
+"""
+
+import bisect
+
+import numpy as np
+
+
+def check_batch_tokens(batch_tokens, buckets, multiple=1):
+    """Raises `ValueError` unless `batch_tokens` holds `multiple` rows of the longest bucket."""
+    if not isinstance(multiple, int) or multiple < 1:
+        raise ValueError(f"multiple={multiple!r}: expected a positive int (the replicas)")
+    if not isinstance(batch_tokens, int) or batch_tokens < multiple * buckets[-1]:
+        raise ValueError(
+            f"batch_tokens={batch_tokens!r} holds fewer than {multiple} window(s) of "
+            f"{buckets[-1]} tokens (the longest bucket, one per replica): give at least "
+            f"{multiple * buckets[-1]}"
+        )
+
+
+class TokenBatches:
+    """Batches of at most `batch_tokens` padded positions; every row once per epoch.
+
+    Args:
+        token_ids: list of int arrays, one per row ([CLS] ... [SEP]).
+        buckets: increasing ints, the padded lengths; the last holds every row.
+        stack_labels: callable `(rows, length) -> labels array` of those rows (a list
+            of row indices) padded for `length`, or None (features only).
+        batch_tokens: int, padded positions a batch may hold ([CLS], [SEP] and
+            padding included).
+        shuffle: bool, a new draw every epoch (training); False: rows of one length
+            in corpus order, batches shortest first.
+        seed: int.
+        multiple: int, every batch's row count is a multiple of it (the replicas); a
+            batch cut short of one is filled up with its own rows drawn again.
+        window_weights: bool, also yield a weight per row, `rows in the batch / mean
+            rows per batch`: a loss averaged over a batch's rows, weighted, is their
+            sum over a constant (every row weighs the same in every batch).
+    """
+
+    def __init__(
+        self, token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple=1,
+        window_weights=False,
+    ):  # fmt: skip
+        check_batch_tokens(batch_tokens, buckets, multiple)
+        self.token_ids = token_ids
+        self.lengths = np.array([len(ids) for ids in token_ids], dtype=np.int64)
+        self.buckets = tuple(buckets)
+        self.stack_labels = stack_labels
+        self.batch_tokens = batch_tokens
+        self.shuffle = shuffle
+        self.seed = seed
+        self.multiple = multiple
+        self.window_weights = window_weights
+        self.epoch = 0
+        self._cuts = self._cut(np.sort(self.lengths, kind="stable"))
+
+    def _bucket(self, length):
+        return self.buckets[bisect.bisect_left(self.buckets, length)]
+
+    def _cut(self, sorted_lengths):
+        """`[(start, end, padded_length)]` of the batches over rows sorted by length."""
+        cuts, start, padded = [], 0, None
+        for index, length in enumerate(sorted_lengths):
+            bucket = self._bucket(int(length))
+            capacity = self.batch_tokens // bucket // self.multiple * self.multiple
+            if index > start and index - start + 1 > capacity:
+                cuts.append((start, index, padded))
+                start = index
+            padded = bucket
+        if len(sorted_lengths):
+            cuts.append((start, len(sorted_lengths), padded))
+        return cuts
+
+    def __len__(self):
+        return len(self._cuts)
+
+    @property
+    def rows(self):
+        """Rows an epoch holds, each once."""
+        return len(self.lengths)
+
+    def _filled(self, count):
+        return -(-count // self.multiple) * self.multiple
+
+    @property
+    def rows_per_update(self):
+        """Mean rows per batch (fills included)."""
+        filled = sum(self._filled(end - start) for start, end, _ in self._cuts)
+        return filled / max(1, len(self))
+
+    @property
+    def bucket_lengths(self):
+        """The padded lengths the batches use, increasing."""
+        return tuple(sorted({length for _, _, length in self._cuts}))
+
+    def plan(self, epoch):
+        """List of `(padded_length, rows)` batches in yield order (`rows`: row indices)."""
+        rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
+        ties = rng.random(len(self.lengths)) if rng is not None else np.arange(len(self.lengths))
+        order = np.lexsort((ties, self.lengths))
+        batches = []
+        for start, end, length in self._cuts:
+            rows = order[start:end]
+            batches.append((length, np.resize(rows, self._filled(len(rows)))))
+        if rng is not None:
+            batches = [batches[k] for k in rng.permutation(len(batches))]
+        return batches
+
+    def planned_rows(self, epoch):
+        """`plan(epoch)` (its batches already hold row indices)."""
+        return self.plan(epoch)
+
+    def __call__(self):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        reference = self.rows_per_update
+        for length, rows in self.plan(epoch):
+            ids = np.zeros((len(rows), length), dtype=np.int32)
+            for r, row in enumerate(rows):
+                ids[r, : self.lengths[row]] = self.token_ids[row]
+            features = {"token_ids": ids, "segment_ids": np.zeros_like(ids)}
+            if self.stack_labels is None:
+                yield features
+                continue
+            labels = self.stack_labels(rows, length)
+            if not self.window_weights:
+                yield features, labels
+                continue
+            weights = np.full(len(rows), len(rows) / reference, np.float32)
+            yield features, labels, weights
