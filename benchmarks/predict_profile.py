@@ -9,18 +9,22 @@
 2. `tf-ner predict` on one text in a fresh process: its wall time unprofiled, and a
    profile of everything after the TensorFlow import (the other imports, loading the
    folder, tracing the forward function, predicting, writing).
+3. TensorFlow's own profile of the forward function over the same texts' batches:
+   the ops' self time by part of the model and by op type.
 
 cProfile slows Python-heavy code more than TensorFlow's kernels; the wall seconds of
 the unprofiled call are printed beside. Writes the summaries as text to `--output`.
 """
 
 import argparse
+import collections
 import cProfile
 import io
 import json
 import os
 import pathlib
 import pstats
+import re
 import subprocess
 import sys
 import tempfile
@@ -107,6 +111,87 @@ def profile_startup(model_dir, text, limit):
         ]
 
 
+def model_part(op_name):
+    """The part of the model an op of the forward graph belongs to, from its name scope."""
+    scopes = [re.sub(r"_\d+$", "", scope) for scope in op_name.split("/")]
+    if "crf" in scopes:
+        return "CRF Viterbi"
+    if "embeddings" in scopes:
+        return "embeddings (gathers, LayerNorm)"
+    if "self" in scopes:
+        return "self-attention (Q/K/V dense, head transposes, scores, softmax, context)"
+    if "attention" in scopes:
+        return "attention output dense + residual + LayerNorm"
+    if "intermediate" in scopes:
+        return "FFN intermediate dense + GELU"
+    if "output" in scopes:
+        return "FFN output dense + residual + LayerNorm"
+    if "emissions" in scopes:
+        return "tag classifier"
+    return "other (masks, casts)"
+
+
+def profile_ops(model_dir, texts, batch_size, limit):
+    """TensorFlow's op profile of the forward function over the prediction batches.
+
+    Reads the trace with TensorFlow's profiler plugin converter (not a public API).
+    """
+    import tensorflow as tf
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
+
+    import tf_ner
+    from tf_ner.data.pipeline import make_prediction_batches
+    from tf_ner.tasks.base import forward_function
+
+    recognizer = tf_ner.load(model_dir)
+    s = recognizer.settings
+    batches = make_prediction_batches(texts, recognizer.tokenizer, s.max_length, s.stride,
+                                      batch_size)  # fmt: skip
+    batches = list(batches.dataset.as_numpy_iterator())
+    forward = forward_function(recognizer.model)
+    forward(batches[0])
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        for features in batches:
+            outputs = forward(features)
+            outputs["tags"].numpy(), outputs["emissions"].numpy()
+        tf.profiler.experimental.stop()
+        paths = [str(path) for path in pathlib.Path(logdir).rglob("*.xplane.pb")]
+        data, _ = _pywrap_profiler_plugin.xspace_to_tools_data(paths, "framework_op_stats", {})
+    table = json.loads(data)[0]
+    columns = [column["id"] for column in table["cols"]]
+    rows = [dict(zip(columns, [c and c.get("v") for c in row["c"]], strict=True))
+            for row in table["rows"]]  # fmt: skip
+    rows = [row for row in rows if row["type"] != "IDLE"]
+    total = sum(row["total_self_time"] for row in rows)
+    by_type, by_part = collections.Counter(), collections.Counter()
+    for row in rows:
+        by_type[row["type"]] += row["total_self_time"]
+        by_part[model_part(row["operation"])] += row["total_self_time"]
+
+    def shares(counter, count):
+        return [f"| {name} | {us / 1e3:,.0f} | {us / total:.1%} |"
+                for name, us in counter.most_common(count)]  # fmt: skip
+
+    tokens = sum(features["token_ids"].size for features in batches)
+    return [
+        f"## 3. TensorFlow ops of the forward function ({len(batches)} batches, {tokens:,} "
+        "tokens with padding)",
+        "",
+        f"Self time of the ops, {total / 1e6:.2f} s in all (the executor's idle time left "
+        "out; concurrent ops overlap).",
+        "",
+        "| model part | ms | share |",
+        "|---|--:|--:|",
+        *shares(by_part, limit),
+        "",
+        "| op type | ms | share |",
+        "|---|--:|--:|",
+        *shares(by_type, 12),
+        "",
+    ]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="runs/demo_msra_crf", help="a tf_ner NER model folder")
@@ -128,6 +213,7 @@ def main():
         "",
         *profile_predict(args.model, texts, args.batch_size, args.limit),
         *profile_startup(args.model, texts[0], args.limit),
+        *profile_ops(args.model, texts, args.batch_size, args.limit),
     ]
     text = "\n".join(lines)
     print(text)

@@ -64,12 +64,13 @@ def forward_flops(config, batch_shapes):
 def runner_plan(args, prepared, corpus):
     """`[(name, script, arguments)]` of one corpus, in run order."""
     data = ["--prepared", prepared, "--corpus", corpus]
-    plan = [
-        ("hf-forward", "predict_hf_runner.py", [*data, "--mode", "forward", "--batch-size", 32])
-    ]
-    for size in args.hf_batch_sizes:
-        arguments = [*data, "--mode", "pipeline", "--batch-size", size]
-        plan.append((f"hf-pipeline-{size}", "predict_hf_runner.py", arguments))
+    plan = []
+    if not args.no_peers:
+        forward = [*data, "--mode", "forward", "--batch-size", 32]
+        plan.append(("hf-forward", "predict_hf_runner.py", forward))
+        for size in args.hf_batch_sizes:
+            arguments = [*data, "--mode", "pipeline", "--batch-size", size]
+            plan.append((f"hf-pipeline-{size}", "predict_hf_runner.py", arguments))
     ours = [*data, "--model", args.model, "--batch-size", args.batch_size]
     plan.append(("ours", "predict_ours_runner.py", ours))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
@@ -236,6 +237,9 @@ def parse(argv):
         type=int,
         default=0,
         help="threads of every runner (0: each framework's default)",
+    )
+    p.add_argument(
+        "--no-peers", action="store_true", help="run ours and tf-ner predict only (no PyTorch)"
     )
     p.add_argument("--rounds", type=int, default=1, help="run every runner N times, keep its best")
     p.add_argument(
