@@ -1,4 +1,4 @@
-"""Optimizer step time: tf_ner `AdamWeightDecay` vs `keras.optimizers.AdamW`, BERT-base sized.
+"""Optimizer step time: tf_ner `AdamWeightDecay` vs `keras.optimizers.AdamW` (and PyTorch's).
 
 Builds the variables of a BERT-base encoder (12 layers, hidden 768, intermediate 3072,
 vocab 21128, 512 positions: ~102M parameters under Google's variable paths), one fixed
@@ -9,13 +9,20 @@ their ratios to AdamW (on a busy machine the minimum is the steadier figure).
 
     .venv/bin/python benchmarks/optimizer_step.py            # ~2 minutes on 2 CPU cores
     .venv/bin/python benchmarks/optimizer_step.py --layers 2 --steps 3   # quick look
+
+`--torch` also times `torch.optim.AdamW` (its default multi-tensor `foreach` path, and
+one tensor at a time) and `clip_grad_norm_` on parameters of the same shapes, in their
+own process (`peers/torch_adamw_runner.py`). The mini encoder of the epoch benchmark:
+`--layers 4 --hidden 256 --intermediate 1024 --vocab 5305 --steps 20 --torch`.
 """
 
 import argparse
 import contextlib
 import os
+import pathlib
 import platform
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -24,36 +31,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_ner.optimization import AdamWeightDecay  # noqa: E402
+from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay  # noqa: E402
 
-
-def bert_shapes(layers, hidden, intermediate, vocab, positions):
-    """`{path: shape}` of a Google-format BERT encoder with pooler."""
-    shapes = {
-        "bert/embeddings/word_embeddings": (vocab, hidden),
-        "bert/embeddings/token_type_embeddings": (2, hidden),
-        "bert/embeddings/position_embeddings": (positions, hidden),
-        "bert/embeddings/LayerNorm/gamma": (hidden,),
-        "bert/embeddings/LayerNorm/beta": (hidden,),
-    }
-    for layer in range(layers):
-        prefix = f"bert/encoder/layer_{layer}"
-        for name in ("query", "key", "value"):
-            shapes[f"{prefix}/attention/self/{name}/kernel"] = (hidden, hidden)
-            shapes[f"{prefix}/attention/self/{name}/bias"] = (hidden,)
-        shapes[f"{prefix}/attention/output/dense/kernel"] = (hidden, hidden)
-        shapes[f"{prefix}/attention/output/dense/bias"] = (hidden,)
-        shapes[f"{prefix}/attention/output/LayerNorm/gamma"] = (hidden,)
-        shapes[f"{prefix}/attention/output/LayerNorm/beta"] = (hidden,)
-        shapes[f"{prefix}/intermediate/dense/kernel"] = (hidden, intermediate)
-        shapes[f"{prefix}/intermediate/dense/bias"] = (intermediate,)
-        shapes[f"{prefix}/output/dense/kernel"] = (intermediate, hidden)
-        shapes[f"{prefix}/output/dense/bias"] = (hidden,)
-        shapes[f"{prefix}/output/LayerNorm/gamma"] = (hidden,)
-        shapes[f"{prefix}/output/LayerNorm/beta"] = (hidden,)
-    shapes["bert/pooler/dense/kernel"] = (hidden, hidden)
-    shapes["bert/pooler/dense/bias"] = (hidden,)
-    return shapes
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from benchmarks.peers import harness  # noqa: E402
+from benchmarks.processes import run_script  # noqa: E402
 
 
 def make_variables(shapes):
@@ -79,6 +61,12 @@ def make_optimizers(variables):
     optimizers = {
         "keras AdamW": adamw,
         "AdamWeightDecay": AdamWeightDecay(2e-5, weight_decay_rate=0.01),
+        # As `tf_ner.train.loop.make_optimizer` builds it: a schedule, global-norm clipping.
+        "AdamWeightDecay as tf-ner train": AdamWeightDecay(
+            WarmupLinearDecay(2e-5, decay_steps=10_000, warmup_steps=1_000),
+            weight_decay_rate=0.01,
+            global_clipnorm=1.0,
+        ),
         "AdamWeightDecay +layerwise": AdamWeightDecay(
             2e-5, weight_decay_rate=0.01, layerwise_lr_decay=0.9
         ),
@@ -100,9 +88,12 @@ def main():
     parser.add_argument("--steps", type=int, default=2, help="timed steps per round")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
+    parser.add_argument("--torch", action="store_true", help="also PyTorch's AdamW (own process)")
     args = parser.parse_args()
 
-    shapes = bert_shapes(args.layers, args.hidden, args.intermediate, args.vocab, 512)
+    shapes = harness.bert_variable_shapes(
+        args.layers, args.hidden, args.intermediate, args.vocab, 512
+    )
     variables, grads = make_variables(shapes)
     n_params = sum(int(np.prod(s)) for s in shapes.values())
     optimizers = make_optimizers(variables)
@@ -148,6 +139,16 @@ def main():
             f"{name:<32}{median * 1e3:>10.1f}{fastest * 1e3:>9.1f}"
             f"{median / base:>16.2f}{fastest / base_min:>13.2f}"
         )
+    if args.torch:
+        shape = ["--layers", args.layers, "--hidden", args.hidden]
+        shape += ["--intermediate", args.intermediate, "--vocab", args.vocab]
+        steps = args.rounds * args.steps
+        for record in run_script("torch_adamw_runner.py", [*shape, "--steps", steps], 600):
+            median, fastest = record["median_s"], record["min_s"]
+            print(
+                f"{record['runner']:<32}{median * 1e3:>10.1f}{fastest * 1e3:>9.1f}"
+                f"{median / base:>16.2f}{fastest / base_min:>13.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -158,6 +158,34 @@ def load_driver(name):
     return module
 
 
+def test_epoch_driver_keeps_each_runners_fastest_round_and_lists_every_round():
+    driver = load_driver("epoch_throughput")
+    kept = None
+    for epoch_s, loss in ((70.0, 1.0), (65.0, 2.0), (68.0, 3.0)):
+        kept = driver.fastest(kept, {"runner": "hf-grouped", "epoch_s": epoch_s, "loss": loss})
+    assert kept == {
+        "runner": "hf-grouped",
+        "epoch_s": 65.0,
+        "loss": 2.0,
+        "epoch_s_rounds": [70.0, 65.0, 68.0],
+    }
+
+
+def test_torch_adamw_runner_times_both_update_paths_and_clipping():
+    shape = ["--layers", "1", "--hidden", "8", "--intermediate", "16", "--vocab", "10"]
+    found = records(
+        run_python([str(PEERS / "torch_adamw_runner.py"), *shape, "--steps", "2"], timeout=300)
+    )
+    assert [r["runner"] for r in found] == [
+        "torch AdamW (foreach)",
+        "torch AdamW (per tensor)",
+        "torch clip_grad_norm_",
+    ]
+    for record in found:
+        assert_positive(record, ("median_s", "min_s"))
+        assert record["min_s"] <= record["median_s"] and record["steps"] == 2
+
+
 def test_throughput_driver_orders_runners_and_tabulates_ratios():
     driver = load_driver("throughput")
     args = driver.argparse.Namespace(heads="crf", peers="hf,keras-hub", xla=True)

@@ -78,6 +78,35 @@ def epoch_measurements(info, windows, real, padded, steps, wall, cpu_s, final_lo
     }
 
 
+def bert_variable_shapes(layers, hidden, intermediate, vocab, positions):
+    """`{path: shape}` of a Google-format BERT encoder with pooler."""
+    shapes = {
+        "bert/embeddings/word_embeddings": (vocab, hidden),
+        "bert/embeddings/token_type_embeddings": (2, hidden),
+        "bert/embeddings/position_embeddings": (positions, hidden),
+        "bert/embeddings/LayerNorm/gamma": (hidden,),
+        "bert/embeddings/LayerNorm/beta": (hidden,),
+    }
+    for layer in range(layers):
+        prefix = f"bert/encoder/layer_{layer}"
+        for name in ("query", "key", "value"):
+            shapes[f"{prefix}/attention/self/{name}/kernel"] = (hidden, hidden)
+            shapes[f"{prefix}/attention/self/{name}/bias"] = (hidden,)
+        shapes[f"{prefix}/attention/output/dense/kernel"] = (hidden, hidden)
+        shapes[f"{prefix}/attention/output/dense/bias"] = (hidden,)
+        shapes[f"{prefix}/attention/output/LayerNorm/gamma"] = (hidden,)
+        shapes[f"{prefix}/attention/output/LayerNorm/beta"] = (hidden,)
+        shapes[f"{prefix}/intermediate/dense/kernel"] = (hidden, intermediate)
+        shapes[f"{prefix}/intermediate/dense/bias"] = (intermediate,)
+        shapes[f"{prefix}/output/dense/kernel"] = (intermediate, hidden)
+        shapes[f"{prefix}/output/dense/bias"] = (hidden,)
+        shapes[f"{prefix}/output/LayerNorm/gamma"] = (hidden,)
+        shapes[f"{prefix}/output/LayerNorm/beta"] = (hidden,)
+    shapes["bert/pooler/dense/kernel"] = (hidden, hidden)
+    shapes["bert/pooler/dense/bias"] = (hidden,)
+    return shapes
+
+
 def parser(description, heads=None):
     """The arguments every fixed-shape runner takes (plus `--head` when it has heads)."""
     p = argparse.ArgumentParser(description=description)

@@ -359,6 +359,32 @@ def test_classification_error_page_matches_sklearn_and_lists_the_misclassified(m
         assert p == pytest.approx(dict(zip(labels, probabilities[i], strict=True)), abs=5e-5)
 
 
+# A character in no installed font but matplotlib's "Last Resort" (which draws a box).
+UNDRAWABLE = "\U0010fffd"
+
+
+def test_font_for_finds_the_default_font_and_none_for_an_undrawable_character():
+    assert classification_pages.font_for(["plain ASCII", "a-b"]) == "DejaVu Sans"
+    assert classification_pages.font_for(["ok", f"x{UNDRAWABLE}"]) is None
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_labels_no_font_draws_are_numbered_in_the_picture_and_named_in_the_table(multi_label):
+    labels = (f"{UNDRAWABLE}体育", "b", "c")
+    gold = [("b",), (labels[0],), ("c",), ("b",)]
+    predicted = [("b",), ("c",), ("c",), (labels[0],)]
+    probabilities = np.full((4, 3), 1 / 3)
+    examples = [TextExample(f"text {i}", g) for i, g in enumerate(gold)]
+    document = classification_pages.error_page(
+        examples, probabilities, predicted, labels, multi_label
+    )
+    root = parse_page(document)
+    assert png_of(root).startswith(b"\x89PNG\r\n\x1a\n")
+    table = table_rows(next(root.iter("table")))
+    assert [row[0] for row in table] == [f"{k}. {x}" for k, x in enumerate(labels, 1)]
+    assert "the picture numbers them as the table does" in document
+
+
 def test_masked_lm_folders_refuse_pages():
     from tf_ner.tasks.masked_lm.task import MaskedLmSettings, MaskedLmTask
 

@@ -9,7 +9,6 @@ PNG embedded in the page (a `data:` URI), so the page stays one file.
 import base64
 import collections
 import io
-import warnings
 
 import numpy as np
 
@@ -117,11 +116,35 @@ def confusion(gold, predicted, labels, multi_label):
     return matrix
 
 
-def confusion_png(matrix, rows, columns, xlabel, ylabel):
+def font_for(names):
+    """The family of an installed font that draws every character of `names`, or None.
+
+    matplotlib's default font (DejaVu Sans) has no Chinese, and a name it cannot draw
+    becomes a row of boxes; this looks for another installed font that covers them.
+    matplotlib's own "Last Resort" font maps every character, to a box, so it does not
+    count.
+    """
+    from matplotlib import font_manager, ft2font
+
+    needed = {ord(c) for name in names for c in str(name) if not c.isspace()}
+    default = font_manager.findfont(font_manager.FontProperties())
+    entries = sorted(font_manager.fontManager.ttflist, key=lambda e: e.fname != default)
+    for entry in entries:
+        if entry.name.startswith("Last Resort"):
+            continue
+        try:
+            covered = ft2font.FT2Font(entry.fname).get_charmap().keys()
+        except (OSError, RuntimeError):  # a font file FreeType cannot read
+            continue
+        if needed <= covered:
+            return entry.name
+    return None
+
+
+def confusion_png(matrix, rows, columns, xlabel, ylabel, family=None):
     """The confusion matrix as a PNG heat map with the counts written in: bytes.
 
-    Names in a script the font lacks (Chinese labels, say) draw as boxes, without
-    matplotlib's warning per glyph: the page's table beside the picture names them.
+    `family`: the font of the tick names (`font_for`); None for matplotlib's default.
     """
     import matplotlib
 
@@ -131,11 +154,12 @@ def confusion_png(matrix, rows, columns, xlabel, ylabel):
     def plain(names):  # a `$` would start matplotlib's mathtext
         return [str(name).replace("$", r"\$") for name in names]
 
+    font = {"family": family} if family else {}
     width = 2.5 + 0.55 * matrix.shape[1] + 0.06 * max(len(str(r)) for r in rows)
     figure, axis = pyplot.subplots(figsize=(width, 1.5 + 0.45 * matrix.shape[0]), dpi=100)
     axis.imshow(matrix, cmap="Blues", aspect="auto")
-    axis.set_xticks(range(matrix.shape[1]), plain(columns), rotation=45, ha="right")
-    axis.set_yticks(range(matrix.shape[0]), plain(rows))
+    axis.set_xticks(range(matrix.shape[1]), plain(columns), rotation=45, ha="right", **font)
+    axis.set_yticks(range(matrix.shape[0]), plain(rows), **font)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     high = matrix.max() if matrix.size else 0
@@ -143,12 +167,24 @@ def confusion_png(matrix, rows, columns, xlabel, ylabel):
         colour = "white" if high and count > high / 2 else "black"
         axis.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=8)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        figure.tight_layout()
-        figure.savefig(buffer, format="png")
+    figure.tight_layout()
+    figure.savefig(buffer, format="png")
     pyplot.close(figure)
     return buffer.getvalue()
+
+
+def _drawn_names(labels, columns):
+    """The labels and columns as the PNG names them, and whether the labels are numbered.
+
+    With no installed font for the labels, the picture numbers them 1..K, and the
+    page's table, which the browser draws with its own fonts, gives each number's label.
+    """
+    family = font_for([*labels, *columns])
+    if family is not None:
+        return labels, columns, family, False
+    numbers = [str(k) for k in range(1, len(labels) + 1)]
+    columns = numbers if list(columns) == list(labels) else columns
+    return numbers, columns, font_for([*numbers, *columns]), True
 
 
 def error_page(examples, probabilities, predicted, labels, multi_label, title="tf_ner errors"):
@@ -177,7 +213,9 @@ def error_page(examples, probabilities, predicted, labels, multi_label, title="t
     matrix = confusion(gold, predicted, labels, multi_label)
     columns = MULTI_LABEL_COLUMNS if multi_label else labels
     axes = ("texts", "label") if multi_label else ("predicted", "gold")
-    png = base64.b64encode(confusion_png(matrix, labels, columns, *axes)).decode("ascii")
+    rows_drawn, columns_drawn, family, numbered = _drawn_names(labels, columns)
+    drawn = confusion_png(matrix, rows_drawn, columns_drawn, *axes, family=family)
+    png = base64.b64encode(drawn).decode("ascii")
     wrong = [i for i, (g, p) in enumerate(zip(gold, predicted, strict=True)) if set(g) != set(p)]
     colour_of = colours(labels)
     if multi_label:
@@ -186,7 +224,12 @@ def error_page(examples, probabilities, predicted, labels, multi_label, title="t
     else:
         what = ""
         explained = "Texts by gold label (rows) and predicted label (columns)."
-    rows = [[label, *row] for label, row in zip(labels, matrix.tolist(), strict=True)]
+    names = [f"{k}. {x}" for k, x in enumerate(labels, 1)] if numbered else labels
+    rows = [[name, *row] for name, row in zip(names, matrix.tolist(), strict=True)]
+    if numbered:
+        explained += (
+            " No installed font draws these labels, so the picture numbers them as the table does."
+        )
     summary = (
         f"<p>{len(wrong)} of {len(examples)} texts misclassified{what}.</p>"
         f"<h2>Confusion matrix</h2><p>{explained}</p>"
