@@ -1,5 +1,9 @@
 """Bucket lengths: the few padded lengths that batches of windows are cut to."""
 
+import bisect
+
+import numpy as np
+
 
 def default_buckets(max_length):
     """Bucket lengths that pad a window by at most about 1/8 of its length.
@@ -34,6 +38,19 @@ def every_length(max_length):
     (`benchmarks/results/epoch_throughput.md`). Under XLA each length compiles once:
     there, coarser buckets."""
     return tuple(range(3, max_length + 1))
+
+
+def bucket_of(buckets, length):
+    """The shortest of `buckets` (increasing) that holds `length` positions."""
+    return buckets[bisect.bisect_left(buckets, length)]
+
+
+def padded_ids(token_ids, rows, length):
+    """int32 `[len(rows), length]`: the rows `rows` of `token_ids`, padded with 0 ([PAD])."""
+    ids = np.zeros((len(rows), length), dtype=np.int32)
+    for r, row in enumerate(rows):
+        ids[r, : len(token_ids[row])] = token_ids[row]
+    return ids
 
 
 def check_buckets(buckets, max_length):

@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import check_buckets, every_length
+from tf_ner.data.buckets import bucket_of, check_buckets, every_length, padded_ids
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
@@ -166,12 +166,10 @@ def bucket_arrays(token_ids, buckets, stack_labels=None):
     """
     groups = {}
     for row, ids in enumerate(token_ids):
-        groups.setdefault(buckets[bisect.bisect_left(buckets, len(ids))], []).append(row)
+        groups.setdefault(bucket_of(buckets, len(ids)), []).append(row)
     arrays = {}
     for length, rows in sorted(groups.items()):
-        ids = np.zeros((len(rows), length), dtype=np.int32)
-        for r, row in enumerate(rows):
-            ids[r, : len(token_ids[row])] = token_ids[row]
+        ids = padded_ids(token_ids, rows, length)
         labels = None if stack_labels is None else stack_labels(np.asarray(rows), length)
         arrays[length] = (np.asarray(rows), ids, labels)
     return arrays
@@ -240,6 +238,44 @@ class EpochBatches:
             _, ids, labels = self.arrays[length]
             features = {"token_ids": ids[positions], "segment_ids": np.zeros_like(ids[positions])}
             yield features if labels is None else (features, labels[positions])
+
+
+def plan_buckets(buckets, max_length, batch_tokens=None, multiple=1):
+    """The checked bucket lengths of a dataset (`check_buckets`).
+
+    With `batch_tokens`, every length unless buckets are given (`every_length`: token
+    batches stay full whatever the lengths), and the budget checked against them
+    (`check_batch_tokens`) before anything is encoded.
+    """
+    if batch_tokens is not None and buckets is None:
+        buckets = every_length(max_length)
+    buckets = check_buckets(buckets, max_length)
+    if batch_tokens is not None:
+        check_batch_tokens(batch_tokens, buckets, multiple)
+    return buckets
+
+
+def batch_plan(
+    token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens=None, multiple=1,
+    window_weights=False,
+):  # fmt: skip
+    """The batch plan of a dataset and the padded lengths its batches use.
+
+    `TokenBatches` of at most `batch_tokens` padded positions when given (`multiple`
+    and `window_weights` as it takes them), else `EpochBatches` of `batch_size` rows
+    over `bucket_arrays`.
+
+    Returns:
+        `(batches, lengths)`, `lengths` a tuple of ints, increasing.
+    """
+    if batch_tokens is not None:
+        batches = TokenBatches(
+            token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
+            window_weights,
+        )  # fmt: skip
+        return batches, batches.bucket_lengths
+    arrays = bucket_arrays(token_ids, buckets, stack_labels)
+    return EpochBatches(arrays, batch_size, shuffle, seed), tuple(arrays)
 
 
 def batched_dataset(batches, labels_spec=None):
@@ -339,11 +375,7 @@ def make_dataset(
     if not isinstance(labeler, Labeler):
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
-    if batch_tokens is not None and buckets is None:
-        buckets = every_length(max_length)  # token batches stay full whatever the lengths
-    buckets = check_buckets(buckets, max_length)
-    if batch_tokens is not None:
-        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
+    buckets = plan_buckets(buckets, max_length, batch_tokens, multiple)
     encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
@@ -354,16 +386,10 @@ def make_dataset(
     def stack_labels(rows, length):
         return _stack_labels(encoded.labels, rows, length, labeler)
 
-    if batch_tokens is not None:
-        batches = TokenBatches(
-            encoded.token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
-            window_weights,
-        )  # fmt: skip
-        lengths = batches.bucket_lengths
-    else:
-        arrays = bucket_arrays(encoded.token_ids, buckets, stack_labels)
-        batches = EpochBatches(arrays, batch_size, shuffle, seed)
-        lengths = tuple(arrays)
+    batches, lengths = batch_plan(
+        encoded.token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens,
+        multiple, window_weights,
+    )  # fmt: skip
     return LabelledData(
         batched_dataset(batches, labels_spec), batches, labeler, encoded, report, lengths
     )
@@ -415,7 +441,7 @@ class PredictionBatches:
             windows = [self.windows[t][w] for t, w in keys]
             length = windows[-1].num_tokens + 2  # sorted: the last is the longest
             if self.buckets is not None:
-                length = self.buckets[bisect.bisect_left(self.buckets, length)]
+                length = bucket_of(self.buckets, length)
             ids = np.zeros((len(keys), length), dtype=np.int32)
             for row, ((t, _), window) in enumerate(zip(keys, windows, strict=True)):
                 n = window.num_tokens

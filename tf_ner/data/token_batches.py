@@ -17,9 +17,9 @@ and the progress line count); which rows of a length share a batch, and the orde
 the batches, are drawn again from `numpy.random.default_rng([seed, epoch])`.
 """
 
-import bisect
-
 import numpy as np
+
+from tf_ner.data.buckets import bucket_of, padded_ids
 
 
 def check_batch_tokens(batch_tokens, buckets, multiple=1):
@@ -71,14 +71,11 @@ class TokenBatches:
         self.epoch = 0
         self._cuts = self._cut(np.sort(self.lengths, kind="stable"))
 
-    def _bucket(self, length):
-        return self.buckets[bisect.bisect_left(self.buckets, length)]
-
     def _cut(self, sorted_lengths):
         """`[(start, end, padded_length)]` of the batches over rows sorted by length."""
         cuts, start, padded = [], 0, None
         for index, length in enumerate(sorted_lengths):
-            bucket = self._bucket(int(length))
+            bucket = bucket_of(self.buckets, int(length))
             capacity = self.batch_tokens // bucket // self.multiple * self.multiple
             if index > start and index - start + 1 > capacity:
                 cuts.append((start, index, padded))
@@ -131,9 +128,7 @@ class TokenBatches:
         epoch, self.epoch = self.epoch, self.epoch + 1
         reference = self.rows_per_update
         for length, rows in self.plan(epoch):
-            ids = np.zeros((len(rows), length), dtype=np.int32)
-            for r, row in enumerate(rows):
-                ids[r, : self.lengths[row]] = self.token_ids[row]
+            ids = padded_ids(self.token_ids, rows, length)
             features = {"token_ids": ids, "segment_ids": np.zeros_like(ids)}
             if self.stack_labels is None:
                 yield features

@@ -6,10 +6,14 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.data.buckets import check_buckets, every_length
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
-from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays, check_tokenizer
-from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
+from tf_ner.data.pipeline import (
+    EpochBatches,
+    batch_plan,
+    batched_dataset,
+    check_tokenizer,
+    plan_buckets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +77,7 @@ def make_classification_dataset(
     """
     examples = list(examples)
     check_tokenizer(tokenizer)
-    if batch_tokens is not None and buckets is None:
-        buckets = every_length(max_length)  # token batches stay full whatever the lengths
-    buckets = check_buckets(buckets, max_length)
-    if batch_tokens is not None:
-        check_batch_tokens(batch_tokens, buckets, multiple)  # fails before encoding
+    buckets = plan_buckets(buckets, max_length, batch_tokens, multiple)  # before encoding
     token_ids, report = encode_texts(
         [e.text for e in examples], tokenizer, max_length, truncation, head_tokens
     )
@@ -87,16 +87,10 @@ def make_classification_dataset(
     def stack_labels(rows, length):
         return label_rows[rows]
 
-    if batch_tokens is not None:
-        batches = TokenBatches(
-            token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
-            window_weights=True,
-        )  # fmt: skip
-        lengths = batches.bucket_lengths
-    else:
-        arrays = bucket_arrays(token_ids, buckets, stack_labels)
-        batches = EpochBatches(arrays, batch_size, shuffle, seed)
-        lengths = tuple(arrays)
+    batches, lengths = batch_plan(
+        token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens, multiple,
+        window_weights=True,
+    )  # fmt: skip
     labels_spec = (
         tf.TensorSpec([None, len(labels)], tf.float32) if multi_label
         else tf.TensorSpec([None], tf.int32)
