@@ -237,3 +237,35 @@ def masked_token_crossentropy(y_true, y_pred, from_logits=True, ignore_label=-10
     nll = -tf.gather(log_probs, labels, axis=2, batch_dims=2)
     weights = tf.cast(labelled, tf.float32)
     return tf.math.divide_no_nan(tf.reduce_sum(nll * weights), tf.reduce_sum(weights))
+
+
+def replaced_token_detection_loss(
+    labels, generator_logits, discriminator_logits, replaced, real, discriminator_weight=50.0,
+    ignore_label=-100,
+):  # fmt: skip
+    """ELECTRA's loss: the generator's masked-LM loss plus the weighted discriminator loss.
+
+    `loss = mean_predicted(-log softmax(generator_logits)[label])
+    + discriminator_weight * sum(real * bce(replaced, discriminator_logits)) / sum(real)`,
+    `bce(z, x) = max(x, 0) - x * z + log(1 + exp(-|x|))`, the sigmoid cross-entropy
+    (Clark et al. 2020, eq. 1, with the paper's weight 50 by default).
+
+    Args:
+        labels: int `[batch, P]`, the original ids at the masked positions,
+            `ignore_label` where there is no prediction.
+        generator_logits: `[batch, P, vocab]`.
+        discriminator_logits: `[batch, length]`, > 0 means "replaced".
+        replaced: float 0/1 `[batch, length]`, the discriminator's labels.
+        real: float 0/1 `[batch, length]`, the tokens that count (not padding).
+        discriminator_weight: float.
+        ignore_label: int.
+
+    Returns:
+        Scalar float32 (a term is 0 when nothing counts in it).
+    """
+    generator = masked_token_crossentropy(labels, generator_logits, ignore_label=ignore_label)
+    logits = tf.cast(discriminator_logits, tf.float32)
+    replaced, real = tf.cast(replaced, tf.float32), tf.cast(real, tf.float32)
+    per_token = tf.nn.sigmoid_cross_entropy_with_logits(labels=replaced, logits=logits)
+    discriminator = tf.math.divide_no_nan(tf.reduce_sum(per_token * real), tf.reduce_sum(real))
+    return generator + discriminator_weight * discriminator

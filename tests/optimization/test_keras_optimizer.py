@@ -347,3 +347,59 @@ def test_bad_arguments_fail_at_construction(kwargs, argument, received):
 def test_describe_learning_rates_needs_a_built_optimizer():
     with pytest.raises(ValueError, match=r"optimizer.build\(model.trainable_variables\)"):
         AdamWeightDecay(1e-3).describe_learning_rates()
+
+
+def test_gradient_accumulation_equals_one_step_on_the_mean_gradient():
+    """N accumulated batches make one update on their mean gradient, clipped after the
+    mean, at the schedule's rate and the bias correction of the update count."""
+    accumulation, updates, peak, clip = 3, 20, 8e-3, 2.0
+    params, grads, _ = reference.random_problem(steps=accumulation * updates, seed=21)
+    variables = [scoped_variable(p, v) for p, v in params.items()]
+    optimizer = AdamWeightDecay(
+        WarmupLinearDecay(peak, decay_steps=updates, warmup_steps=4),
+        weight_decay_rate=0.03, gradient_accumulation_steps=accumulation,
+        global_clipnorm=clip, layerwise_lr_decay=0.5, num_layers=2,
+    )  # fmt: skip
+    optimizer.build(variables)
+
+    @tf.function
+    def apply(step_grads):
+        optimizer.apply(step_grads, variables)
+
+    for step_grads in grads:
+        apply([tf.constant(step_grads[p]) for p in params])
+    assert int(optimizer.iterations) == updates
+
+    mean_grads = []
+    for n in range(updates):
+        group = grads[n * accumulation : (n + 1) * accumulation]
+        mean = {p: np.mean([g[p] for g in group], axis=0) for p in params}
+        norm = np.sqrt(sum(np.sum(g**2) for g in mean.values()))
+        mean_grads.append({p: g * min(1.0, clip / norm) for p, g in mean.items()})
+    # Google's warmup-linear rate at update n (0-based), written out: n / 4 of the peak
+    # during warmup, then (1 - n / 20) of it.
+    lrs = [peak * n / 4 if n < 4 else peak * (1 - n / updates) for n in range(updates)]
+    assert lrs[:5] == [0.0, 2e-3, 4e-3, 6e-3, 8e-3 * 0.8]
+    # layer-wise decay 0.5 over 2 layers: layer_0 0.25, layer_1 0.5, embeddings 0.125.
+    scales = {p: 1.0 for p in params}
+    scales["bert/embeddings/word_embeddings"] = 0.125
+    for p in params:
+        if "layer_0" in p:
+            scales[p] = 0.25
+        elif "layer_1" in p:
+            scales[p] = 0.5
+    expected = reference.adam_weight_decay(
+        params, mean_grads, lrs, weight_decay_rate=0.03, lr_scales=scales,
+        decays=reference.default_decays(params),
+    )  # fmt: skip
+    actual = {p: v.numpy() for p, v in zip(params, variables, strict=True)}
+    reference.assert_close(actual, expected, rtol=1e-6)
+    # Keras's own reading, the schedule at the batch count (update n at batch 3n + 2),
+    # would warm up and decay 3 times faster: far from what happened.
+    batches = range(accumulation - 1, accumulation * updates, accumulation)
+    batch_lrs = [peak * b / 4 if b < 4 else peak * max(0.0, 1 - b / updates) for b in batches]
+    keras_reading = reference.adam_weight_decay(
+        params, mean_grads, batch_lrs, weight_decay_rate=0.03, lr_scales=scales,
+        decays=reference.default_decays(params),
+    )  # fmt: skip
+    assert not np.allclose(keras_reading["classifier/kernel"], actual["classifier/kernel"])

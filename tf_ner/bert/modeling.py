@@ -25,6 +25,12 @@ def activation(name):
     )
 
 
+def attention_bias(token_ids, dtype):
+    """`[batch, 1, 1, length]`: 0 over tokens, a large negative over padding (id 0)."""
+    keep = tf.cast(tf.not_equal(token_ids, 0), dtype)[:, tf.newaxis, tf.newaxis, :]
+    return (1.0 - keep) * large_negative(dtype)
+
+
 def _config_from(config):
     return config if isinstance(config, BertConfig) else BertConfig.from_dict(config)
 
@@ -257,9 +263,9 @@ class BertEncoder(_BertSublayer):
         token_ids = tf.cast(token_ids, tf.int32)
         segment_ids = tf.cast(segment_ids, tf.int32)
         hidden = self.embeddings(token_ids, segment_ids, training=training)
-        keep = tf.cast(tf.not_equal(token_ids, 0), hidden.dtype)[:, tf.newaxis, tf.newaxis, :]
-        attention_bias = (1.0 - keep) * large_negative(hidden.dtype)
-        all_layers = self.encoder(hidden, attention_bias, training=training)
+        all_layers = self.encoder(
+            hidden, attention_bias(token_ids, hidden.dtype), training=training
+        )
         outputs = {
             "sequence_output": all_layers[-1],
             "word_embeddings": tf.convert_to_tensor(self.embeddings.word_embeddings),

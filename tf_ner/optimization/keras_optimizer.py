@@ -33,6 +33,12 @@ class AdamWeightDecay(keras.optimizers.Adam):
     (matched against short names, applied before the step) is not used: pass
     `weight_decay_rate`.
 
+    Gradient accumulation (`gradient_accumulation_steps=N`): each update applies the
+    mean gradient of N batches (clipped after averaging), and counts as one step for
+    bias correction and for a learning-rate schedule (Keras's own optimizers evaluate a
+    schedule at the batch count instead); so N x K batches follow K steps of the
+    schedule, each with its mean gradient.
+
     Pre-trained weight decay: the anchors `param_0` are optimizer variables (saved with
     the optimizer, so a resumed run keeps them) initialised in `build` to the variables'
     values at that moment. `model.compile` does not build the optimizer, `model.fit`
@@ -230,6 +236,16 @@ class AdamWeightDecay(keras.optimizers.Adam):
                 "Build the optimizer first: optimizer.build(model.trainable_variables) "
                 "(`fit` builds it at its start)."
             )
+
+    def _get_current_learning_rate(self):
+        # Under gradient accumulation Keras evaluates a schedule at the count of
+        # batches; ours at the optimizer step, the count bias correction uses too, so
+        # that N accumulated batches make one step of the schedule (a run of K x N
+        # batches follows the schedule of N steps on their mean gradients).
+        schedule = keras.optimizers.schedules.LearningRateSchedule
+        if self.gradient_accumulation_steps and isinstance(self._learning_rate, schedule):
+            return self._learning_rate(self.iterations)
+        return super()._get_current_learning_rate()
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)

@@ -34,6 +34,8 @@ class Task:
     name = None
     settings_type = None
     selection_metric = None
+    # Whether training ends on the epoch with the best dev score (else on its last).
+    keeps_best_epoch = True
     summary_metrics = ()
     predictor_class = None  # the `Predictor` of the task's model folders
     page_kinds = ()
@@ -77,6 +79,16 @@ class Task:
             the keys `evaluate` gives for `selection_metric` and `summary_metrics`.
         """
         raise NotImplementedError
+
+    def reference_scores(self, train_data, dev_data):
+        """`{description: score}` of trivial predictors on the dev data, in the units of
+        `selection_metric`: a trained model must beat them (the run says so when it
+        does not after its warmup). None of them by default.
+
+        Args:
+            train_data, dev_data: the `labelled_data` of the training and dev examples.
+        """
+        return {}
 
     @classmethod
     def from_training(cls, config, examples, tokenizer):

@@ -49,8 +49,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     - The weights (with the optimizer state) and the metadata are each written to a
       temporary file and renamed, so a kill never leaves a half-written backup; the
-      epoch to resume at is the restored optimizer step over `steps_per_epoch`, so the
-      epoch and the weights agree even when a kill lands between the two renames.
+      epoch to resume at is the restored count of batches over `batches_per_epoch`, so
+      the epoch and the weights agree even when a kill lands between the two renames.
     - Every worker restores from `backup_dir`, so all replicas resume from one state;
       only the worker with `write=True` (the chief) writes and finally deletes it.
       Keras 3 dropped Keras 2's handling of other workers (each saved into its own
@@ -60,13 +60,13 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Args:
         backup_dir: str, the folder of the backup.
-        steps_per_epoch: int, optimizer steps in one epoch.
+        batches_per_epoch: int, batches in one epoch.
         write: bool, whether this process writes (and deletes) the backup.
     """
 
-    def __init__(self, backup_dir, steps_per_epoch, write=True):
+    def __init__(self, backup_dir, batches_per_epoch, write=True):
         super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=write)
-        self.steps_per_epoch = steps_per_epoch
+        self.batches_per_epoch = batches_per_epoch
         self.write = write
 
     def _load_model(self):
@@ -74,8 +74,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         if not pathlib.Path(self._weights_path).is_file():
             self.model._initial_epoch = None  # metadata without weights: start afresh
             return
-        steps = int(self.model.optimizer.iterations.numpy())
-        self.model._initial_epoch = math.ceil(steps / self.steps_per_epoch)
+        batches = batches_seen(self.model.optimizer)
+        self.model._initial_epoch = math.ceil(batches / self.batches_per_epoch)
 
     def _save_model(self):
         if not self.write:
@@ -83,6 +83,13 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         atomic_save_weights(self.model, self._weights_path)
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         atomic_write_text(self._training_metadata_path, json.dumps(metadata))
+
+
+def batches_seen(optimizer):
+    """The batches the optimizer has taken: its steps, or under gradient accumulation
+    its steps times the accumulation plus the batches summed since (Keras counts
+    batches in `_iterations`; `iterations` is then `_iterations // steps`)."""
+    return int(optimizer._iterations.numpy())
 
 
 def loss_log_every(total_steps, rows=100, at_most=50):
@@ -107,6 +114,10 @@ class StepLossLog(keras.callbacks.Callback):
         super().__init__()
         self.path = pathlib.Path(path)
         self.every = every
+        self._last_step = None
+
+    def on_train_begin(self, logs=None):
+        self._last_step = int(self.model.optimizer.iterations.numpy())
 
     def on_epoch_begin(self, epoch, logs=None):
         self._sum = self._count = 0.0  # the epoch's running totals at the last row
@@ -115,8 +126,10 @@ class StepLossLog(keras.callbacks.Callback):
         if not logs or "loss" not in logs:
             return
         step = int(self.model.optimizer.iterations.numpy())
-        if step % self.every:
+        # Under gradient accumulation several batches end at the same step: log it once.
+        if step % self.every or step == self._last_step:
             return
+        self._last_step = step
         total, count = float(logs["loss"]) * (batch + 1), batch + 1
         if count == self._count:
             return
@@ -272,13 +285,21 @@ def _duration(seconds):
 
 
 class DevEvaluation(keras.callbacks.Callback):
-    """The task's scores on the dev set after each epoch; keeps the best weights.
+    """The task's scores on the dev set after each epoch (and every N steps); keeps the
+    best epoch's weights.
 
     The scores are the task's evaluation (`Task.evaluate`, the code `tf-ner evaluate`
     runs: NER decodes to character spans), added to the epoch's logs as `dev_<name>`
     (the loss and metrics over the labelled windows too), so the progress line, CSV,
     TensorBoard and early stopping see them. The best epoch is the one with the
     highest `task.selection_metric`.
+
+    With `every_steps`, the dev set is also scored every that many optimizer steps;
+    every score (those at epoch ends too) becomes a row of `curve_path` (`step`, then
+    the scores), the curve a long run is watched by. Against `references` (trivial
+    predictors' scores, `Task.reference_scores`): once `plateau_after` steps have
+    passed, a score less than a point above the first reference gets one line saying
+    that the model has not learnt beyond it yet, and a later score clear of it one more.
 
     Args:
         task: the `Task`.
@@ -289,11 +310,17 @@ class DevEvaluation(keras.callbacks.Callback):
         batch_size: int.
         state_path: a JSON file keeping the best score and epoch, so that a resumed run
             compares with the epochs before it was killed; or None.
+        every_steps: int, or None (epoch ends only).
+        curve_path: the CSV of every score, or None.
+        references: `{description: score}` of the selection metric, or None.
+        plateau_after: int, the steps before a score is compared with the references.
+        stream: where the plateau lines go (stdout).
     """
 
     def __init__(
         self, task, examples, data, tokenizer, best_weights_path=None, batch_size=64,
-        state_path=None,
+        state_path=None, every_steps=None, curve_path=None, references=None, plateau_after=0,
+        stream=None,
     ):  # fmt: skip
         super().__init__()
         self.task = task
@@ -303,25 +330,38 @@ class DevEvaluation(keras.callbacks.Callback):
         self.best_weights_path = best_weights_path
         self.batch_size = batch_size
         self.state_path = state_path
+        self.every_steps = every_steps
+        self.curve_path = None if curve_path is None else pathlib.Path(curve_path)
+        self.references = dict(references or {})
+        self.plateau_after = plateau_after
+        self.stream = stream or sys.stdout
         self.best_score = -math.inf
         self.best_epoch = None
+        self._plateau = None  # None: not judged yet; True: on it; False: clear of it
 
     def on_train_begin(self, logs=None):
         if self.state_path is not None and pathlib.Path(self.state_path).is_file():
             state = json.loads(pathlib.Path(self.state_path).read_text(encoding="utf-8"))
             self.best_score, self.best_epoch = state["best_score"], state["best_epoch"]
+        self._last = (int(self.model.optimizer.iterations.numpy()), None)
+        if self.curve_path is not None:
+            _drop_rows_after(self.curve_path, self._last[0])  # a resumed run redoes them
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.every_steps:
+            return
+        step = int(self.model.optimizer.iterations.numpy())
+        if step % self.every_steps == 0 and step != self._last[0]:
+            self._score(step)
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = self.task.evaluate(
-            self.model, self.tokenizer, self.examples, self.batch_size, data=self.data
-        )
-        # The task's scores (floats: NER's precision/recall/F1, classification's accuracy
-        # and macro-F1) and those over the labelled windows; counts and tables stay out.
-        values = {**scores.get("labelled", {})}
-        values.update({k: v for k, v in scores.items() if isinstance(v, float)})
+        step = int(self.model.optimizer.iterations.numpy())
+        step_of_last, values = self._last
+        if step != step_of_last or values is None:
+            values = self._score(step)
         if logs is not None:
             logs.update({f"dev_{name}": value for name, value in values.items()})
-        score = scores[self.task.selection_metric]
+        score = values[self.task.selection_metric]
         if score > self.best_score:
             self.best_score, self.best_epoch = score, epoch
             if self.best_weights_path is not None:
@@ -329,3 +369,59 @@ class DevEvaluation(keras.callbacks.Callback):
             if self.state_path is not None:
                 state = {"best_score": self.best_score, "best_epoch": epoch}
                 atomic_write_text(self.state_path, json.dumps(state))
+
+    def _score(self, step):
+        """Evaluates, records the curve's row and judges the plateau; the float scores."""
+        scores = self.task.evaluate(
+            self.model, self.tokenizer, self.examples, self.batch_size, data=self.data
+        )
+        # The task's scores (floats: NER's precision/recall/F1, classification's accuracy
+        # and macro-F1) and those over the labelled windows; counts and tables stay out.
+        values = {**scores.get("labelled", {})}
+        values.update({k: v for k, v in scores.items() if isinstance(v, float)})
+        self._last = (step, values)
+        if self.curve_path is not None:
+            _append_row(self.curve_path, {"step": step, **values})
+        self._judge_plateau(step, values[self.task.selection_metric])
+        return values
+
+    def _judge_plateau(self, step, score):
+        if not self.references or step < self.plateau_after:
+            return
+        name, reference = next(iter(self.references.items()))
+        metric = self.task.selection_metric
+        on_plateau = score - reference < 0.01
+        if on_plateau and self._plateau is None:
+            self._write(
+                f"step {step}: dev {metric} {score:.2%} is not a point above the trivial "
+                f"baseline ({name}: {reference:.2%}): nothing learnt beyond it yet"
+            )
+        elif not on_plateau and self._plateau:
+            self._write(
+                f"step {step}: dev {metric} {score:.2%} is clear of the trivial baseline "
+                f"({name}: {reference:.2%})"
+            )
+        self._plateau = on_plateau
+
+    def _write(self, line):
+        print(line, file=self.stream, flush=True)
+
+
+def _append_row(path, row):
+    """Appends a dict as a CSV row, with a header if the file is new."""
+    new = not path.is_file()
+    with path.open("a", encoding="utf-8") as f:
+        if new:
+            f.write(",".join(row) + "\n")
+        f.write(",".join(f"{value:.6g}" if isinstance(value, float) else str(value)
+                         for value in row.values()) + "\n")  # fmt: skip
+
+
+def _drop_rows_after(path, step):
+    """Keeps the header and the rows of `path` up to `step` (atomically)."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) <= step]
+    if len(kept) < len(lines):
+        atomic_write_text(path, "".join(line + "\n" for line in kept))

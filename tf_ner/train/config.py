@@ -26,6 +26,9 @@ BERT_SIZES = {
     "medium": (8, 512),
     "base": (12, 768),
 }
+# Steps between dev scores when `eval_every` is not given (absent: epoch ends only).
+EVAL_EVERY_BY_TASK = {"masked_lm": 250}
+OBJECTIVES = ("mlm", "electra")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 SCHEMES = ("BIO", "BIOES")
@@ -115,6 +118,11 @@ class TrainConfig:
         choices=tuple(BERT_SIZES),
         group="encoder",
     )
+    random_init: bool = setting(
+        False, "with --bert-dir: the checkpoint's config and vocabulary with fresh random "
+        "weights, trained as from --bert-size (the floor that measures what pre-training "
+        "bought, at the same vocabulary and shape)"
+    )  # fmt: skip
     dropout: float | None = setting(
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
         "own with --bert-dir"
@@ -157,6 +165,20 @@ class TrainConfig:
         "classification, multi-label: probability to predict a label",
         tasks=("classification",),
     )
+    mask_rate: float = setting(
+        0.15, "masked LM: the share of tokens chosen for prediction (BERT's 15%%)",
+        tasks=("masked_lm",),
+    )  # fmt: skip
+    objective: str = setting(
+        "mlm", "masked LM: what pre-training learns: mlm, BERT's masked-token prediction; "
+        "electra, replaced-token detection (a small generator fills the masks, the encoder "
+        "tells every token original or replaced; Clark et al. 2020)",
+        choices=OBJECTIVES, tasks=("masked_lm",),
+    )  # fmt: skip
+    generator_layers: int = setting(
+        1, "masked LM, electra: layers of the generator (the encoder's width, its embeddings "
+        "shared)", tasks=("masked_lm",),
+    )  # fmt: skip
     whole_word_masking: bool = setting(
         False, "masked LM: mask whole words (jieba segments Chinese text) instead of tokens",
         tasks=("masked_lm",),
@@ -189,6 +211,21 @@ class TrainConfig:
         "else steps; unless given: 300 steps from scratch, 0.1 with --bert-dir"
     )  # fmt: skip
     bias_correction: bool = setting(True, "Adam bias correction")
+    adam_beta2: float = setting(
+        0.999, "Adam's beta_2 (BERT's 0.999; 0.98 steadies pre-training at large rates, as "
+        "in RoBERTa and ELECTRA)"
+    )  # fmt: skip
+    clip_norm: float = setting(1.0, "clip the gradients to this global norm (0: no clipping)")
+    gradient_accumulation: int = setting(
+        1, "each optimizer step applies the mean gradient of this many batches (an "
+        "effective batch of N x the batch); steps, warmup and --max-steps count optimizer "
+        "steps", metavar="N"
+    )  # fmt: skip
+    decay_fraction: float = setting(
+        1.0, "the learning rate decays linearly to 0 over this final share of the training "
+        "(of the time under --time-budget) and holds at its peak before it, after warmup; "
+        "1: decay from the start, as Google BERT", metavar="F"
+    )  # fmt: skip
     weight_decay: float = setting(0.01, "decoupled weight decay (LayerNorm and biases excluded)")
     reinit_top_layers: int = setting(0, "re-initialise the top L encoder layers of the checkpoint")
     reinit_pooler: bool = setting(
@@ -210,6 +247,11 @@ class TrainConfig:
     crf_lr_multiplier: float | None = setting(
         None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
         "1000 with --bert-dir", tasks=("ner",),
+    )  # fmt: skip
+    eval_every: int | None = setting(
+        None, "also score the dev (or held-out) set every N optimizer steps, into "
+        "dev_steps.csv and curves.png; unless given: every 250 steps for masked LM, after "
+        "each epoch only otherwise", metavar="N"
     )  # fmt: skip
     early_stopping: int | None = setting(
         None, "stop after this many epochs without a better dev score"
@@ -273,6 +315,7 @@ class TrainConfig:
             )
         if self.reinit_pooler and self.bert_dir is None:
             raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")
+        self._check_optimizer_options()
         self._check_few_sample_options()
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout}: expected a float in [0, 1)")
@@ -296,11 +339,54 @@ class TrainConfig:
                 f"a quarter of the window)"
             )
 
+    def _check_optimizer_options(self):
+        """Adam's beta_2, clipping, accumulation, the decay's share, the dev curve."""
+        if not 0 <= self.adam_beta2 < 1:
+            raise ValueError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
+        if self.clip_norm < 0:
+            raise ValueError(f"clip_norm={self.clip_norm}: expected >= 0 (0: no clipping)")
+        if self.gradient_accumulation < 1:
+            raise ValueError(
+                f"gradient_accumulation={self.gradient_accumulation}: expected an int >= 1"
+            )
+        if not 0 < self.decay_fraction <= 1:
+            raise ValueError(f"decay_fraction={self.decay_fraction}: expected a share in (0, 1]")
+        if self.eval_every is not None and self.eval_every < 1:
+            raise ValueError(f"eval_every={self.eval_every}: expected a positive int")
+        if not 0 < self.mask_rate <= 1:
+            raise ValueError(f"mask_rate={self.mask_rate}: expected a share in (0, 1]")
+        if self.generator_layers < 1:
+            raise ValueError(f"generator_layers={self.generator_layers}: expected an int >= 1")
+        if self.generator_layers != 1 and self.objective != "electra":
+            raise ValueError(
+                f"generator_layers={self.generator_layers} concerns --objective electra, "
+                f"not {self.objective}"
+            )
+
     def _check_few_sample_options(self):
-        """Pre-trained weight decay and Mixout: both need pre-trained weights."""
+        """Pre-trained weight decay, Mixout and re-initialisation need pre-trained
+        weights; `random_init` takes a checkpoint's shape and vocabulary only."""
+        if self.random_init:
+            if self.bert_dir is None:
+                raise ValueError(
+                    "random_init takes the config and vocabulary of a checkpoint: give "
+                    "--bert-dir (for a compact shape with a vocabulary of the training "
+                    "texts, give --bert-size instead)"
+                )
+            kept = [
+                name
+                for name in ("reinit_top_layers", "reinit_pooler", "mixout",
+                             "pretrained_weight_decay")
+                if getattr(self, name)
+            ]  # fmt: skip
+            if kept:
+                raise ValueError(
+                    f"random_init leaves no pre-trained weight, which {', '.join(kept)} "
+                    f"need: drop --random-init or those options"
+                )
         if not 0 <= self.mixout <= 1:
             raise ValueError(f"mixout={self.mixout}: expected a probability in [0, 1]")
-        if self.bert_dir is None:
+        if not self.pretrained:
             if self.mixout:
                 raise ValueError(
                     f"mixout={self.mixout} mixes the encoder's weights with their pre-trained "
@@ -321,7 +407,8 @@ class TrainConfig:
 
     @property
     def pretrained(self):
-        return self.bert_dir is not None
+        """True when the encoder starts from a checkpoint's weights."""
+        return self.bert_dir is not None and not self.random_init
 
     def resolved(self, name):
         """A setting's value, or its default for this situation (scratch or pre-trained)."""
@@ -329,6 +416,13 @@ class TrainConfig:
         if value is not None:
             return value
         return (PRETRAINED if self.pretrained else FROM_SCRATCH)[name]
+
+    def resolved_eval_every(self):
+        """`eval_every`, or its default for the task: masked-LM pre-training is watched
+        by its held-out curve every 250 steps; other tasks by their epochs."""
+        if self.eval_every is not None:
+            return self.eval_every
+        return EVAL_EVERY_BY_TASK.get(self.task)
 
     def warmup_steps(self, total_steps):
         """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""

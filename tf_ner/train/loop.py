@@ -40,6 +40,9 @@ from tf_ner.train.strategy import describe, is_chief, make_strategy, prepare_fit
 
 logger = logging.getLogger(__name__)
 
+# Every dev score of a run, with its step (`DevEvaluation`).
+DEV_CURVE_FILE = "dev_steps.csv"
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -68,9 +71,10 @@ class Run:
     bert_config: BertConfig
     vocab_file: pathlib.Path
     splits: dict  # name -> (path, examples, LabelledData)
-    steps_per_epoch: int
-    total_steps: int
+    batches_per_epoch: int  # optimizer steps per epoch, times gradient_accumulation
+    total_steps: int  # optimizer steps
     epochs: int
+    references: dict  # trivial predictors' dev scores (`Task.reference_scores`)
     schedule: object = None  # the learning-rate schedule, made by `build`
 
 
@@ -169,34 +173,48 @@ def prepare(config):
             shuffle=name == "train", seed=config.seed, buckets=buckets, **budget,
         )  # fmt: skip
         splits[name] = (sources[name], split, data)
-    steps_per_epoch = len(splits["train"][2].batches)
-    total_steps = config.epochs * steps_per_epoch
+    # Optimizer steps: with gradient accumulation, one step per `gradient_accumulation`
+    # batches (an epoch may end between two steps: the optimizer keeps the partial sum).
+    batches_per_epoch, accumulation = len(splits["train"][2].batches), config.gradient_accumulation
+    total_steps = max(1, config.epochs * batches_per_epoch // accumulation)
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
     chief = is_chief(strategy)
+    references = {}
+    if "dev" in splits:
+        references = task.reference_scores(splits["train"][2], splits["dev"][2])
+        for name, score in references.items():
+            print(f"dev {task.selection_metric} of a trivial predictor, {name}: {score:.2%}",
+                  flush=True)
     return Run(
         config, pathlib.Path(config.output_dir), work, strategy, chief, task, tokenizer,
-        bert_config, vocab_file, splits, steps_per_epoch, total_steps,
-        math.ceil(total_steps / steps_per_epoch),
+        bert_config, vocab_file, splits, batches_per_epoch, total_steps,
+        math.ceil(total_steps * accumulation / batches_per_epoch), references,
     )  # fmt: skip
 
 
 def make_schedule(config, total_steps):
     """Warmup, then linear decay to 0 over `total_steps`, or over the time budget
-    (`TimeBudgetSchedule`, its progress set by `StopTraining`)."""
+    (`TimeBudgetSchedule`, its progress set by `StopTraining`); with `decay_fraction`
+    < 1 the rate holds at its peak until the decay starts."""
     peak = config.resolved("learning_rate")
     warmup = config.resolved("warmup")
     if config.time_budget is None:
-        return WarmupLinearDecay(
-            peak, decay_steps=total_steps, warmup_steps=config.warmup_steps(total_steps)
-        )
-    if warmup < 1:
-        return TimeBudgetSchedule(peak, warmup_fraction=warmup)
-    return TimeBudgetSchedule(peak, warmup_steps=int(warmup))
+        if config.decay_fraction == 1:
+            return WarmupLinearDecay(
+                peak, decay_steps=total_steps, warmup_steps=config.warmup_steps(total_steps)
+            )
+        return TimeBudgetSchedule(
+            peak, warmup_steps=config.warmup_steps(total_steps),
+            decay_fraction=config.decay_fraction, total_steps=total_steps,
+        )  # fmt: skip
+    timing = {"warmup_fraction": warmup} if warmup < 1 else {"warmup_steps": int(warmup)}
+    return TimeBudgetSchedule(peak, decay_fraction=config.decay_fraction, **timing)
 
 
 def make_optimizer(config, schedule):
-    """AdamWeightDecay on `schedule`, gradients clipped to global norm 1.
+    """AdamWeightDecay on `schedule`, with the run's beta_2, gradient clipping
+    (`clip_norm`, global norm) and gradient accumulation.
 
     With `pretrained_weight_decay` it decays towards the values the variables have
     when it is built: `fit` builds it at its start (`prepare_fit` under several
@@ -215,7 +233,11 @@ def make_optimizer(config, schedule):
         layerwise_lr_decay=config.layerwise_lr_decay,
         lr_multipliers=multipliers,
         pretrained_weight_decay=config.pretrained_weight_decay,
-        global_clipnorm=1.0,
+        beta_2=config.adam_beta2,
+        global_clipnorm=config.clip_norm or None,
+        gradient_accumulation_steps=config.gradient_accumulation
+        if config.gradient_accumulation > 1
+        else None,
     )
 
 
@@ -229,7 +251,9 @@ def build(run):
     config = run.config
     with run.strategy.scope():
         model = run.task.build_model(run.bert_config)
-        if config.bert_dir:
+        if config.random_init:
+            print(f"random init: the shape and vocabulary of {config.bert_dir}", flush=True)
+        elif config.bert_dir:
             report = load_bert_checkpoint(
                 model, config.bert_dir, config.reinit_top_layers, config.reinit_pooler,
                 seed=config.seed,
@@ -271,12 +295,23 @@ def banner(run, model, resuming):
         f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
         f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
         f", dropout {dropout:g}), {batch_text(config, train_data.batches)}, "
-        f"{run.steps_per_epoch} steps/epoch, "
+        f"{steps_per_epoch_text(run)}, "
         f"{run.total_steps} steps at most"
         f"{f', {config.time_budget:g} minutes' if config.time_budget else ''}, "
         f"peak lr {config.resolved('learning_rate'):g} ({type(run.schedule).__name__}), warmup "
         f"{warmup_text}{options}, {describe(run.strategy)}{', resuming' if resuming else ''}",
         flush=True,
+    )
+
+
+def steps_per_epoch_text(run):
+    """`"946 steps/epoch"`, or with gradient accumulation the batches behind a step."""
+    accumulation = run.config.gradient_accumulation
+    if accumulation == 1:
+        return f"{run.batches_per_epoch} steps/epoch"
+    return (
+        f"{run.batches_per_epoch / accumulation:g} steps/epoch (each the mean gradient of "
+        f"{accumulation} batches)"
     )
 
 
@@ -306,6 +341,17 @@ def fine_tuning_options(config):
     return options
 
 
+def plateau_after(config, total_steps):
+    """Steps before dev scores are held against the trivial baselines: the warmup's.
+
+    A warmup given as a share of a time budget has no step count before the run: then 0.
+    """
+    warmup = config.resolved("warmup")
+    if warmup < 1 and config.time_budget:
+        return 0
+    return config.warmup_steps(total_steps)
+
+
 def training_callbacks(run):
     """The callbacks of `fit`, and among them the `StopTraining` (why it stopped).
 
@@ -320,7 +366,7 @@ def training_callbacks(run):
     train_data = run.splits["train"][2]
     callbacks = [
         DeterministicEpochs(train_data.batches, config.seed),
-        BackupAndRestore(str(out / "backup"), run.steps_per_epoch, write=chief),
+        BackupAndRestore(str(out / "backup"), run.batches_per_epoch, write=chief),
         keras.callbacks.TerminateOnNaN(),
         stopper,
     ]
@@ -332,9 +378,13 @@ def training_callbacks(run):
                 examples,
                 data,
                 run.tokenizer,
-                run.work / "best.weights.h5",
+                run.work / "best.weights.h5" if run.task.keeps_best_epoch else None,
                 config.eval_batch_size,
                 state_path=(out if chief else run.work) / "best.json",
+                every_steps=config.resolved_eval_every(),
+                curve_path=out / DEV_CURVE_FILE if chief else None,
+                references=run.references,
+                plateau_after=plateau_after(config, run.total_steps),
             )  # fmt: skip
         )
         if config.early_stopping:
@@ -400,6 +450,7 @@ def finish(run, model, stopper):
             "steps": steps,
             "stop_reason": stop_reason,
             "training_seconds": stopper.training_seconds,
+            "references": run.references,
             "resolved": {
                 name: config.resolved(name)
                 for name in ("learning_rate", "warmup", "crf_lr_multiplier")
@@ -408,7 +459,10 @@ def finish(run, model, stopper):
         }
         atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
         run.task.write_folder(model, out, run.bert_config, run.vocab_file)
-        png = plot_curves(out / "train_log.csv", out / "train_steps.csv", out / "curves.png")
+        png = plot_curves(
+            out / "train_log.csv", out / "train_steps.csv", out / "curves.png",
+            dev_steps_csv=out / DEV_CURVE_FILE, references=run.references,
+        )  # fmt: skip
         print(f"saved the model to {out}" + (f"; curves in {png}" if png else ""), flush=True)
     shutil.rmtree(run.work, ignore_errors=True)
     return TrainResult(

@@ -14,13 +14,17 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def plot_curves(epochs_csv, steps_csv, png_path):
-    """Plots the training loss by step and, when logged, the dev scores at each epoch's end.
+def plot_curves(epochs_csv, steps_csv, png_path, dev_steps_csv=None, references=None):
+    """Plots the training loss by step and, when logged, the dev scores.
 
     Args:
         epochs_csv: the `CSVLogger` file (one row per epoch, with `step` and `dev_*`).
         steps_csv: the `StepLossLog` file (`step,loss` rows, each a window's mean).
         png_path: where to write the PNG (atomically).
+        dev_steps_csv: the `DevEvaluation` curve (`step`, then the scores without the
+            `dev_` prefix), plotted instead of the epoch ends when it has rows.
+        references: `{description: score}` drawn as dashed lines on the score axis
+            (trivial predictors of the selection metric).
 
     Returns:
         The PNG path, or None when nothing was logged yet.
@@ -31,6 +35,9 @@ def plot_curves(epochs_csv, steps_csv, png_path):
     from matplotlib import pyplot
 
     epochs, steps = _rows(epochs_csv), _rows(steps_csv)
+    dev_steps = _rows(dev_steps_csv) if dev_steps_csv else []
+    if dev_steps:  # every dev score, epoch ends included, in the epoch log's terms
+        epochs = [{"step": r["step"], **{f"dev_{k}": v for k, v in r.items()}} for r in dev_steps]
     if not epochs and not steps:
         return None
     figure, loss_axis = pyplot.subplots(figsize=(8, 4.5), dpi=100)
@@ -53,6 +60,8 @@ def plot_curves(epochs_csv, steps_csv, png_path):
         for key, color in zip(scores, ("tab:red", "tab:orange", "tab:green"), strict=False):
             score_axis.plot(at, [100 * float(r[key]) for r in epochs], "s-", color=color,
                             label=key.replace("_", " "))  # fmt: skip
+        for (name, value), style in zip((references or {}).items(), (":", "-."), strict=False):
+            score_axis.axhline(100 * value, linestyle=style, color="gray", label=name)
         score_axis.set_ylabel("dev score (%)")
         more_handles, more_labels = score_axis.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels

@@ -15,6 +15,10 @@ Names are imported on first use (`tf_ner.lazy`): only `masked_lm_dataset` and
 from tf_ner.lazy import lazy_exports
 
 _EXPORTS = {
+    "BigramCounts": "tf_ner.data.masked_lm.baselines",
+    "bigram_accuracy": "tf_ner.data.masked_lm.baselines",
+    "count_bigrams": "tf_ner.data.masked_lm.baselines",
+    "most_frequent_copy_accuracy": "tf_ner.data.masked_lm.baselines",
     "Corpus": "tf_ner.data.masked_lm.corpus",
     "CorpusReport": "tf_ner.data.masked_lm.corpus",
     "FileReport": "tf_ner.data.masked_lm.corpus",
@@ -24,6 +28,7 @@ _EXPORTS = {
     "MaskedLmBatches": "tf_ner.data.masked_lm.batches",
     "PackedSequences": "tf_ner.data.masked_lm.packing",
     "TokenizationReport": "tf_ner.data.masked_lm.words",
+    "WITH_ORIGINAL_SPEC": "tf_ner.data.masked_lm.dataset",
     "TokenizedText": "tf_ner.data.masked_lm.words",
     "mask_sequences": "tf_ner.data.masked_lm.masking",
     "masked_lm_dataset": "tf_ner.data.masked_lm.dataset",

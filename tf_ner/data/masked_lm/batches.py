@@ -35,10 +35,13 @@ class MaskedLmBatches:
         max_predictions: int, predictions per row at most; default
             `max_predictions_for(max_length, rate)`.
         fixed_masks: bool, the same masks every epoch (held-out evaluation).
+        with_original: bool, add the rows unmasked as `"original_ids"` (replaced-token
+            detection builds the discriminator's input from them).
 
     Call:
         Yields `(features, labels)`: `features = {"token_ids": int32 [batch, L],
-        "segment_ids": int32 [batch, L] zeros, "masked_positions": int32 [batch, P]}`,
+        "segment_ids": int32 [batch, L] zeros, "masked_positions": int32 [batch, P]}`
+        (and `"original_ids"` int32 `[batch, L]` with `with_original`),
         `labels` int32 `[batch, P]` (-1 where there is no prediction), `L` the packed
         length and `P = max_predictions`.
 
@@ -61,6 +64,7 @@ class MaskedLmBatches:
         rate=0.15,
         max_predictions=None,
         fixed_masks=False,
+        with_original=False,
     ):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
@@ -80,6 +84,7 @@ class MaskedLmBatches:
             else max_predictions
         )
         self.fixed_masks = fixed_masks
+        self.with_original = with_original
         self.epoch = 0
         self._fixed = None
 
@@ -114,14 +119,19 @@ class MaskedLmBatches:
             max_predictions=self.max_predictions,
         )
 
-    def __call__(self):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        if self.fixed_masks and self._fixed is None:
+    def fixed(self):
+        """The `MaskedBatch` of every row with the masks of `fixed_masks=True` (drawn
+        once from `seed`): what held-out scores and their baselines are computed on."""
+        if self._fixed is None:
             everything = np.arange(len(self.packed))
             self._fixed = self.mask(everything, np.random.default_rng([self.seed]))
+        return self._fixed
+
+    def __call__(self):
+        epoch, self.epoch = self.epoch, self.epoch + 1
         for index, rows in enumerate(self.plan(epoch)):
             if self.fixed_masks:
-                fixed = self._fixed
+                fixed = self.fixed()
                 token_ids, positions = fixed.token_ids[rows], fixed.positions[rows]
                 labels = fixed.labels[rows]
             else:
@@ -132,4 +142,6 @@ class MaskedLmBatches:
                 "segment_ids": np.zeros_like(token_ids),
                 "masked_positions": positions,
             }
+            if self.with_original:
+                features["original_ids"] = self.packed.ids[rows].astype(np.int32)
             yield features, labels

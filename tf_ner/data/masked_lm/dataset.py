@@ -9,6 +9,11 @@ MASKED_LM_FEATURES_SPEC = {
     "masked_positions": tf.TensorSpec([None, None], tf.int32),
 }
 MASKED_LM_LABELS_SPEC = tf.TensorSpec([None, None], tf.int32)
+# Replaced-token detection also reads the rows unmasked.
+WITH_ORIGINAL_SPEC = {
+    **MASKED_LM_FEATURES_SPEC,
+    "original_ids": tf.TensorSpec([None, None], tf.int32),
+}
 
 
 def masked_lm_dataset(batches):
@@ -24,7 +29,8 @@ def masked_lm_dataset(batches):
         `tf.data.Dataset` of `(features, labels)` as `MaskedLmBatches` yields them,
         with cardinality `len(batches)`, prefetched.
     """
-    signature = (MASKED_LM_FEATURES_SPEC, MASKED_LM_LABELS_SPEC)
+    features = WITH_ORIGINAL_SPEC if batches.with_original else MASKED_LM_FEATURES_SPEC
+    signature = (features, MASKED_LM_LABELS_SPEC)
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)

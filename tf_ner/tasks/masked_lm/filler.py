@@ -23,7 +23,9 @@ class MaskFiller(Predictor):
             TextTooLongError: a text longer than the encoder's positions.
         """
         mask_id = self.tokenizer.vocab["[MASK]"]
-        max_length = self.model.get_layer("bert").config.max_position_embeddings
+        # The encoder (`bert`) or an ELECTRA folder's generator: the first with a config.
+        config = next(layer.config for layer in self.model.layers if hasattr(layer, "config"))
+        max_length = config.max_position_embeddings
         results = []
         for text in texts:
             ids = np.asarray([self.tokenizer.encode(text, max_length=max_length).ids], np.int32)

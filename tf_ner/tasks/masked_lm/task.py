@@ -13,8 +13,11 @@ from tf_ner.data.masked_lm import (
     MASKED_LM_FEATURES_SPEC,
     MaskedLmBatches,
     TokenizationReport,
+    bigram_accuracy,
+    count_bigrams,
     masked_lm_dataset,
     max_predictions_for,
+    most_frequent_copy_accuracy,
     pack_sequences,
     read_corpus,
     tokenize_corpus,
@@ -23,6 +26,11 @@ from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
 from tf_ner.tasks.base import Task, labelled_scores
 from tf_ner.tasks.folder import save_checkpoint_folder
+from tf_ner.tasks.masked_lm.electra import (
+    ReplacedTokenDetection,
+    electra_scores,
+    generator_model,
+)
 from tf_ner.tasks.masked_lm.filler import MaskFiller
 from tf_ner.tasks.masked_lm.model import build_masked_lm_model
 
@@ -51,6 +59,9 @@ class MaskedLmSettings:
         rate: float, the share of tokens chosen for prediction (BERT's 15%).
         max_predictions: predictions per row at most (Google: 20 for 128 tokens).
         do_lower_case: the tokenizer's casing.
+        objective: `"mlm"` (BERT's masked-token prediction) or `"electra"`
+            (replaced-token detection, `tf_ner.tasks.masked_lm.electra`).
+        generator_layers: the ELECTRA generator's layers.
     """
 
     max_length: int = 128
@@ -58,6 +69,12 @@ class MaskedLmSettings:
     rate: float = 0.15
     max_predictions: int = 20
     do_lower_case: bool = True
+    objective: str = "mlm"
+    generator_layers: int = 1
+
+    @property
+    def electra(self):
+        return self.objective == "electra"
 
 
 @dataclasses.dataclass
@@ -79,6 +96,9 @@ class MaskedLmTask(Task):
     name = "masked_lm"
     settings_type = MaskedLmSettings
     selection_metric = "accuracy"
+    # Pre-training ends on its last weights: the held-out curve is watched, not used to
+    # pick (ELECTRA's generator accuracy would be a poor judge of its encoder).
+    keeps_best_epoch = False
     predictor_class = MaskFiller
 
     @classmethod
@@ -111,8 +131,11 @@ class MaskedLmTask(Task):
             MaskedLmSettings(
                 max_length=config.max_length,
                 whole_word_masking=config.whole_word_masking,
-                max_predictions=max_predictions_for(config.max_length, 0.15),
+                rate=config.mask_rate,
+                max_predictions=max_predictions_for(config.max_length, config.mask_rate),
                 do_lower_case=tokenizer.do_lower_case,
+                objective=config.objective,
+                generator_layers=config.generator_layers,
             )
         )
 
@@ -123,8 +146,14 @@ class MaskedLmTask(Task):
     def describe(self):
         s = self.settings
         masking = "whole words (jieba for Chinese)" if s.whole_word_masking else "tokens"
+        objective = "masked LM"
+        if s.electra:
+            objective = (
+                f"replaced-token detection (ELECTRA; a {s.generator_layers}-layer generator "
+                f"fills the masks)"
+            )
         return (
-            f"masked LM: {s.rate:.0%} of the {masking} chosen (80% [MASK], 10% random, "
+            f"{objective}: {s.rate:.0%} of the {masking} chosen (80% [MASK], 10% random, "
             f"10% kept), rows of {s.max_length} tokens packed, at most {s.max_predictions} "
             f"predictions per row"
         )
@@ -139,6 +168,7 @@ class MaskedLmTask(Task):
             packed, batch_size, shuffle=shuffle, seed=seed, mask_id=tokenizer.vocab["[MASK]"],
             vocab_size=tokenizer.vocab_size, special_ids=special, rate=s.rate,
             max_predictions=s.max_predictions, fixed_masks=not shuffle,
+            with_original=s.electra,
         )  # fmt: skip
         print(
             f"  {report}; packed into {len(packed.ids):,} rows of {s.max_length} "
@@ -147,10 +177,30 @@ class MaskedLmTask(Task):
         )
         return MaskedLmData(masked_lm_dataset(batches), batches, report)
 
+    def reference_scores(self, train_data, dev_data):
+        """The held-out accuracy of two trivial predictors on the held-out masks
+        (`tf_ner.data.masked_lm.baselines`), counted on the training rows."""
+        train, held_out = train_data.batches, dev_data.batches
+        vocab_size = train.vocab_size
+        counts = count_bigrams(train.packed.ids, vocab_size)
+        candidates = np.setdiff1d(np.arange(vocab_size), train.special_ids)
+        masked = held_out.fixed()
+        return {
+            "most frequent + copy": most_frequent_copy_accuracy(
+                masked, counts.unigram, train.mask_id, candidates
+            ),
+            "bigram + copy": bigram_accuracy(masked, counts, train.mask_id, candidates),
+        }
+
     def build_model(self, bert_config):
+        if self.settings.electra:
+            return ReplacedTokenDetection(bert_config, self.settings.generator_layers)
         return build_masked_lm_model(bert_config)
 
     def compile(self, model, optimizer, jit_compile=False):
+        if self.settings.electra:  # the model computes its own loss and metrics
+            model.compile(optimizer=optimizer, jit_compile=jit_compile)
+            return model
         model.compile(
             optimizer=optimizer,
             loss=masked_lm_loss,
@@ -161,8 +211,13 @@ class MaskedLmTask(Task):
 
     def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
         """Accuracy and mean loss over the masked tokens (masks fixed by the seed, so
-        evaluations of one run compare), and the perplexity exp(loss)."""
+        evaluations of one run compare), and the perplexity exp(loss). With ELECTRA:
+        the generator's accuracy and perplexity, the discriminator's accuracy over every
+        real token, and the loss is ELECTRA's (the generator's plus 50 x the
+        discriminator's)."""
         data = data or self.labelled_data(list(examples), tokenizer, batch_size)
+        if self.settings.electra:
+            return electra_scores(model, data)
         values = labelled_scores(
             model, data, masked_lm_loss, [TokenAccuracy(name="accuracy")],
             features_spec=MASKED_LM_FEATURES_SPEC,
@@ -176,10 +231,13 @@ class MaskedLmTask(Task):
 
     @staticmethod
     def format_scores(scores):
-        return (
+        text = (
             f"masked-token accuracy {100 * scores['accuracy']:.2f}%, loss "
             f"{scores['labelled']['loss']:.4f}, perplexity {scores['perplexity']:.2f}"
         )
+        if "discriminator_accuracy" in scores:
+            text += f", replaced-token accuracy {100 * scores['discriminator_accuracy']:.2f}%"
+        return text
 
     @staticmethod
     def scores_json(scores):
@@ -187,19 +245,28 @@ class MaskedLmTask(Task):
             "accuracy": scores["accuracy"],
             "loss": scores["labelled"]["loss"],
             "perplexity": scores["perplexity"],
+            **{k: scores[k] for k in ("discriminator_accuracy",) if k in scores},
         }
 
     def write_folder(self, model, folder, bert_config, vocab_file):
-        """A Google-format checkpoint folder: `bert/` and `cls/predictions/` variables."""
-        save_checkpoint_folder(model, folder, self, bert_config, vocab_file, ("bert/", "cls/"))
+        """A Google-format checkpoint folder: `bert/` and `cls/predictions/` variables
+        (ELECTRA: `bert/`, the generator and the discriminator's head)."""
+        prefixes = ("bert/", "cls/")
+        if self.settings.electra:
+            prefixes = ("bert/", "generator/", "discriminator_predictions/")
+        save_checkpoint_folder(model, folder, self, bert_config, vocab_file, prefixes)
 
     def load_model(self, folder):
-        """The masked-LM model of a Google-format folder (`write_folder`'s)."""
-        model = build_masked_lm_model(
-            BertConfig.from_json_file(pathlib.Path(folder) / "bert_config.json")
-        )
-        load_bert_checkpoint(model, folder)
-        return model
+        """The masked-LM model of a Google-format folder (`write_folder`'s); of an
+        ELECTRA folder, its generator (what fills in masks)."""
+        bert_config = BertConfig.from_json_file(pathlib.Path(folder) / "bert_config.json")
+        if not self.settings.electra:
+            model = build_masked_lm_model(bert_config)
+            load_bert_checkpoint(model, folder)
+            return model
+        electra = ReplacedTokenDetection(bert_config, self.settings.generator_layers)
+        load_bert_checkpoint(electra, folder)
+        return generator_model(electra)
 
 
 TASK = MaskedLmTask
