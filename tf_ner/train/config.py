@@ -29,6 +29,7 @@ BERT_SIZES = {
 # Steps between dev scores when `eval_every` is not given (absent: epoch ends only).
 EVAL_EVERY_BY_TASK = {"masked_lm": 250}
 OBJECTIVES = ("mlm", "electra")
+POSITION_INITS = ("random", "sinusoid")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 SCHEMES = ("BIO", "BIOES")
@@ -122,6 +123,12 @@ class TrainConfig:
         False, "with --bert-dir: the checkpoint's config and vocabulary with fresh random "
         "weights, trained as from --bert-size (the floor that measures what pre-training "
         "bought, at the same vocabulary and shape)"
+    )  # fmt: skip
+    position_init: str = setting(
+        "random", "starting values of a new encoder's position embeddings: random (BERT's "
+        "truncated normal) or sinusoid (Vaswani et al.'s sines and cosines, the same spread: "
+        "neighbouring positions start alike; see tf_ner.bert.positions)",
+        choices=POSITION_INITS,
     )  # fmt: skip
     dropout: float | None = setting(
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
@@ -355,6 +362,11 @@ class TrainConfig:
             raise ValueError(f"eval_every={self.eval_every}: expected a positive int")
         if not 0 < self.mask_rate <= 1:
             raise ValueError(f"mask_rate={self.mask_rate}: expected a share in (0, 1]")
+        if self.position_init != "random" and self.pretrained:
+            raise ValueError(
+                f"position_init={self.position_init!r} starts a new encoder: a checkpoint's "
+                f"position embeddings are loaded (with --bert-dir add --random-init)"
+            )
         if self.generator_layers < 1:
             raise ValueError(f"generator_layers={self.generator_layers}: expected an int >= 1")
         if self.generator_layers != 1 and self.objective != "electra":
