@@ -222,6 +222,10 @@ class TrainConfig:
         0.999, "Adam's beta_2 (BERT's 0.999; 0.98 steadies pre-training at large rates, as "
         "in RoBERTa and ELECTRA)"
     )  # fmt: skip
+    adam_epsilon: float = setting(
+        1e-6, "Adam's epsilon, added to the root of the second moment before bias "
+        "correction scales the step (Google BERT's 1e-6; PyTorch's AdamW adds 1e-8 after it)"
+    )  # fmt: skip
     clip_norm: float = setting(1.0, "clip the gradients to this global norm (0: no clipping)")
     gradient_accumulation: int = setting(
         1, "each optimizer step applies the mean gradient of this many batches (an "
@@ -350,6 +354,8 @@ class TrainConfig:
         """Adam's beta_2, clipping, accumulation, the decay's share, the dev curve."""
         if not 0 <= self.adam_beta2 < 1:
             raise ValueError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
+        if self.adam_epsilon < 0:
+            raise ValueError(f"adam_epsilon={self.adam_epsilon}: expected >= 0")
         if self.clip_norm < 0:
             raise ValueError(f"clip_norm={self.clip_norm}: expected >= 0 (0: no clipping)")
         if self.gradient_accumulation < 1:

@@ -235,6 +235,7 @@ def make_optimizer(config, schedule):
         lr_multipliers=multipliers,
         pretrained_weight_decay=config.pretrained_weight_decay,
         beta_2=config.adam_beta2,
+        epsilon=config.adam_epsilon,
         global_clipnorm=config.clip_norm or None,
         gradient_accumulation_steps=config.gradient_accumulation
         if config.gradient_accumulation > 1
