@@ -131,7 +131,8 @@ def settings_of(result, run, args):
     if config.task == "ner":
         head = config.head
         loss = recipe.WINDOW_MEAN if HEADS.get(head).loss_over_windows else recipe.TOKEN_MEAN
-        labels = run.task.labeler.tags
+        labeler = run.task.labeler
+        labels = labeler.tags if hasattr(labeler, "tags") else labeler.types  # span heads
         data = {"data.max_length": config.max_length, "data.stride": config.stride}
     else:
         head, loss = config.resolved("pooling"), recipe.TEXT_MEAN

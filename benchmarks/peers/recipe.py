@@ -109,13 +109,13 @@ def distinct(values):
 
 
 def dropout_role(path):
-    """`"attention"`, `"hidden"` or `"classifier"` for a dropout site's path (a
-    Keras path `bert/encoder/layer_0/attention/self/dropout` or a PyTorch module name
-    `bert.encoder.layer.0.attention.self.dropout`)."""
-    path = path.replace(".", "/")
-    if "attention/self/" in path:
+    """`"attention"`, `"hidden"` or `"classifier"` for a dropout site's path: a Keras
+    path (`bert/encoder/layer_0/attention/self/dropout`, under a head's wrapper model
+    `emission_model/bert/...`) or a PyTorch module name (`bert.encoder.layer.0...`)."""
+    path = "/" + path.replace(".", "/")
+    if "/attention/self/" in path:
         return "attention"
-    return "hidden" if path.startswith("bert/") else "classifier"
+    return "hidden" if "/bert/" in path else "classifier"
 
 
 def dropout_settings(sites):
