@@ -351,7 +351,7 @@ class Driver:
             "runs": self.runs,
             "reference": None if not a.reference_file else str(a.reference_file),
         }
-        lines = report(a, self.files["description"], summary, self.runs)
+        lines = report(a, self.files["description"], summary, self.runs, results["machine"]["cpu"])
         write_results(lines, results, "benchmarks/same_recipe.py", a.output, None, echo=False)
 
 

@@ -5,8 +5,6 @@ import datetime
 import os
 import statistics
 
-import processes
-
 METRICS = {"ner": ("f1",), "classification": ("accuracy", "macro_f1")}
 
 
@@ -70,14 +68,14 @@ def fmt(entry, key="mean", spec=".2f", scale=100):
     return "–" if value is None else format(value * scale, spec)
 
 
-def report(a, data, summary, runs):
+def report(a, data, summary, runs, cpu):
     """The Markdown lines of the results file."""
     metrics = METRICS[a.task]
     head = " | ".join(f"{m} mean | sd | min | max" for m in metrics)
     lines = [
         f"# Same recipe: tf_ner against Hugging Face, {a.task}, {a.minutes:g} minutes a run",
         "",
-        f"Written {now()} on {processes.machine()['cpu']} ({os.cpu_count()} CPUs); each run "
+        f"Written {now()} on {cpu} ({os.cpu_count()} CPUs); each run "
         "alone in its own process, one after another, the sides taking turns seed by seed.",
         "",
         f"Recipe: {recipe_text(a)}. Data: {data}.",
