@@ -32,7 +32,7 @@ pieces `Trainer` uses, in a plain training loop (see peers/hf_epoch_runner.py).
 `--rounds N` (default 5) runs every runner once a round, in an order rotated every
 round: each figure is the runner's median over the rounds, with the least and the most
 in brackets, and each ratio the median of the per-round ratios (`rounds.py`); "every
-round" lists all its epoch times. A round of the default runners takes about 15 minutes
+round" lists all its epoch times. A round of the default runners takes about 20 minutes
 on 2 cores (10,000 sentences), `--quick` (1,000 sentences, 2 rounds) a few.
 """
 
@@ -51,15 +51,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import machine, machine_peak, peak_fraction, run_script  # noqa: E402
-from benchmarks.rounds import (  # noqa: E402
-    DEFAULT_ROUNDS,
-    combine,
-    over_rounds,
-    ratios,
-    round_order,
-    show,
-)
 from benchmarks.throughput import peak_line  # noqa: E402
 
 
@@ -82,6 +75,10 @@ def feed_key(record):
     return record.get("batch_tokens") or 0
 
 
+RATE = "real_tokens_per_s"
+show = rounds.show
+
+
 def table(records, peak, lengths):
     """Markdown table of runners combined over rounds (`rounds.combine`): ratios to HF
     grouped and to `dense` on the same feed, medians of the per-round ratios."""
@@ -100,21 +97,21 @@ def table(records, peak, lengths):
         fraction = peak_fraction(epoch_train_flops(r, lengths) / r["epoch_s"] / 1e9, peak)
         first = f"{r['first_fit_s']:.1f}" if r.get("first_fit_s") is not None else "–"
         every = ", ".join(
-            "–" if s is None else f"{s:.1f}" for s in over_rounds(r, "epoch_s")["values"]
+            "–" if s is None else f"{s:.1f}" for s in rounds.over_rounds(r, "epoch_s")["values"]
         )
         lines.append(
             f"| {r['runner']} | {r['feed']} | {r['optimizer_steps']:g} "
             f"| {r['tokens_per_update']:,.0f} | {r['padding_efficiency']:.0%} | {first} "
-            f"| {r['epoch_s']:.1f} | {every} | {show(over_rounds(r, 'real_tokens_per_s'), ',.0f')} "
-            f"| {show(ratios(r, grouped, 'real_tokens_per_s'), '.2f')} "
-            f"| {show(ratios(r, floor, 'real_tokens_per_s'), '.2f')} | {fraction:.0%} "
-            f"| {r['cpu_s']:.1f} | {show(ratios(floor, r, 'cpu_s'), '.2f')} "
+            f"| {r['epoch_s']:.1f} | {every} | {show(rounds.over_rounds(r, RATE), ',.0f')} "
+            f"| {show(rounds.ratios(r, grouped, RATE), '.2f')} "
+            f"| {show(rounds.ratios(r, floor, RATE), '.2f')} | {fraction:.0%} "
+            f"| {r['cpu_s']:.1f} | {show(rounds.ratios(floor, r, 'cpu_s'), '.2f')} "
             f"| {r['peak_rss_mb']:,.0f} | {r['load_before']:.2f} -> {r['load_after']:.2f} |"
         )
     crf = {feed_key(r): r for r in records if r.get("head") == "crf" and "ours" in r["runner"]}
     gp = [r for r in records if r.get("head") == "globalpointer" and "ours" in r["runner"]]
     found = [
-        f"{show(ratios(r, crf[feed_key(r)], 'real_tokens_per_s'), '.2f')}x ({r['feed']})"
+        f"{show(rounds.ratios(r, crf[feed_key(r)], RATE), '.2f')}x ({r['feed']})"
         for r in gp
         if feed_key(r) in crf
     ]
@@ -186,13 +183,13 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per runner")
     p.add_argument(
         "--rounds", type=int, default=None,
-        help=f"rounds of every runner, medians reported (default {DEFAULT_ROUNDS}; --quick: 2)",
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
     )  # fmt: skip
     p.add_argument("--output", default=None, help="output path without suffix")
     args = p.parse_args(argv)
     if args.quick:
         args.examples = 1000
-    args.rounds = args.rounds or (2 if args.quick else DEFAULT_ROUNDS)
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     output = pathlib.Path(
         args.output
         or RESULTS_DIR / ("epoch_throughput_quick" if args.quick else "epoch_throughput")
@@ -223,13 +220,13 @@ def main(argv=None):
         )
         found = {}  # (runner, feed) -> its record of each round
         for round_index in range(args.rounds):
-            for script, extra in round_order(jobs(args), round_index):
+            for script, extra in rounds.round_order(jobs(args), round_index):
                 print(f"[round {round_index + 1}] {script} {' '.join(extra)} ...", flush=True)
                 arguments = ["--prepared", prepared, *common, *extra]
                 for record in run_script(script, arguments, args.timeout):
                     check_and_show(record, info)
                     found.setdefault((record["runner"], record["feed"]), []).append(record)
-        records = [combine(rounds) for rounds in found.values()]
+        records = [rounds.combine(every) for every in found.values()]
     load_end = os.getloadavg()
     command = shlex.join(["python", "benchmarks/epoch_throughput.py", *(argv or sys.argv[1:])])
     header = (
@@ -263,7 +260,7 @@ def main(argv=None):
         "matmul_peak": peak,
         "slice": info,
         "records": records,
-        "every_round": [rounds for rounds in found.values()],
+        "every_round": list(found.values()),
     }
     output.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {output.with_suffix('.md')} and {output.with_suffix('.json')}")

@@ -37,16 +37,9 @@ import tensorflow as tf  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from benchmarks import rounds  # noqa: E402
 from benchmarks.peers import harness  # noqa: E402
 from benchmarks.processes import run_script  # noqa: E402
-from benchmarks.rounds import (  # noqa: E402
-    DEFAULT_ROUNDS,
-    combine,
-    over_rounds,
-    ratios,
-    round_order,
-    show,
-)
 
 
 def make_variables(shapes):
@@ -97,7 +90,9 @@ def main():
     parser.add_argument("--intermediate", type=int, default=3072, help="feed-forward size")
     parser.add_argument("--vocab", type=int, default=21128, help="vocabulary (Chinese BERT)")
     parser.add_argument("--steps", type=int, default=2, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="interleaved rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=rounds.DEFAULT_ROUNDS, help="interleaved rounds"
+    )
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
     parser.add_argument("--torch", action="store_true", help="also PyTorch's AdamW (own process)")
     args = parser.parse_args()
@@ -124,7 +119,7 @@ def main():
     shape += ["--intermediate", args.intermediate, "--vocab", args.vocab]
     found = {}  # name -> per round: {"median_s", "min_s"}
     for round_index in range(args.rounds):
-        for name in round_order(names, round_index):
+        for name in rounds.round_order(names, round_index):
             times = []
             for _ in range(args.steps):
                 start = time.perf_counter()
@@ -145,14 +140,14 @@ def main():
         f"{args.rounds} rounds x {args.steps} steps, jit={args.jit}; medians over the rounds "
         "(least-most), ratios: medians of the same round's"
     )
-    combined = {name: combine(records) for name, records in found.items()}
+    combined = {name: rounds.combine(records) for name, records in found.items()}
     base = combined["keras AdamW"]
     print(f"{'optimizer':<32}{'median ms':>26}{'min ms':>9}{'median / AdamW':>24}")
     for name, record in combined.items():
         print(
-            f"{name:<32}{show(over_rounds(record, 'median_s'), '.1f', 1e3):>26}"
+            f"{name:<32}{rounds.show(rounds.over_rounds(record, 'median_s'), '.1f', 1e3):>26}"
             f"{min(r['min_s'] for r in found[name]) * 1e3:>9.1f}"
-            f"{show(ratios(record, base, 'median_s'), '.2f'):>24}"
+            f"{rounds.show(rounds.ratios(record, base, 'median_s'), '.2f'):>24}"
         )
 
 

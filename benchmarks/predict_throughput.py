@@ -46,16 +46,8 @@ sys.path.insert(0, str(HERE / "peers"))
 
 import prediction  # noqa: E402
 import processes  # noqa: E402
+import rounds  # noqa: E402
 from results_file import write_results  # noqa: E402
-from rounds import (  # noqa: E402
-    DEFAULT_ROUNDS,
-    combine,
-    over_rounds,
-    paired,
-    ratios,
-    round_order,
-    show,
-)
 
 CLI_NAME = "tf-ner predict"
 
@@ -111,18 +103,18 @@ def runner_env(threads):
     return env
 
 
-def run_rounds(plan, rounds, env, timeout):
-    """Each runner's records of `rounds` rounds (order rotated every round), combined:
+def run_rounds(plan, count, env, timeout):
+    """Each runner's records of `count` rounds (order rotated every round), combined:
     medians, and every round's values (`rounds.combine`)."""
     found = {}
-    for round_index in range(rounds):
-        for name, script, arguments in round_order(plan, round_index):
+    for round_index in range(count):
+        for name, script, arguments in rounds.round_order(plan, round_index):
             print(f"[round {round_index + 1}] {name} ...", flush=True)
             (record,) = processes.run_script(script, arguments, timeout, env=env)
             record["name"] = name
             print(f"  {record['seconds']:.2f} s, {record['texts_per_s']:,.1f} texts/s", flush=True)
             found.setdefault(name, []).append(record)
-    return [combine(found[name]) for name, _, _ in plan]
+    return [rounds.combine(found[name]) for name, _, _ in plan]
 
 
 def fmt(value, spec):
@@ -148,14 +140,15 @@ def corpus_table(records, config, peak):
         gflops = forward_flops(config, shapes) / r["seconds"] / 1e9 if shapes else None
         name = r["name"] + (" (best)" if r is pipeline_best else "")
         lines.append(
-            f"| {name} | {r.get('batch') or '–'} | {show(over_rounds(r, 'texts_per_s'), ',.1f')} "
+            f"| {name} | {r.get('batch') or '–'} "
+            f"| {rounds.show(rounds.over_rounds(r, 'texts_per_s'), ',.1f')} "
             f"| {r['characters_per_s']:,.0f} "
-            f"| {show(ratios(r, pipeline_best, 'texts_per_s'), '.2f')} "
-            f"| {show(ratios(r, forward, 'texts_per_s'), '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, pipeline_best, 'texts_per_s'), '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, forward, 'texts_per_s'), '.2f')} "
             f"| {fmt(gflops, '.1f')} "
             f"| {fmt(gflops and processes.peak_fraction(gflops, peak), '.1%')} "
             f"| {r.get('child_peak_rss_mb', r['peak_rss_mb']):,.0f} | {r['seconds']:.2f} "
-            f"| {r['cpu_s']:.2f} | {show(ratios(forward, r, 'cpu_s'), '.2f')} "
+            f"| {r['cpu_s']:.2f} | {rounds.show(rounds.ratios(forward, r, 'cpu_s'), '.2f')} "
             f"| {fmt(r.get('entities'), ',')} |"
         )
     return lines
@@ -168,13 +161,14 @@ def startup_table(records):
         "| process | wall s | CPU s | peak RSS MB |",
         "|---|--:|--:|--:|",
         *(
-            f"| `{r['name']}` | {show(over_rounds(r, 'seconds'), '.2f')} | {r['cpu_s']:.2f} "
+            f"| `{r['name']}` | {rounds.show(rounds.over_rounds(r, 'seconds'), '.2f')} "
+            f"| {r['cpu_s']:.2f} "
             f"| {r['child_peak_rss_mb']:,.0f} |"
             for r in records
         ),
     ]
-    beyond = paired(records[1], records[0], "seconds", operator.sub)
-    lines.append(f"| start-up beyond the TensorFlow import | {show(beyond, '.2f')} | | |")
+    beyond = rounds.paired(records[1], records[0], "seconds", operator.sub)
+    lines.append(f"| start-up beyond the TensorFlow import | {rounds.show(beyond, '.2f')} | | |")
     return lines
 
 
@@ -250,11 +244,11 @@ def parse(argv):
     )
     p.add_argument(
         "--rounds", type=int, default=None,
-        help=f"rounds of every runner, medians reported (default {DEFAULT_ROUNDS}; --quick: 2)",
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
     )  # fmt: skip
     p.add_argument(
         "--startup-rounds", type=int, default=None,
-        help=f"the same for the start-up processes (default {DEFAULT_ROUNDS}; --quick: 2)",
+        help=f"the same for the start-up processes (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
     )  # fmt: skip
     p.add_argument(
         "--work-dir",
@@ -270,8 +264,8 @@ def parse(argv):
     if args.quick:
         args.texts = min(args.texts, 200)
         args.hf_batch_sizes = "1,8"
-    args.rounds = args.rounds or (2 if args.quick else DEFAULT_ROUNDS)
-    args.startup_rounds = args.startup_rounds or (2 if args.quick else DEFAULT_ROUNDS)
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
+    args.startup_rounds = args.startup_rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     args.hf_batch_sizes = [int(b) for b in args.hf_batch_sizes.split(",") if b]
     args.corpora = [c for c in args.corpora.split(",") if c]
     unknown = set(args.corpora) - set(prediction.CORPORA)

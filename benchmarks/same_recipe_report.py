@@ -3,25 +3,15 @@ and the Markdown report (every row, then every run)."""
 
 import datetime
 import os
-import statistics
+
+from tf_ner.train.stability.statistics import summarize
 
 METRICS = {"ner": ("f1",), "classification": ("accuracy", "macro_f1")}
 
 
-def spread(values):
-    """Mean, sample standard deviation (None for one value), min and max."""
-    values = [float(v) for v in values]
-    return {
-        "n": len(values),
-        "mean": statistics.fmean(values),
-        "sd": statistics.stdev(values) if len(values) > 1 else None,
-        "min": min(values),
-        "max": max(values),
-    }
-
-
 def summarise(runs, task):
-    """One entry per (row, label, side): the spread of each metric over its runs."""
+    """One entry per (row, label, side): each metric's runs, mean, sample standard
+    deviation, min and max over its runs (`summarize`, as the stability study's)."""
     groups = {}
     for run in runs:
         groups.setdefault((run["row"], run["label"], run["side"], run["split"]), []).append(run)
@@ -37,7 +27,7 @@ def summarise(runs, task):
             "differs": members[0]["differs"],
         }
         for metric in (*METRICS[task], "steps", "tokens_per_s"):
-            entry[metric] = spread(r[metric] for r in records)
+            entry[metric] = summarize([r[metric] for r in records])
         summary.append(entry)
     return summary
 
@@ -96,12 +86,12 @@ def report(a, data, summary, runs, cpu):
         differs = "; ".join(f"{n} {short(x)} vs {short(y)}" for n, x, y in e["differs"])
         differs = differs or "nothing"
         values = " | ".join(
-            " | ".join(fmt(e[m], k) for k in ("mean", "sd", "min", "max")) for m in metrics
+            " | ".join(fmt(e[m], k) for k in ("mean", "std", "min", "max")) for m in metrics
         )
         side = "tf_ner" if e["side"] == "ours" else "Hugging Face"
         lines.append(
             f"| {e['row']}: {e['label']} | {side} | {e['split']} | {differs} "
-            f"| {e[metrics[0]]['n']} | {values} | {e['steps']['mean']:,.0f} "
+            f"| {e[metrics[0]]['runs']} | {values} | {e['steps']['mean']:,.0f} "
             f"| {e['tokens_per_s']['mean']:,.0f} |"
         )
     lines += [

@@ -30,7 +30,7 @@ in brackets, and each ratio ("x HF", "x dense") the median of the per-round rati
 and `.json` (every round's values; `--quick`: `throughput_quick.*`), with the load
 average before and after each runner.
 
-    .venv/bin/python benchmarks/throughput.py           # mini + base, 5 rounds: ~75 min, 2 cores
+    .venv/bin/python benchmarks/throughput.py           # mini + base, 5 rounds: ~60 min, 2 cores
     .venv/bin/python benchmarks/throughput.py --xla     # also ours and keras-hub with XLA
     .venv/bin/python benchmarks/throughput.py --quick   # smoke run: mini, 2 steps, 2 rounds
     .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
@@ -48,20 +48,13 @@ HERE = pathlib.Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import (  # noqa: E402
     RunnerFailed,
     machine,
     machine_peak,
     peak_fraction,
     run_script,
-)
-from benchmarks.rounds import (  # noqa: E402
-    DEFAULT_ROUNDS,
-    combine,
-    over_rounds,
-    ratios,
-    round_order,
-    show,
 )
 
 OUR_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
@@ -168,13 +161,14 @@ def table(records, peak=None):
                 tokens = f"{mode}_tokens_per_s"
                 cpu = f"{mode}_cpu_s_per_step"
                 cells.append({
-                    "tokens": show(over_rounds(r, tokens), ",.0f"),
-                    "x hf": show(ratios(r, reference, tokens), ".2f"),
-                    "x dense": show(ratios(r, dense, tokens), ".2f"),
+                    "tokens": rounds.show(rounds.over_rounds(r, tokens), ",.0f"),
+                    "x hf": rounds.show(rounds.ratios(r, reference, tokens), ".2f"),
+                    "x dense": rounds.show(rounds.ratios(r, dense, tokens), ".2f"),
                     "ms": fmt(r.get(f"{mode}_median_s", 0) * 1e3 or None, ".0f"),
                     "cpu ms": fmt(r.get(cpu) and r[cpu] * 1e3, ".0f"),
                     # PyTorch's threads spin while they wait: CPU time compares ours only.
-                    "x dense cpu": show(ratios(dense, r, cpu), ".2f") if dense and ours else "–",
+                    "x dense cpu": (rounds.show(rounds.ratios(dense, r, cpu), ".2f")
+                                    if dense and ours else "–"),
                 })  # fmt: skip
             train = r.get("train_tokens_per_s")
             gflops = train * train_flops_per_token(r) / 1e9 if train else None
@@ -215,7 +209,7 @@ def main(argv=None):
     p.add_argument("--xla", action="store_true", help="also run ours and keras-hub with XLA")
     p.add_argument(
         "--rounds", type=int, default=None,
-        help=f"rounds of every runner, medians reported (default {DEFAULT_ROUNDS}; --quick: 2)",
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
     )  # fmt: skip
     p.add_argument(
         "--quick", action="store_true", help="smoke run: mini only, 2 steps, 1 warm-up, 2 rounds"
@@ -230,7 +224,7 @@ def main(argv=None):
         args.sizes = "mini"
         args.steps = 2 if args.steps is None else args.steps
         args.warmup = 1 if args.warmup is None else args.warmup
-    args.rounds = args.rounds or (2 if args.quick else DEFAULT_ROUNDS)
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     output = pathlib.Path(
         args.output or RESULTS_DIR / ("throughput_quick" if args.quick else "throughput")
     )
@@ -244,7 +238,7 @@ def main(argv=None):
     found = {}  # (size, runner) -> its record of each round
     for round_index in range(args.rounds):
         for size in sizes:
-            for name, runner_argv in round_order(commands, round_index):
+            for name, runner_argv in rounds.round_order(commands, round_index):
                 print(f"[round {round_index + 1}] {size} {name} ...", flush=True)
                 record = run_runner(name, runner_argv, size, args)
                 found.setdefault((size, name), []).append(record)
@@ -256,7 +250,7 @@ def main(argv=None):
                         f"{record['process_wall_s']:.0f} s)",
                         flush=True,
                     )
-    records = [combine(found[(size, name)]) for size in sizes for name, _ in commands]
+    records = [rounds.combine(found[(size, name)]) for size in sizes for name, _ in commands]
     load_end = os.getloadavg()
     header = (
         f"# Throughput on fixed shapes\n\n"

@@ -116,8 +116,8 @@ def test_each_row_reports_mean_sample_sd_min_and_max():
     (entry,) = report.summarise(runs, "ner")
     assert entry["seeds"] == [1, 2, 3]
     f1 = entry["f1"]
-    assert (f1["n"], f1["min"], f1["max"]) == (3, 0.5, 0.7)
-    assert f1["mean"] == pytest.approx(0.6) and f1["sd"] == pytest.approx(0.1)
+    assert (f1["runs"], f1["min"], f1["max"]) == (3, 0.5, 0.7)
+    assert f1["mean"] == pytest.approx(0.6) and f1["std"] == pytest.approx(0.1)
 
 
 def test_rows_paired_with_the_same_row_need_its_results(tmp_path):

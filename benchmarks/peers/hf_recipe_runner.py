@@ -34,6 +34,7 @@ back from the model, its config and the optimizer's param groups (`recipe.py`).
         --repair --output-dir /tmp/hf --minutes 10 --seed 1
 """
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -64,17 +65,17 @@ EVAL_BATCH = 64  # tf-ner train's --eval-batch-size
 HEAD_OF_TASK = {"ner": "softmax", "classification": "pooler"}
 
 
+@dataclasses.dataclass
 class Data:
     """The training rows (`{"input_ids", "labels"}` dicts), labels, vocabulary, and a
-    scorer of the test set: `score(model) -> dict`."""
+    scorer of the test set: `score(model) -> dict`; `extra`: the task's `data.*`."""
 
-    def __init__(self, rows, labels, vocab_file, test_examples, score, extra):
-        self.rows = rows
-        self.labels = labels
-        self.vocab_file = vocab_file
-        self.test_examples = test_examples
-        self.score = score
-        self.extra = extra
+    rows: list
+    labels: list
+    vocab_file: pathlib.Path
+    test_examples: int
+    score: object
+    extra: dict
 
 
 def vocabulary(texts, out):
