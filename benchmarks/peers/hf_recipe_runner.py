@@ -351,6 +351,13 @@ def main():
         "tokens_per_s": counts["real_tokens"] / counts["training_seconds"],
         "threads": torch.get_num_threads(),
         "settings": settings_of(model, optimizer, data, args),
+        # As the objects hold them: the model's config and each param group's settings.
+        "model_config": json.loads(model.config.to_json_string()),
+        "param_groups": [
+            {**{k: v for k, v in g.items() if k != "params"},
+             "parameters": sum(p.numel() for p in g["params"])}
+            for g in optimizer.param_groups
+        ],  # fmt: skip
     }
     print(json.dumps(record), flush=True)
 
