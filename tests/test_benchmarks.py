@@ -158,17 +158,41 @@ def load_driver(name):
     return module
 
 
-def test_epoch_driver_keeps_each_runners_fastest_round_and_lists_every_round():
+def test_rounds_take_turns_and_report_medians_and_per_round_ratios():
+    rounds = load_driver("rounds")
+    order = [rounds.round_order(["a", "b", "c"], k) for k in range(4)]
+    assert order == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"]]
+    ours = [{"runner": "x", "rate": r, "steps": 7} for r in (1800.0, 1000.0, None, 1200.0)]
+    ours[2] = {"runner": "x", "error": "killed"}  # a failed round
+    theirs = [{"runner": "y", "rate": r, "steps": 7} for r in (1000.0, 500.0, 900.0, 1500.0)]
+    mine, reference = rounds.combine(ours), rounds.combine(theirs)
+    assert mine["rate"] == 1200.0 and mine["rounds_ok"] == 3  # the median, not the best
+    assert mine["rounds"]["rate"] == [1800.0, 1000.0, None, 1200.0]
+    assert mine["steps"] == 7 and isinstance(mine["steps"], int)
+    # Ratios round by round: 1.8, 2.0, (round 3 failed), 0.8 -> median 1.8, not the
+    # ratio of the medians (1200 / 950) nor of the best rounds (1800 / 1500).
+    found = rounds.ratios(mine, reference, "rate")
+    assert (found["median"], found["min"], found["max"]) == (1.8, 0.8, 2.0)
+    assert rounds.show(found, ".2f") == "1.80 (0.80–2.00)"
+    assert rounds.combine([{"error": "a"}, {"error": "b"}]) == {"error": "b"}
+
+
+def test_epoch_driver_tabulates_medians_of_rounds():
     driver = load_driver("epoch_throughput")
-    kept = None
-    for epoch_s, loss in ((70.0, 1.0), (65.0, 2.0), (68.0, 3.0)):
-        kept = driver.fastest(kept, {"runner": "hf-grouped", "epoch_s": epoch_s, "loss": loss})
-    assert kept == {
-        "runner": "hf-grouped",
-        "epoch_s": 65.0,
-        "loss": 2.0,
-        "epoch_s_rounds": [70.0, 65.0, 68.0],
-    }
+    rounds = load_driver("rounds")
+    common = dict(feed="f", optimizer_steps=10, tokens_per_update=100.0, padding_efficiency=0.9,
+                  cpu_s=5.0, peak_rss_mb=800.0, load_before=1.0, load_after=1.0, layers=4,
+                  hidden=256, intermediate=1024)  # fmt: skip
+    hf = [dict(common, runner="hf-grouped", head="softmax", epoch_s=e, real_tokens_per_s=t)
+          for e, t in ((10.0, 1000.0), (20.0, 500.0), (12.0, 800.0))]  # fmt: skip
+    ours = [dict(common, runner="ours-dense", head="dense", epoch_s=e, real_tokens_per_s=t)
+            for e, t in ((9.0, 1100.0), (8.0, 1250.0), (11.0, 900.0))]  # fmt: skip
+    records = [rounds.combine(hf), rounds.combine(ours)]
+    text = driver.table(records, {"gflops": 100.0}, [10] * 5)
+    row = next(line for line in text.splitlines() if line.startswith("| ours-dense"))
+    cells = [c.strip() for c in row.split("|")]
+    # Epoch times of every round; tokens/s median 1,100; x HF grouped: 1.1, 2.5, 1.125.
+    assert cells[7:11] == ["9.0", "9.0, 8.0, 11.0", "1,100 (900–1,250)", "1.12 (1.10–2.50)"]
 
 
 def test_torch_adamw_runner_times_both_update_paths_and_clipping():
@@ -237,10 +261,11 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     # 1,500 tokens/s x 20.4 MFLOP = 31 GFLOP/s, 31% of 100; 1.25 x dense; 0.80 x dense CPU.
     assert "| ours-crf | 1,500 | – | 1.25 | 2700 | 31 | 31% | 2500 | 0.80 |" in text
     assert "| 900 | default |" in text  # peak RSS
-    # Of two rounds: the faster one, with the least CPU time of both.
-    slow = dict(rows[1], train_median_s=3.0, train_cpu_s_per_step=2.0)
-    kept = driver.better(rows[1], slow)
-    assert kept["train_median_s"] == 2.7 and kept["train_cpu_s_per_step"] == 2.0
+    # Three rounds of each: medians, and the median of the same round's ratios.
+    rounds = load_driver("rounds")
+    crf = rounds.combine([dict(rows[1], train_tokens_per_s=t) for t in (1800.0, 1000.0, 1200.0)])
+    hf = rounds.combine([dict(rows[0], train_tokens_per_s=t) for t in (1000.0, 500.0, 1500.0)])
+    assert "| ours-crf | 1,200 (1,000–1,800) | 1.80 (0.80–2.00) |" in driver.table([hf, crf])
     # An epoch of windows all 128 tokens long costs what 128-token fixed shapes cost.
     epoch = load_driver("epoch_throughput")
     lengths = [128] * 5
