@@ -362,17 +362,46 @@ def test_documents_join_every_text_once_in_order():
     assert starts - {0} <= boundaries, "paragraphs end where a text ends"
 
 
+# Names the tiny folder learns, among characters that are never part of one.
+TINY_NAMES = [("LOC", "北京"), ("LOC", "上海"), ("LOC", "南京"), ("ORG", "人民银行"),
+              ("ORG", "长江大桥")]  # fmt: skip
+TINY_FILLER = "天安门我爱中国的在是了和市"
+
+
+def tiny_name_examples(count, seed=0):
+    """`count` texts: one or two names among 2-13 filler characters."""
+    from tf_ner.data.example import Example
+
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(count):
+        text, entities = "", []
+        for _ in range(rng.randint(1, 2)):
+            text += "".join(rng.choice(TINY_FILLER) for _ in range(rng.randint(1, 6)))
+            type_, name = rng.choice(TINY_NAMES)
+            entities.append((len(text), len(text) + len(name), type_))
+            text += name
+        examples.append(Example(text + rng.choice(TINY_FILLER), entities))
+    return examples
+
+
 @pytest.fixture(scope="module")
 def tiny_ner_folder(tmp_path_factory):
-    """An untrained CRF model folder on the tiny vocabulary (random weights)."""
+    """A CRF model folder on the tiny vocabulary, trained until it finds the names of
+    `tiny_name_examples` (the runners must have entities to agree on: two runners that
+    find none agree whatever they do)."""
+    import keras
+
     from tests.data.tiny_vocab import write_tiny_vocab
     from tf_ner.bert.config import BertConfig
+    from tf_ner.bert.tokenization import Tokenizer
     from tf_ner.tasks.folder import save_model_folder
     from tf_ner.tasks.ner.task import NerSettings, NerTask
 
+    keras.utils.set_random_seed(0)
     folder = tmp_path_factory.mktemp("ner_folder")
     vocab = write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
-    task = NerTask(NerSettings(head="crf", types=["LOC", "PER"], max_length=16, stride=4))
+    task = NerTask(NerSettings(head="crf", types=["LOC", "ORG"], max_length=16, stride=4))
     lines = vocab.read_text(encoding="utf-8").splitlines()
     config = BertConfig(
         vocab_size=len(lines),
@@ -382,7 +411,12 @@ def tiny_ner_folder(tmp_path_factory):
         intermediate_size=32,
         max_position_embeddings=64,
     )
-    save_model_folder(task.build_model(config), folder, task, config, vocab)
+    model = task.build_model(config)
+    task.compile(model, keras.optimizers.Adam(1e-2))
+    tokenizer = Tokenizer(vocab)
+    data = task.labelled_data(tiny_name_examples(48), tokenizer, 8, shuffle=True, seed=1)
+    model.fit(data.dataset, epochs=6, verbose=0)
+    save_model_folder(model, folder, task, config, vocab)
     return folder
 
 
@@ -397,7 +431,8 @@ def test_prediction_runner_measures_predict_on_a_tiny_folder(tiny_ner_folder):
     assert record["texts"] == 3 and record["characters"] == sum(map(len, TINY_TEXTS))
     assert record["seconds"] > 0 and record["texts_per_s"] == 3 / record["seconds"]
     predicted = tf_ner.load(tiny_ner_folder).predict_spans(TINY_TEXTS)
-    assert record["entities"] == sum(map(len, predicted))
+    assert (2, 4, "LOC") in predicted[0]  # 北京: the folder finds the names it learnt
+    assert record["entities"] == sum(map(len, predicted)) > len(TINY_TEXTS)
     prediction = load_peer("prediction")
     assert record["spans_digest"] == prediction.spans_digest(predicted)
     # the long text is split into windows of at most 14 tokens, a batch row each
@@ -419,5 +454,12 @@ def test_hugging_face_peers_run_our_model_on_a_tiny_folder(tiny_ner_folder, tmp_
     assert len(tags) > len(TINY_TEXTS)  # the long text is split into windows
     assert all(len(t) <= 16 and t.max() < len(recognizer.task.labeler.tags) for t in tags)
     _, pipeline = hf.run_pipeline(str(tmp_path), batch_size=2, stride=4)
-    for text, spans in zip(TINY_TEXTS, pipeline(TINY_TEXTS), strict=True):
-        assert all(0 <= s < e <= len(text) and t in ("LOC", "PER") for s, e, t in spans)
+    found = pipeline(TINY_TEXTS)
+    for text, spans in zip(TINY_TEXTS, found, strict=True):
+        assert all(0 <= s < e <= len(text) and t in ("LOC", "ORG") for s, e, t in spans)
+    # The names ours finds, in the texts of one window each, where this model's emissions
+    # alone (their argmax) tag what the CRF's best path tags: [CLS] 我 爱 北 京 ...
+    labels = recognizer.task.labeler.tags
+    assert [labels[t] for t in tags[0][3:5]] == ["B-LOC", "I-LOC"]
+    ours = recognizer.predict_spans(TINY_TEXTS[:2])
+    assert found[:2] == ours == [[(2, 4, "LOC")], [(0, 2, "LOC"), (2, 6, "ORG")]]

@@ -17,22 +17,32 @@ def fake_model():
     return types.SimpleNamespace(optimizer=types.SimpleNamespace(iterations=iterations))
 
 
+# (step, progress) pairs: the optimizer's step and the share of the budget spent.
+POINTS = [(0, 0.0), (5, 0.05), (10, 0.1), (40, 0.5), (90, 0.99), (99, 1.0), (120, 1.2)]
+
+
 @pytest.mark.parametrize(
-    ("warmup_steps", "warmup_fraction"), [(0, 0.0), (10, 0.0), (0, 0.2)]
-)  # fmt: skip
-def test_time_budget_schedule_is_warmup_times_the_time_left(warmup_steps, warmup_fraction):
+    ("warmup_steps", "warmup_fraction", "expected"),
+    [
+        # 2e-3 * (1 - progress), 0 past the budget.
+        (0, 0.0, [2e-3, 1.9e-3, 1.8e-3, 1e-3, 2e-5, 0.0, 0.0]),
+        # Warm for 10 steps: step 5 at half the rate, 0.5 * 1.9e-3.
+        (10, 0.0, [0.0, 9.5e-4, 1.8e-3, 1e-3, 2e-5, 0.0, 0.0]),
+        # Warm for a fifth of the budget: at 5% a quarter (4.75e-4), at 10% half (9e-4).
+        (0, 0.2, [0.0, 4.75e-4, 9e-4, 1e-3, 2e-5, 0.0, 0.0]),
+    ],
+)
+def test_time_budget_schedule_is_warmup_times_the_time_left(
+    warmup_steps, warmup_fraction, expected
+):
     schedule = TimeBudgetSchedule(2e-3, warmup_steps, warmup_fraction)
-    for step, progress in [(0, 0.0), (5, 0.05), (10, 0.1), (40, 0.5), (90, 0.99), (99, 1.0)]:
-        schedule.progress.assign(progress)
-        warm = 1.0
-        if warmup_steps:
-            warm = min(1.0, step / warmup_steps)
-        elif warmup_fraction:
-            warm = min(1.0, progress / warmup_fraction)
-        expected = 2e-3 * warm * (1 - progress)
-        assert float(schedule(step)) == pytest.approx(expected, rel=1e-6, abs=1e-12)
-    again = TimeBudgetSchedule(**schedule.get_config())
-    assert again.get_config() == schedule.get_config()
+    again = TimeBudgetSchedule(**schedule.get_config())  # the config round trip
+    for each in (schedule, again):
+        rates = []
+        for step, progress in POINTS:
+            each.progress.assign(progress)
+            rates.append(float(each(step)))
+        np.testing.assert_allclose(rates, expected, rtol=1e-6, atol=1e-12)
     with pytest.raises(ValueError, match="not both"):
         TimeBudgetSchedule(1e-3, warmup_steps=5, warmup_fraction=0.1)
 
