@@ -2,19 +2,24 @@
 windows and the progress lines."""
 
 import io
+import json
 import types
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ner.train.callbacks import ProgressLog, StepLossLog, loss_log_every
+from tf_ner.train.callbacks import ProgressLog, StepLossLog, StopTraining, loss_log_every
 from tf_ner.train.schedules import TimeBudgetSchedule
 
 
 def fake_model():
     iterations = tf.Variable(0, dtype=tf.int64)
-    return types.SimpleNamespace(optimizer=types.SimpleNamespace(iterations=iterations))
+    return types.SimpleNamespace(
+        optimizer=types.SimpleNamespace(iterations=iterations),
+        distribute_strategy=tf.distribute.get_strategy(),
+        stop_training=False,
+    )
 
 
 # (step, progress) pairs: the optimizer's step and the share of the budget spent.
@@ -89,3 +94,21 @@ def test_the_epoch_line_counts_the_steps_actually_run():
     progress.on_epoch_end(0, logs)
     line = stream.getvalue()
     assert line.startswith("epoch 1: 853 steps in ") and "loss 2.5000  dev_f1 0.7500" in line
+
+
+def test_a_resumed_run_shows_the_time_left_of_its_budget(tmp_path):
+    # 127.5 of 150 minutes were spent before the kill: about 22 minutes are left, not 150.
+    clock = tmp_path / "clock.json"
+    clock.write_text(json.dumps({"training_seconds": 7650.0}))
+    model = fake_model()
+    stopper = StopTraining(time_budget=150, clock_path=clock)
+    stream = io.StringIO()
+    progress = ProgressLog(total_steps=10**6, budget=stopper, every_seconds=0, stream=stream)
+    for callback in (stopper, progress):
+        callback.set_model(model)
+        callback.on_train_begin()
+        callback.on_epoch_begin(0)
+    model.optimizer.iterations.assign(10)
+    for callback in (stopper, progress):
+        callback.on_train_batch_end(0, {"loss": 1.0})
+    assert stream.getvalue().rstrip().endswith(("22m29s left", "22m30s left"))
