@@ -8,7 +8,8 @@
    for `--minutes`, in `--workdir` (a killed run resumes with the same command).
 3. The Google-format files (`bert_config.json`, `vocab.txt`, `bert_model.ckpt.*`), the
    task's `task.json` (so `tf_ner.load` fills in masks with it), the held-out curve and
-   `CARD.md` are copied to `checkpoints/NAME/`.
+   `CARD.md` are copied to `checkpoints/NAME/`. The shipped `bert_config.json` says
+   dropout 0.1 (BERT's, what fine-tuning uses by default), the pre-training ran without.
 
     python benchmarks/reference_encoder.py --recipe budget-hold-electra --minutes 120 \\
         --workdir /work/runs/reference
@@ -32,6 +33,7 @@ from benchmarks.pretraining_recipes import RECIPES  # noqa: E402
 
 NAME = "tf_ner_zh_mini"
 SHIPPED = ("bert_config.json", "vocab.txt", "task.json", "dev_steps.csv", "curves.png")
+FINE_TUNING_DROPOUT = 0.1
 
 
 def corpus_file(args, work):
@@ -94,6 +96,9 @@ def card(args, folder, corpus_report, command):
         f"A{bert['num_attention_heads']}, intermediate {bert['intermediate_size']}, "
         f"vocabulary {bert['vocab_size']:,} (characters of the corpus, lower-cased), "
         f"{bert['max_position_embeddings']} positions; float32, checkpoint {size / 1e6:.1f} MB.",
+        f"- Dropout: pre-trained with {bert['hidden_dropout_prob']:g}; `bert_config.json` "
+        f"says {FINE_TUNING_DROPOUT:g}, BERT's, which fine-tuning takes by default "
+        f"(`--dropout` overrides it).",
         f"- Objective: {task['objective']} ({'replaced-token detection, ' if task['objective'] == 'electra' else ''}"  # noqa: E501
         f"{task['rate']:.0%} of the {'whole words' if task['whole_word_masking'] else 'characters'} "  # noqa: E501
         f"chosen); the encoder is `bert/`, a `--bert-dir` for every task.",
@@ -159,6 +164,10 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     for path in [*(folder / n for n in SHIPPED), *folder.glob("bert_model.ckpt.*")]:
         shutil.copyfile(path, out / path.name)
+    shipped_config = json.loads((folder / "bert_config.json").read_text())
+    for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+        shipped_config[name] = FINE_TUNING_DROPOUT
+    (out / "bert_config.json").write_text(json.dumps(shipped_config, indent=2) + "\n")
     (out / "CARD.md").write_text(card(args, folder, corpus_report, command), encoding="utf-8")
     print((out / "CARD.md").read_text())
 
