@@ -1,0 +1,41 @@
+"""Model folders written before the settings were split still load and predict the same."""
+
+import json
+import pathlib
+
+import pytest
+
+from tests.helpers import run_python
+
+FOLDERS = pathlib.Path(__file__).resolve().parent / "fixtures" / "folders_0_1"
+EXPECTED = json.loads((FOLDERS / "expected.json").read_text(encoding="utf-8"))
+
+PREDICT = """
+import json, sys
+import tf_ner
+folder, texts = sys.argv[1], json.loads(sys.argv[2])
+print(json.dumps(tf_ner.load(folder).predict(texts), ensure_ascii=False))
+"""
+
+
+def close(found, expected):
+    """Equal, but for the last digit of rounded scores and probabilities."""
+    if isinstance(expected, dict):
+        return found.keys() == expected.keys() and all(
+            close(found[k], expected[k]) for k in expected
+        )
+    if isinstance(expected, list):
+        return len(found) == len(expected) and all(map(close, found, expected))
+    if isinstance(expected, float):
+        return abs(found - expected) <= 2e-4
+    return found == expected
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_an_old_folder_predicts_as_it_did_in_a_new_process(name):
+    expected = EXPECTED[name]
+    output = run_python(
+        ["-c", PREDICT, str(FOLDERS / name), json.dumps(expected["texts"], ensure_ascii=False)]
+    ).stdout
+    found = json.loads(output.splitlines()[-1])
+    assert close(found, expected["predictions"]), (found, expected["predictions"])
