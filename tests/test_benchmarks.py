@@ -342,12 +342,15 @@ def tiny_ner_folder(tmp_path_factory):
     """An untrained CRF model folder on the tiny vocabulary (random weights)."""
     from tests.data.tiny_vocab import write_tiny_vocab
     from tf_ner.bert.config import BertConfig
-    from tf_ner.tasks.folder import save_model_folder
-    from tf_ner.tasks.ner.task import NerSettings, NerTask
+    from tf_ner.ground.settings import resolved
+    from tf_ner.tasks.folder import write_folder
+    from tf_ner.tasks.ner.settings import NerSettings
+    from tf_ner.tasks.ner.task import NerTask
 
     folder = tmp_path_factory.mktemp("ner_folder")
     vocab = write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
-    task = NerTask(NerSettings(head="crf", types=["LOC", "PER"], max_length=16, stride=4))
+    settings = NerSettings(head="crf", types=["LOC", "PER"], max_length=16, stride=4)
+    task = NerTask(resolved(settings, pretrained=False))
     lines = vocab.read_text(encoding="utf-8").splitlines()
     config = BertConfig(
         vocab_size=len(lines),
@@ -357,7 +360,7 @@ def tiny_ner_folder(tmp_path_factory):
         intermediate_size=32,
         max_position_embeddings=64,
     )
-    save_model_folder(task.build_model(config), folder, task, config, vocab)
+    write_folder(task, task.build_model(config), folder, config, vocab)
     return folder
 
 

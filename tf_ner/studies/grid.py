@@ -6,8 +6,9 @@ import dataclasses
 import re
 import shlex
 
-from tf_ner.train.config import TrainConfig
-from tf_ner.train.flags import add_train_arguments
+from tf_ner.ground.errors import SettingsError
+from tf_ner.ground.flags import flag_values
+from tf_ner.train.flags import add_train_arguments, config_from_args
 
 # What the study itself sets for each run: a setting may not change them.
 STUDY_FIELDS = {
@@ -39,7 +40,7 @@ class Setting:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
-            raise ValueError(
+            raise SettingsError(
                 f"setting name {self.name!r}: expected letters, digits and ._+- (it names "
                 f"a folder), starting with a letter or digit"
             )
@@ -53,7 +54,7 @@ def parse_setting(text):
     """
     name, sign, flags = text.partition("=")
     if not sign:
-        raise ValueError(
+        raise SettingsError(
             f"setting {text!r}: expected NAME=FLAGS, e.g. 'google=--no-bias-correction' "
             f"(or 'base=' for the base settings alone)"
         )
@@ -64,11 +65,11 @@ def check_grid(settings):
     """The settings as a tuple; ValueError if there is none or a name repeats."""
     settings = tuple(settings)
     if not settings:
-        raise ValueError("a study needs at least one setting")
+        raise SettingsError("a study needs at least one setting")
     names = [s.name for s in settings]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"setting name(s) {repeated} given more than once; names must differ")
+        raise SettingsError(f"setting name(s) {repeated} given more than once; names must differ")
     return settings
 
 
@@ -76,13 +77,13 @@ def check_seeds(seeds):
     """The seeds as a tuple of ints; ValueError if there is none or one repeats."""
     seeds = tuple(seeds)
     if not seeds:
-        raise ValueError("a study needs at least one seed")
+        raise SettingsError("a study needs at least one seed")
     for seed in seeds:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed {seed!r}: expected an int >= 0")
+            raise SettingsError(f"seed {seed!r}: expected an int >= 0")
     repeated = sorted({s for s in seeds if seeds.count(s) > 1})
     if repeated:
-        raise ValueError(f"seed(s) {repeated} given more than once")
+        raise SettingsError(f"seed(s) {repeated} given more than once")
     return seeds
 
 
@@ -91,14 +92,14 @@ def seed_list(text):
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ValueError(f"{text!r}: expected comma-separated ints, e.g. 1,5,9") from None
+        raise SettingsError(f"{text!r}: expected comma-separated ints, e.g. 1,5,9") from None
 
 
 class _RaisingParser(argparse.ArgumentParser):
     """An `ArgumentParser` whose errors raise ValueError instead of exiting."""
 
     def error(self, message):
-        raise ValueError(message)
+        raise SettingsError(message)
 
 
 def setting_config(base, setting, seed, output_dir, train=None):
@@ -120,18 +121,18 @@ def setting_config(base, setting, seed, output_dir, train=None):
             names the setting.
     """
     parser = _RaisingParser(prog=f"setting {setting.name}", add_help=False)
-    add_train_arguments(parser, files_required=False, defaults=dataclasses.asdict(base))
+    add_train_arguments(parser, files_required=False, defaults=flag_values(base))
     where = f"setting {setting.name!r} ({setting.flags or 'no flags'})"
     try:
-        values = vars(parser.parse_args(shlex.split(setting.flags)))
+        args = parser.parse_args(shlex.split(setting.flags))
     except ValueError as error:
-        raise ValueError(f"{where}: {error}") from None
+        raise SettingsError(f"{where}: {error}") from None
     for name, why in STUDY_FIELDS.items():
-        if values[name] != getattr(base, name):
+        if getattr(args, name) != getattr(base, name):
             flag = "--" + name.replace("_", "-")
-            raise ValueError(f"{where}: {flag} cannot be set by a setting: {why}")
-    values.update(seed=seed, output_dir=str(output_dir), train=str(train or base.train))
+            raise SettingsError(f"{where}: {flag} cannot be set by a setting: {why}")
+    args.seed, args.output_dir, args.train = seed, str(output_dir), str(train or base.train)
     try:
-        return TrainConfig(**values)
+        return config_from_args(parser, args)
     except ValueError as error:
-        raise ValueError(f"{where}: {error}") from None
+        raise SettingsError(f"{where}: {error}") from None

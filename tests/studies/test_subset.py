@@ -10,10 +10,10 @@ from tests.train.corpus import tiny_examples
 from tf_ner.data import Example
 from tf_ner.data.classification import TextExample
 from tf_ner.metrics import MacroF1
+from tf_ner.studies.runs import prepare_folder
+from tf_ner.studies.subset import draw_subset, write_subset
 from tf_ner.tasks import TASKS
 from tf_ner.train import TrainConfig
-from tf_ner.train.stability.runs import prepare_folder
-from tf_ner.train.stability.subset import draw_subset, write_subset
 
 
 def config(tmp_path, **changes):
@@ -43,7 +43,7 @@ def test_a_ner_subset_reads_back_as_written(tmp_path, format):
     if format == "conll":  # words separated by single spaces
         examples = [Example("Ann met Bob", [(0, 3, "PER"), (8, 11, "PER")]), Example("ok go")]
     path = write_subset(TASKS.get("ner"), config(tmp_path, format=format), examples, tmp_path / "s")
-    again, _ = TASKS.get("ner").read(path, config(tmp_path, format=format))
+    again, _ = TASKS.get("ner").read(path, format)
     assert again == examples
 
 
@@ -65,7 +65,7 @@ def test_a_classification_subset_reads_back_as_written(tmp_path, format):
     task = TASKS.get("classification")
     settings = config(tmp_path, task="classification", format=format)
     path = write_subset(task, settings, examples, tmp_path / "s")
-    assert task.read(path, settings)[0] == examples
+    assert task.read(path, format)[0] == examples
     two_labels = [TextExample("a\nb", ("x", "y"))]
     if format in ("clue", "tsv"):
         with pytest.raises(ValueError, match="example 0: 2 labels, .* write it as jsonl"):
@@ -88,7 +88,7 @@ def test_the_trivial_classifier_predicts_the_majority_class(tmp_path):
     settings = config(tmp_path, task="classification")
     train = [TextExample(t, label) for t, label in zip("abcd", ["a", "a", "b", "c"], strict=True)]
     test = [TextExample(t, label) for t, label in zip("vwxyz", "abbca", strict=True)]
-    description, scores = task.trivial_scores(train, test, settings)
+    description, scores = task.trivial_scores(train, test, settings.task_settings)
     assert "'a'" in description and "2 of 4" in description
     # 'a' right on 2 of 5 texts; F1 of a = 2*2 / (2*2 + 3) = 4/7, of b and c 0, averaged over 3.
     assert scores["accuracy"] == pytest.approx(0.4)
@@ -96,7 +96,7 @@ def test_the_trivial_classifier_predicts_the_majority_class(tmp_path):
     assert scores["macro_f1"] == pytest.approx(macro_f1_reference([0, 1, 1, 2, 0], 0, 3))
     # A tie goes to the first label in sorted order.
     tied = [TextExample("x", "b"), TextExample("y", "a")]
-    assert "'a'" in task.trivial_scores(tied, test, settings)[0]
+    assert "'a'" in task.trivial_scores(tied, test, settings.task_settings)[0]
 
 
 def test_the_trivial_multi_label_prediction_and_the_empty_ner_prediction(tmp_path):
@@ -105,12 +105,12 @@ def test_the_trivial_multi_label_prediction_and_the_empty_ner_prediction(tmp_pat
     train = [TextExample("p", ("x", "y")), TextExample("q", "x"), TextExample("r", ("x", "z"))]
     train.append(TextExample("s", "y"))
     test = [TextExample("t", "x"), TextExample("u", "y"), TextExample("v", ("x", "y"))]
-    description, scores = task.trivial_scores(train, test, settings)
+    description, scores = task.trivial_scores(train, test, settings.task_settings)
     # x is on 3 of 4 texts (predicted everywhere), y on 2 (not more than half), z on 1.
     # x: tp 2, fp 1 -> F1 0.8; y: fn 2 -> 0; z occurs nowhere: not averaged.
     assert "(x)" in description and scores == pytest.approx({"macro_f1": 0.4})
     ner = TASKS.get("ner")
-    description, scores = ner.trivial_scores(tiny_examples(3), tiny_examples(2), config(tmp_path))
+    description, scores = ner.trivial_scores(tiny_examples(3), tiny_examples(2), None)
     assert scores == {"precision": 0.0, "recall": 0.0, "f1": 0.0} and "no entity" in description
 
 

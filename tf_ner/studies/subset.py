@@ -8,7 +8,8 @@ not the luck of the draw.
 import pathlib
 import random
 
-from tf_ner.files import atomic_path
+from tf_ner.ground.errors import SettingsError
+from tf_ner.ground.files import atomic_path
 
 
 def draw_subset(examples, size, seed=0):
@@ -26,9 +27,9 @@ def draw_subset(examples, size, seed=0):
         ValueError: `size` < 1, or more than there are examples (both numbers named).
     """
     if not isinstance(size, int) or size < 1:
-        raise ValueError(f"subset size {size!r}: expected a positive int")
+        raise SettingsError(f"subset size {size!r}: expected a positive int")
     if size > len(examples):
-        raise ValueError(
+        raise SettingsError(
             f"subset of {size} examples asked for, but the training file holds only "
             f"{len(examples)}; lower --subset"
         )
@@ -58,13 +59,13 @@ def write_subset(task_class, config, examples, path):
     path = pathlib.Path(path)
     with atomic_path(path) as temporary:
         task_class.write(examples, temporary, config.format)
-        again, _ = task_class.read(temporary, config)
+        again, _ = task_class.read(temporary, config.format, config.repair)
         if list(again) != list(examples):
             differing = next(
                 (i for i, (a, b) in enumerate(zip(again, examples, strict=False)) if a != b),
                 min(len(again), len(examples)),
             )
-            raise ValueError(
+            raise SettingsError(
                 f"the training subset written as {config.format} reads back differently "
                 f"({len(again)} examples for {len(examples)}; first difference at example "
                 f"{differing + 1}); use --format auto"

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from tf_ner.train.stability import statistics
-from tf_ner.train.stability.report import format_report, study_results
-from tf_ner.train.stability.runs import RunRecord, latest_attempt, read_loss_curve
+from tf_ner.studies import statistics
+from tf_ner.studies.report import format_report, study_results
+from tf_ner.studies.runs import RunRecord, latest_attempt, read_loss_curve
 
 
 def test_summary_uses_the_sample_standard_deviation():

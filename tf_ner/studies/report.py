@@ -7,7 +7,7 @@ files always agree, and a study run again over finished runs writes them identic
 
 import os
 
-from tf_ner.train.stability import statistics
+from tf_ner.studies import statistics
 
 
 def _score(record, split, metric):

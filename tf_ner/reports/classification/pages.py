@@ -12,7 +12,16 @@ import io
 
 import numpy as np
 
-from tf_ner.tasks.pages import Markup, attribute, cell, colour_style, colours, page, table
+from tf_ner.reports.html import (
+    Markup,
+    attribute,
+    cell,
+    colour_style,
+    colours,
+    page,
+    table,
+    write_page,
+)
 
 _STYLE = """
 .label{border:1px solid;border-radius:.3em;padding:0 .35em;margin-right:.3em}
@@ -247,3 +256,23 @@ def error_page(examples, probabilities, predicted, labels, multi_label, title="t
         docs.append(_text_block(i + 1, examples[i].text, sections, "doc wrong", examples[i].source))
     body = Markup(summary + "\n<h2>Misclassified texts</h2>\n" + "\n".join(docs))
     return page(title, body, _STYLE + colour_style(len(labels)))
+
+
+def write_prediction_page(task, records, path):
+    """The labels and probabilities of `TextClassifier.records`, written to `path`."""
+    write_page(path, prediction_page(records, task.settings.labels))
+
+
+def write_error_page(task, model, tokenizer, examples, scores, path, batch_size=64):
+    """The confusion matrix and the misclassified texts, written to `path`.
+
+    `ClassificationTask.evaluate` keeps no prediction per text (its metrics run over the
+    labelled batches), so this predicts the texts' probabilities once more.
+    """
+    s = task.settings
+    examples = list(examples)
+    probabilities = task.probabilities(model, tokenizer, task.texts(examples), batch_size)
+    document = error_page(
+        examples, probabilities, task.predicted(probabilities), s.labels, s.multi_label
+    )
+    write_page(path, document)

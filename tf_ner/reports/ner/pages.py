@@ -12,14 +12,7 @@ one that crosses it is listed under the text, marked on its own.
 import collections
 import dataclasses
 
-from tf_ner.tasks.ner.errors import (
-    FALSE_NEGATIVE,
-    FALSE_POSITIVE,
-    KINDS,
-    count_errors,
-    text_errors,
-)
-from tf_ner.tasks.pages import (
+from tf_ner.reports.html import (
     Markup,
     attribute,
     cell,
@@ -28,6 +21,14 @@ from tf_ner.tasks.pages import (
     page,
     swatch,
     table,
+    write_page,
+)
+from tf_ner.reports.ner.errors import (
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    KINDS,
+    count_errors,
+    text_errors,
 )
 
 _STYLE = """
@@ -98,7 +99,7 @@ def marked_text(text, marks, colour_of):
     Args:
         text: str.
         marks: iterable of `Mark` over `text`.
-        colour_of: `{type: colour index}` (`tf_ner.tasks.pages.colours`).
+        colour_of: `{type: colour index}` (`tf_ner.reports.html.colours`).
     """
     inline, heights, crossing = layout(marks)
     parts, open_, position = ['<div class="text">'], [], 0
@@ -225,7 +226,7 @@ def _error_table(types, colour_of, examples, predicted, counts):
 def error_page(examples, predicted, types, title="tf_ner errors"):
     """The HTML page of the texts with errors (`tf-ner evaluate --errors`).
 
-    On top, the errors per type in the categories of `tf_ner.tasks.ner.errors`; then
+    On top, the errors per type in the categories of `tf_ner.reports.ner.errors`; then
     each text with an error, its gold entities beside its predictions, the false
     negatives and false positives outlined and labelled with their category.
 
@@ -278,3 +279,14 @@ def error_page(examples, predicted, types, title="tf_ner errors"):
         )
     body = Markup(summary + "\n<h2>Texts with errors</h2>\n" + "\n".join(docs))
     return page(title, body, _STYLE + colour_style(len(types)))
+
+
+def write_prediction_page(task, records, path):
+    """The entities of `Recognizer.records` marked in their texts, written to `path`."""
+    write_page(path, prediction_page(records, task.settings.types))
+
+
+def write_error_page(task, model, tokenizer, examples, scores, path, batch_size=64):
+    """The texts with errors and the errors by category (`tf_ner.reports.ner.errors`),
+    from the predictions `NerTask.evaluate` made (`scores["predictions"]`), to `path`."""
+    write_page(path, error_page(examples, scores["predictions"], task.settings.types))

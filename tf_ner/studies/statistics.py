@@ -19,6 +19,8 @@ import statistics
 
 import numpy as np
 
+from tf_ner.ground.errors import SettingsError
+
 FAIL_TOLERANCE = 1e-6  # scores are float32 sums: equal to the baseline's within this
 
 
@@ -64,7 +66,7 @@ def smooth_losses(steps, losses, window):
         list of floats, one per row.
     """
     if window < 1:
-        raise ValueError(f"window={window}: expected a positive number of steps")
+        raise SettingsError(f"window={window}: expected a positive number of steps")
     widths = np.diff(np.asarray([0, *steps], dtype=np.float64))
     steps = np.asarray(steps, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)

@@ -8,7 +8,7 @@ shows as written.
 
 import html
 
-from tf_ner.files import atomic_write_text
+from tf_ner.ground.files import atomic_write_text
 
 _STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#222}

@@ -16,19 +16,20 @@ import json
 import pathlib
 import sys
 
-from tf_ner.files import atomic_write_text
-from tf_ner.tasks import TASKS
-from tf_ner.train.config import TrainConfig
-from tf_ner.train.stability import plots, runs
-from tf_ner.train.stability.grid import (
+from tf_ner.ground.errors import SettingsError
+from tf_ner.ground.files import atomic_write_text
+from tf_ner.studies import plots, runs
+from tf_ner.studies.grid import (
     Setting,
     check_grid,
     check_seeds,
     parse_setting,
     setting_config,
 )
-from tf_ner.train.stability.report import format_report, study_results
-from tf_ner.train.stability.subset import draw_subset, write_subset
+from tf_ner.studies.report import format_report, study_results
+from tf_ner.studies.subset import draw_subset, write_subset
+from tf_ner.tasks import TASKS
+from tf_ner.train.config import TrainConfig
 
 STUDY_FILE = "study.json"
 SUBSET_STEM = "train-subset"
@@ -83,12 +84,12 @@ def _check_study_file(study_dir, description):
     if path.is_file():
         differences = study_differences(json.loads(path.read_text(encoding="utf-8")), description)
         if differences:
-            raise ValueError(
+            raise SettingsError(
                 f"study folder {study_dir} holds another study ({'; '.join(differences)}); "
                 f"use another --output-dir, or delete it"
             )
     elif study_dir.is_dir() and any(study_dir.iterdir()):
-        raise ValueError(
+        raise SettingsError(
             f"study folder {study_dir} is not empty and holds no {STUDY_FILE}: choose an empty "
             f"or new folder"
         )
@@ -96,7 +97,7 @@ def _check_study_file(study_dir, description):
 
 def _training_data(task_class, config, subset, subset_seed, study_dir):
     """`(examples, train_file, subset_file)`: the subset drawn, or the whole file."""
-    examples, _ = task_class.read(config.train, config)
+    examples, _ = task_class.read(config.train, config.format, config.repair)
     if subset is None:
         return examples, config.train, None
     chosen = draw_subset(examples, subset, subset_seed)
@@ -110,9 +111,9 @@ def _write_subset(task_class, config, examples, path):
     """Writes the subset; an existing one must read back as the same examples."""
     path = pathlib.Path(path)
     if path.is_file():
-        again, _ = task_class.read(path, config)
+        again, _ = task_class.read(path, config.format, config.repair)
         if list(again) != list(examples):
-            raise ValueError(
+            raise SettingsError(
                 f"{config.train} changed since the study began: the subset drawn from it now "
                 f"differs from {path}; use another --output-dir"
             )
@@ -153,7 +154,7 @@ def _plan(config, settings, seeds, study_dir, train_file):
     ]  # fmt: skip
     if any(run.strategy == "multi-worker" for _, _, run in plan):
         # A process sets up its collective ops once: runs one after another cannot.
-        raise ValueError(
+        raise SettingsError(
             "--strategy multi-worker: a study trains its runs one after another in one "
             "process; run it on one machine (auto, default or mirrored)"
         )
@@ -229,12 +230,12 @@ def run_study(
     )
     seeds = check_seeds(seeds)
     if loss_smoothing < 1:
-        raise ValueError(f"loss_smoothing={loss_smoothing}: expected a positive number of steps")
+        raise SettingsError(f"loss_smoothing={loss_smoothing}: expected a positive number of steps")
     study_dir = pathlib.Path(config.output_dir)
     task_class = TASKS.get(config.task)
     split = "test" if config.test else "dev" if config.dev else None
     if split is None:
-        raise ValueError("a study compares test scores: give a --test file (or at least --dev)")
+        raise SettingsError("a study compares test scores: give a --test file (or at least --dev)")
     examples, train_file, subset_examples = _training_data(
         task_class, config, subset, subset_seed, study_dir
     )
@@ -247,8 +248,8 @@ def run_study(
         "command": command,
     }
     _check_study_file(study_dir, description)
-    scored, _ = task_class.read(getattr(config, split), config)
-    prediction, trivial = task_class.trivial_scores(examples, scored, config)
+    scored, _ = task_class.read(getattr(config, split), config.format, config.repair)
+    prediction, trivial = task_class.trivial_scores(examples, scored, config.task_settings)
     metrics = [task_class.selection_metric]
     metrics += [m for m in task_class.summary_metrics if m in trivial]
     study_dir.mkdir(parents=True, exist_ok=True)
@@ -257,7 +258,7 @@ def run_study(
     atomic_write_text(study_dir / STUDY_FILE, json.dumps(description, indent=2) + "\n")
     study = {
         "output_dir": str(study_dir),
-        "command": command or "tf_ner.train.stability.run_study(...) from Python",
+        "command": command or "tf_ner.studies.run_study(...) from Python",
         "task": config.task,
         "split": split,
         "split_file": getattr(config, split),

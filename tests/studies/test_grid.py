@@ -4,8 +4,7 @@ import dataclasses
 
 import pytest
 
-from tf_ner.train import TrainConfig
-from tf_ner.train.stability.grid import (
+from tf_ner.studies.grid import (
     Setting,
     check_grid,
     check_seeds,
@@ -13,7 +12,8 @@ from tf_ner.train.stability.grid import (
     seed_list,
     setting_config,
 )
-from tf_ner.train.stability.study import study_differences
+from tf_ner.studies.study import study_differences
+from tf_ner.train import TrainConfig
 
 BASE = TrainConfig(
     train="data/train.jsonl", output_dir="study", test="data/test.jsonl", bert_dir="bert",
@@ -49,11 +49,15 @@ def test_bad_settings_are_refused_naming_the_setting():
         setting_config(BASE, Setting("s", "--seed 3"), 1, "o")
     with pytest.raises(ValueError, match="setting 't' .*--train cannot be set"):
         setting_config(BASE, Setting("t", "--train other.jsonl"), 1, "o")
-    # TrainConfig's own checks surface with the setting's name.
+    # The checks of the run's, the task's and the head's settings surface with its name.
     with pytest.raises(ValueError, match="setting 'two' .*exactly one of bert_dir"):
         setting_config(BASE, Setting("two", "--bert-size tiny"), 1, "o")
-    with pytest.raises(ValueError, match="setting 'pool' .*reinit_pooler"):
-        setting_config(BASE, Setting("pool", "--reinit-pooler"), 1, "o")
+    with pytest.raises(ValueError, match="setting 'wide' .*stride=200 with max_length=128"):
+        setting_config(BASE, Setting("wide", "--stride 200"), 1, "o")
+    with pytest.raises(ValueError, match="setting 'gp' .*--head-size is a setting of --head glo"):
+        setting_config(BASE, Setting("gp", "--head-size 8"), 1, "o")
+    with pytest.raises(ValueError, match="setting 'odd' .*head_size=7: expected an even int"):
+        setting_config(BASE, Setting("odd", "--head globalpointer --head-size 7"), 1, "o")
     with pytest.raises(ValueError, match="expected NAME=FLAGS"):
         parse_setting("--no-bias-correction")
     with pytest.raises(ValueError, match="setting name 'a b'"):

@@ -1,7 +1,7 @@
 """A stability study's plots: the scores per setting, and the loss curves per setting."""
 
-from tf_ner.files import atomic_path
-from tf_ner.train.stability.statistics import curve_band
+from tf_ner.ground.files import atomic_path
+from tf_ner.studies.statistics import curve_band
 
 
 def _pyplot():
