@@ -7,7 +7,7 @@ import pytest
 
 from tests.helpers import run_python
 
-FOLDERS = pathlib.Path(__file__).resolve().parent / "fixtures" / "folders_0_1"
+FOLDERS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "folders_0_1"
 EXPECTED = json.loads((FOLDERS / "expected.json").read_text(encoding="utf-8"))
 
 PREDICT = """
