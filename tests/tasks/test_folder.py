@@ -39,3 +39,25 @@ def test_an_old_folder_predicts_as_it_did_in_a_new_process(name):
     ).stdout
     found = json.loads(output.splitlines()[-1])
     assert close(found, expected["predictions"]), (found, expected["predictions"])
+
+
+def test_task_json_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from tf_ner.tasks.folder import read_task, write_task
+    from tf_ner.tasks.ner.settings import NerSettings
+    from tf_ner.tasks.ner.task import NerTask
+
+    write_task(NerTask(NerSettings(types=["PER"])), tmp_path)
+    before = (tmp_path / "task.json").read_text(encoding="utf-8")
+    original = pathlib.Path.write_text
+
+    def interrupted(self, text, *args, **kwargs):
+        original(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", interrupted)
+    with pytest.raises(OSError, match="no space left"):
+        write_task(NerTask(NerSettings(types=["LOC"])), tmp_path)
+    monkeypatch.undo()
+    assert (tmp_path / "task.json").read_text(encoding="utf-8") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["task.json"]
+    assert read_task(tmp_path).settings.types == ("PER",)
