@@ -40,24 +40,26 @@ def test_settings_parse_on_top_of_the_base():
     assert quoted.buckets == (16, 128) and quoted.dropout == 0.2
 
 
-def test_bad_settings_are_refused_naming_the_setting():
-    with pytest.raises(ValueError, match="setting 'x' .*--no-such-flag"):
-        setting_config(BASE, Setting("x", "--no-such-flag"), 1, "o")
-    with pytest.raises(ValueError, match="setting 'lr' .*--learning-rate.*float"):
-        setting_config(BASE, Setting("lr", "--learning-rate fast"), 1, "o")
-    with pytest.raises(ValueError, match="setting 's' .*--seed cannot be set by a setting"):
-        setting_config(BASE, Setting("s", "--seed 3"), 1, "o")
-    with pytest.raises(ValueError, match="setting 't' .*--train cannot be set"):
-        setting_config(BASE, Setting("t", "--train other.jsonl"), 1, "o")
-    # The checks of the run's, the task's and the head's settings surface with its name.
-    with pytest.raises(ValueError, match="setting 'two' .*exactly one of bert_dir"):
-        setting_config(BASE, Setting("two", "--bert-size tiny"), 1, "o")
-    with pytest.raises(ValueError, match="setting 'wide' .*stride=200 with max_length=128"):
-        setting_config(BASE, Setting("wide", "--stride 200"), 1, "o")
-    with pytest.raises(ValueError, match="setting 'gp' .*--head-size is a setting of --head glo"):
-        setting_config(BASE, Setting("gp", "--head-size 8"), 1, "o")
-    with pytest.raises(ValueError, match="setting 'odd' .*head_size=7: expected an even int"):
-        setting_config(BASE, Setting("odd", "--head globalpointer --head-size 7"), 1, "o")
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ("--no-such-flag", "--no-such-flag"),
+        ("--learning-rate fast", "--learning-rate.*float"),
+        ("--seed 3", "--seed cannot be set by a setting"),
+        ("--train other.jsonl", "--train cannot be set"),
+        # The checks of the run's, the task's and the head's settings.
+        ("--bert-size tiny", "exactly one of bert_dir"),
+        ("--stride 200", "stride=200 with max_length=128"),
+        ("--head-size 8", "--head-size is a setting of --head globalpointer"),
+        ("--head globalpointer --head-size 7", "head_size=7: expected an even int"),
+    ],
+)
+def test_a_bad_setting_is_refused_with_its_name(flags, message):
+    with pytest.raises(ValueError, match=f"setting 'bad' .*{message}"):
+        setting_config(BASE, Setting("bad", flags), 1, "o")
+
+
+def test_bad_names_and_grids_are_refused():
     with pytest.raises(ValueError, match="expected NAME=FLAGS"):
         parse_setting("--no-bias-correction")
     with pytest.raises(ValueError, match="setting name 'a b'"):

@@ -16,6 +16,7 @@ from tests.helpers import REPO_ROOT, run_python
 from tests.page_tree import marks, parse_page
 from tests.train.train_heads_script import HEADS
 from tf_ner.data import read_dataset
+from tf_ner.tasks.folder import named_classes
 
 PRECISIONS = {"float32": [], "mixed_bfloat16": ["--mixed-precision", "mixed_bfloat16"]}
 
@@ -123,7 +124,8 @@ def test_every_class_in_model_keras_resolves_after_the_documented_import(trained
     names = set()
     for head in HEADS:
         with zipfile.ZipFile(trained / head / "model.keras") as archive:
-            names |= set(registered_names(json.loads(archive.read("config.json"))))
+            config = json.loads(archive.read("config.json"))
+            names |= {name for _, name in named_classes(config) if name.startswith("tf_ner>")}
     assert {"tf_ner>AdamWeightDecay", "tf_ner>CRF", "tf_ner>BertEncoder"} <= names
     code = f"""
 import tf_ner.keras_objects
@@ -133,19 +135,6 @@ missing = [n for n in names if keras.saving.get_registered_object(n) is None]
 print("missing:", missing)
 """
     assert run_python(code).stdout.splitlines()[-1] == "missing: []"
-
-
-def registered_names(config):
-    """Every `registered_name` of our package in a Keras config tree."""
-    if isinstance(config, dict):
-        name = config.get("registered_name")
-        if isinstance(name, str) and name.startswith("tf_ner>"):
-            yield name
-        for value in config.values():
-            yield from registered_names(value)
-    elif isinstance(config, list):
-        for value in config:
-            yield from registered_names(value)
 
 
 @pytest.mark.slow

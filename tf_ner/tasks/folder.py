@@ -127,7 +127,8 @@ def register_named_modules(path):
     """
     with zipfile.ZipFile(path) as archive:
         config = json.loads(archive.read("config.json"))
-    for module in sorted(set(_named_modules(config))):
+    modules = {module for module, _ in named_classes(config) if module.startswith("tf_ner.")}
+    for module in sorted(modules):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError:
@@ -137,17 +138,17 @@ def register_named_modules(path):
             ) from None
 
 
-def _named_modules(config):
+def named_classes(config):
+    """`(module, registered name)` of every registered class a Keras config names."""
     if isinstance(config, dict):
-        module = config.get("module")
-        if config.get("registered_name") and isinstance(module, str):
-            if module.startswith("tf_ner."):
-                yield module
+        module, name = config.get("module"), config.get("registered_name")
+        if isinstance(module, str) and isinstance(name, str):
+            yield module, name
         for value in config.values():
-            yield from _named_modules(value)
+            yield from named_classes(value)
     elif isinstance(config, list):
         for value in config:
-            yield from _named_modules(value)
+            yield from named_classes(value)
 
 
 def load(model_dir):
