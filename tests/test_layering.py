@@ -1,5 +1,6 @@
-"""DESIGN.md's import layering: imports only point downwards; optional packages stay lazy;
-no module outside `tasks/` names a head or a head's setting."""
+"""DESIGN.md's import layering: imports only point downwards, no module imports one that
+imports it back; optional packages stay lazy; no module outside `tasks/` names a head or
+a head's setting."""
 
 import ast
 import pathlib
@@ -64,6 +65,42 @@ def test_imports_point_downwards():
             if RANKS[other] >= RANKS[own]:
                 wrong.append(f"{path.relative_to(PACKAGE)} imports tf_ner.{other}")
     assert wrong == []
+
+
+def module_imports():
+    """`{module: modules of the package it imports}`, imports inside functions included
+    (`from package import module` counts as importing the module)."""
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                inner = {f"{node.module}.{alias.name}" for alias in node.names}
+                found |= (inner & modules.keys()) or {node.module}
+        graph[name] = (found & modules.keys()) - {name}
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = module_imports()
+    circles = []
+    for start in sorted(graph):
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module == start:
+                circles.append(start)
+                break
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph[module])
+    assert circles == []
 
 
 def test_optional_packages_are_not_imported_with_the_package():
