@@ -80,7 +80,8 @@ def test_train_help_shows_every_setting_grouped_by_its_owner():
     groups = [g.title for g in train._action_groups]
     for title in ("--task ner", "--task classification", "--task masked_lm", "--head crf",
                   "--head crf, softmax", "--head globalpointer, efficient_globalpointer"):
-        assert title in groups, (title, groups)
+        # (a test's own head, registered in this process, may join a group)
+        assert any(g == title or g.startswith(title + ", ") for g in groups), (title, groups)
     args = train.parse_args(["--train", "t", "--output-dir", "o", "--bert-size", "tiny"])
     assert config_from_args(train, args) == TrainConfig(train="t", output_dir="o",
                                                         bert_size="tiny")  # fmt: skip
