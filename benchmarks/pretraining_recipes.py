@@ -45,9 +45,12 @@ from tf_ner.demo import msra_files  # noqa: E402
 OPTIMIZER = ["--learning-rate", "5e-4", "--warmup", "0.1", "--adam-beta2", "0.98"]
 BUDGET = [*OPTIMIZER, "--gradient-accumulation", "4"]
 HOLD = [*BUDGET, "--decay-fraction", "0.2"]
+BATCH32 = [*OPTIMIZER, "--decay-fraction", "0.2"]
 RECIPES = {
     "budget-hold-electra": [*HOLD, "--objective", "electra"],
-    "batch32-hold": [*OPTIMIZER, "--decay-fraction", "0.2"],
+    "batch32-hold": BATCH32,
+    "batch32-hold-sinusoid": [*BATCH32, "--position-init", "sinusoid"],
+    "batch32-hold-mask40": [*BATCH32, "--mask-rate", "0.4"],
     "budget-hold": HOLD,
     "budget-hold-mask40": [*HOLD, "--mask-rate", "0.4"],
     "budget-hold-wwm": [*HOLD, "--whole-word-masking"],
@@ -211,6 +214,8 @@ def main():
                         help="sources of tf-ner pretraining-corpus (without --corpus)")  # fmt: skip
     parser.add_argument("--workdir", required=True, help="folder of every run (resumable)")
     parser.add_argument("--output", help="results path without suffix")
+    parser.add_argument("--pretrain-only", action="store_true",
+                        help="pre-train only (a later run fine-tunes)")  # fmt: skip
     args = parser.parse_args()
     work = pathlib.Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -231,11 +236,15 @@ def main():
         folder = pretrain(name, RECIPES[name], corpus, args, work)
         results[name] = {"pretraining": pretraining_result(folder, work, name)}
         report(results, floor, args, corpus_report, output)
+        if args.pretrain_only:
+            continue
         results[name]["downstream"] = downstream(
             name, ["--bert-dir", folder], train_file, sample, args, work
         )
         print(f"{name}: {time.monotonic() - started:.0f}s", flush=True)
         report(results, floor, args, corpus_report, output)
+    if args.pretrain_only:
+        return
     first = work / args.recipes.split(",")[0] / "encoder"  # its vocabulary and shape
     floor = downstream("random-init", ["--bert-dir", first, "--random-init"], train_file,
                        sample, args, work)  # fmt: skip

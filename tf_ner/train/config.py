@@ -29,6 +29,7 @@ BERT_SIZES = {
     "medium": (8, 512),
     "base": (12, 768),
 }
+POSITION_INITS = ("random", "sinusoid")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 # Situational defaults, `situational=(from scratch, pre-trained)`. From scratch: the
@@ -91,6 +92,12 @@ class TrainConfig:
         "weights, trained as from --bert-size (the floor that measures what pre-training "
         "bought, at the same vocabulary and shape)"
     )  # fmt: skip
+    position_init: str = setting(
+        "random", "starting values of a new encoder's position embeddings: random (BERT's "
+        "truncated normal) or sinusoid (Vaswani et al.'s sines and cosines, the same spread: "
+        "neighbouring positions start alike; see tf_ner.bert.positions)",
+        choices=POSITION_INITS,
+    )  # fmt: skip
     dropout: float | None = setting(
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
         "own with --bert-dir", situational=(0.0, None),
@@ -134,6 +141,10 @@ class TrainConfig:
     adam_beta2: float = setting(
         0.999, "Adam's beta_2 (BERT's 0.999; 0.98 steadies pre-training at large rates, as "
         "in RoBERTa and ELECTRA)"
+    )  # fmt: skip
+    adam_epsilon: float = setting(
+        1e-6, "Adam's epsilon, added to the root of the second moment before bias "
+        "correction scales the step (Google BERT's 1e-6; PyTorch's AdamW adds 1e-8 after it)"
     )  # fmt: skip
     clip_norm: float = setting(1.0, "clip the gradients to this global norm (0: no clipping)")
     gradient_accumulation: int = setting(
@@ -241,6 +252,8 @@ class TrainConfig:
         """Adam's beta_2, clipping, accumulation, the decay's share, the dev curve."""
         if not 0 <= self.adam_beta2 < 1:
             raise SettingsError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
+        if self.adam_epsilon < 0:
+            raise SettingsError(f"adam_epsilon={self.adam_epsilon}: expected >= 0")
         if self.clip_norm < 0:
             raise SettingsError(f"clip_norm={self.clip_norm}: expected >= 0 (0: no clipping)")
         if self.gradient_accumulation < 1:
@@ -251,6 +264,11 @@ class TrainConfig:
             raise SettingsError(f"decay_fraction={self.decay_fraction}: expected a share in (0, 1]")
         if self.eval_every is not None and self.eval_every < 1:
             raise SettingsError(f"eval_every={self.eval_every}: expected a positive int")
+        if self.position_init != "random" and self.pretrained:
+            raise SettingsError(
+                f"position_init={self.position_init!r} starts a new encoder: a checkpoint's "
+                f"position embeddings are loaded (with --bert-dir add --random-init)"
+            )
 
     def _check_few_sample_options(self):
         """Pre-trained weight decay, Mixout and re-initialisation need pre-trained

@@ -17,6 +17,7 @@ from tf_ner.bert.checkpoint import POOLER_PREFIX, load_bert_checkpoint
 from tf_ner.bert.checkpoint_io import resolve_checkpoint
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.mixout import apply_mixout
+from tf_ner.bert.positions import start_positions_as_sinusoids
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.data.buckets import default_buckets
@@ -238,6 +239,7 @@ def make_optimizer(config, schedule):
         lr_multipliers=multipliers,
         pretrained_weight_decay=config.pretrained_weight_decay,
         beta_2=config.adam_beta2,
+        epsilon=config.adam_epsilon,
         global_clipnorm=config.clip_norm or None,
         gradient_accumulation_steps=config.gradient_accumulation
         if config.gradient_accumulation > 1
@@ -257,7 +259,9 @@ def build(run):
         model = run.task.build_model(run.bert_config)
         if config.random_init:
             print(f"random init: the shape and vocabulary of {config.bert_dir}", flush=True)
-        elif config.bert_dir:
+        if config.position_init == "sinusoid":
+            print(f"{start_positions_as_sinusoids(model)} starts as sinusoids", flush=True)
+        elif config.pretrained:
             check_pooler(model, config.reinit_pooler)
             report = load_bert_checkpoint(
                 model, config.bert_dir, config.reinit_top_layers, config.reinit_pooler,
