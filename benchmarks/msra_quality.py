@@ -3,10 +3,12 @@
 Every tf_ner head (CRF, GlobalPointer, EfficientGlobalPointer, softmax) trains a
 `--bert-size` encoder from scratch on the full MSRA training set for `--minutes` of
 training, then is scored on the MSRA test set (entity-level, character spans). The
-reference is Hugging Face `BertForTokenClassification` (PyTorch) of the same shape on
-the same characters for the same time (`msra_quality_hf.py`). Each system runs alone in
-its own process, one after the other. Writes a Markdown table and JSON to
-`benchmarks/results/`.
+reference (`hf`) is Hugging Face `BertForTokenClassification` (PyTorch) of the same shape
+at the same recipe (peak rate, 300 warmup steps, decay to 0 at the budget's end, no
+dropout, on the same windows, vocabulary and labels, length-grouped batches:
+`peers/hf_recipe_runner.py`); one seed each: `same_recipe.py` compares the two over seeds
+with every setting checked. Each system runs alone in its own process, one after the
+other. Writes a Markdown table and JSON to `benchmarks/results/`.
 
     python benchmarks/msra_quality.py                    # 25 minutes each (about 2 h)
     python benchmarks/msra_quality.py --minutes 5 --systems crf,hf
@@ -77,24 +79,14 @@ def run_ours(head, args, train, test, workdir):
 
 
 def run_hf(args, train, test, workdir):
+    """The reference at the recipe of `run_ours` (`tf-ner train`'s from-scratch dropout 0)."""
     command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "msra_quality_hf.py"),
-        "--train",
-        str(train),
-        "--test",
-        str(test),
-        "--minutes",
-        str(args.minutes),
-        "--bert-size",
-        args.bert_size,
-        "--learning-rate",
-        str(args.hf_learning_rate),
-        "--seed",
-        str(args.seed),
-        "--workdir",
-        workdir,
-    ]
+        sys.executable, str(ROOT / "benchmarks" / "peers" / "hf_recipe_runner.py"),
+        "--train", str(train), "--test", str(test), "--repair", "--minutes", str(args.minutes),
+        "--bert-size", args.bert_size, "--learning-rate", str(args.learning_rate),
+        "--warmup", "300", "--dropout", "0", "--max-length", "128", "--seed", str(args.seed),
+        "--output-dir", str(pathlib.Path(workdir) / "hf"),
+    ]  # fmt: skip
     proc = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return {**result, "command": " ".join(command[1:])}
@@ -106,10 +98,7 @@ def main():
     parser.add_argument("--systems", default="crf,globalpointer,efficient_globalpointer,softmax,hf")
     parser.add_argument("--bert-size", default="mini")
     parser.add_argument(
-        "--learning-rate", type=float, default=1e-3, help="peak rate of tf_ner runs"
-    )
-    parser.add_argument(
-        "--hf-learning-rate", type=float, default=5e-4, help="peak rate of the reference"
+        "--learning-rate", type=float, default=1e-3, help="peak rate of every system"
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(

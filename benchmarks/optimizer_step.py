@@ -3,17 +3,20 @@
 Builds the variables of a BERT-base encoder (12 layers, hidden 768, intermediate 3072,
 vocab 21128, 512 positions: ~102M parameters under Google's variable paths), one fixed
 random gradient per variable, and times `optimizer.apply(grads, variables)` inside a
-`tf.function` for each optimizer in the same process, interleaving rounds so that
-drift on a shared machine hits all alike. Prints per-step median and minimum times and
-their ratios to AdamW (on a busy machine the minimum is the steadier figure).
+`tf.function` for each optimizer in the same process, `--steps` steps each in each of
+`--rounds` rounds (default 5), the optimizers taking turns in an order rotated every
+round so that drift on a shared machine hits all alike. Prints each optimizer's median
+step time over the rounds (of each round's median) with the least and the most, and
+its ratio to AdamW as the median of the same round's ratios (`rounds.py`).
 
     .venv/bin/python benchmarks/optimizer_step.py            # ~2 minutes on 2 CPU cores
     .venv/bin/python benchmarks/optimizer_step.py --layers 2 --steps 3   # quick look
 
 `--torch` also times `torch.optim.AdamW` (its default multi-tensor `foreach` path, and
 one tensor at a time) and `clip_grad_norm_` on parameters of the same shapes, in their
-own process (`peers/torch_adamw_runner.py`). The mini encoder of the epoch benchmark:
-`--layers 4 --hidden 256 --intermediate 1024 --vocab 5305 --steps 20 --torch`.
+own process (`peers/torch_adamw_runner.py`) once a round, after ours. The mini encoder
+of the epoch benchmark: `--layers 4 --hidden 256 --intermediate 1024 --vocab 5305
+--steps 20 --torch`.
 """
 
 import argparse
@@ -34,6 +37,7 @@ import tensorflow as tf  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from benchmarks import rounds  # noqa: E402
 from benchmarks.peers import harness  # noqa: E402
 from benchmarks.processes import run_script  # noqa: E402
 
@@ -86,7 +90,9 @@ def main():
     parser.add_argument("--intermediate", type=int, default=3072, help="feed-forward size")
     parser.add_argument("--vocab", type=int, default=21128, help="vocabulary (Chinese BERT)")
     parser.add_argument("--steps", type=int, default=2, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=rounds.DEFAULT_ROUNDS, help="interleaved rounds"
+    )
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
     parser.add_argument("--torch", action="store_true", help="also PyTorch's AdamW (own process)")
     args = parser.parse_args()
@@ -108,47 +114,41 @@ def main():
         step()
         steps[name] = step
 
-    times = {name: [] for name in optimizers}
     names = list(steps)
+    shape = ["--layers", args.layers, "--hidden", args.hidden]
+    shape += ["--intermediate", args.intermediate, "--vocab", args.vocab]
+    found = {}  # name -> per round: {"median_s", "min_s"}
     for round_index in range(args.rounds):
-        # Rotate the order so that no optimizer always runs right after the same one.
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            step = steps[name]
+        for name in rounds.round_order(names, round_index):
+            times = []
             for _ in range(args.steps):
                 start = time.perf_counter()
-                step()
+                steps[name]()
                 # Reading a value waits for the asynchronous step to finish.
                 float(variables[0][0, 0].numpy())
-                times[name].append(time.perf_counter() - start)
+                times.append(time.perf_counter() - start)
+            record = {"median_s": statistics.median(times), "min_s": min(times)}
+            found.setdefault(name, []).append(record)
+        if args.torch:
+            for record in run_script("torch_adamw_runner.py", [*shape, "--steps", args.steps], 600):
+                found.setdefault(record["runner"], []).append(record)
 
     device = tf.config.list_logical_devices()[-1].device_type
     print(
         f"{len(variables)} variables, {n_params / 1e6:.1f}M parameters; TF {tf.__version__}, "
         f"Keras {keras.__version__}; {device}, {os.cpu_count()} CPUs, {platform.machine()}; "
-        f"{args.rounds} rounds x {args.steps} steps, jit={args.jit}"
+        f"{args.rounds} rounds x {args.steps} steps, jit={args.jit}; medians over the rounds "
+        "(least-most), ratios: medians of the same round's"
     )
-    base = statistics.median(times["keras AdamW"])
-    base_min = min(times["keras AdamW"])
-    print(
-        f"{'optimizer':<32}{'median ms':>10}{'min ms':>9}{'median / AdamW':>16}{'min / AdamW':>13}"
-    )
-    for name, values in times.items():
-        median, fastest = statistics.median(values), min(values)
+    combined = {name: rounds.combine(records) for name, records in found.items()}
+    base = combined["keras AdamW"]
+    print(f"{'optimizer':<32}{'median ms':>26}{'min ms':>9}{'median / AdamW':>24}")
+    for name, record in combined.items():
         print(
-            f"{name:<32}{median * 1e3:>10.1f}{fastest * 1e3:>9.1f}"
-            f"{median / base:>16.2f}{fastest / base_min:>13.2f}"
+            f"{name:<32}{rounds.show(rounds.over_rounds(record, 'median_s'), '.1f', 1e3):>26}"
+            f"{min(r['min_s'] for r in found[name]) * 1e3:>9.1f}"
+            f"{rounds.show(rounds.ratios(record, base, 'median_s'), '.2f'):>24}"
         )
-    if args.torch:
-        shape = ["--layers", args.layers, "--hidden", args.hidden]
-        shape += ["--intermediate", args.intermediate, "--vocab", args.vocab]
-        steps = args.rounds * args.steps
-        for record in run_script("torch_adamw_runner.py", [*shape, "--steps", steps], 600):
-            median, fastest = record["median_s"], record["min_s"]
-            print(
-                f"{record['runner']:<32}{median * 1e3:>10.1f}{fastest * 1e3:>9.1f}"
-                f"{median / base:>16.2f}{fastest / base_min:>13.2f}"
-            )
 
 
 if __name__ == "__main__":

@@ -21,16 +21,20 @@ Runners, each in its own process (`processes.run_script`), one after another:
 Every run first measures the machine's float32 matmul peak (TensorFlow and PyTorch,
 same threads; `processes.machine_peak`); each runner's GFLOP/s counts the encoder's
 forward matmuls over the tokens it computed, padding included, and is given as a
-fraction of that peak. One table per run, written with the command to
+fraction of that peak. Every runner runs once in each of `--rounds` rounds (default 5,
+the order rotated every round): each figure is its median over the rounds with the least
+and the most in brackets, each ratio the median of the same round's ratios
+(`rounds.py`). One table per run, written with the command to
 `benchmarks/results/predict_throughput.md` and `.json` (`--output` to change).
 
-    python benchmarks/predict_throughput.py --model runs/demo_msra_crf
+    python benchmarks/predict_throughput.py --model runs/demo_msra_crf   # ~25 min, 2 cores
     python benchmarks/predict_throughput.py --model runs/demo_msra_crf --quick   # smoke run
 """
 
 import argparse
 import datetime
 import json
+import operator
 import os
 import pathlib
 import sys
@@ -42,6 +46,7 @@ sys.path.insert(0, str(HERE / "peers"))
 
 import prediction  # noqa: E402
 import processes  # noqa: E402
+import rounds  # noqa: E402
 from results_file import write_results  # noqa: E402
 
 CLI_NAME = "tf-ner predict"
@@ -98,18 +103,18 @@ def runner_env(threads):
     return env
 
 
-def run_rounds(plan, rounds, env, timeout):
-    """Each runner's fastest record over `rounds` (order reversed every other round)."""
-    best = {}
-    for round_index in range(rounds):
-        for name, script, arguments in plan if round_index % 2 == 0 else plan[::-1]:
+def run_rounds(plan, count, env, timeout):
+    """Each runner's records of `count` rounds (order rotated every round), combined:
+    medians, and every round's values (`rounds.combine`)."""
+    found = {}
+    for round_index in range(count):
+        for name, script, arguments in rounds.round_order(plan, round_index):
             print(f"[round {round_index + 1}] {name} ...", flush=True)
-            (found,) = processes.run_script(script, arguments, timeout, env=env)
-            found["name"] = name
-            print(f"  {found['seconds']:.2f} s, {found['texts_per_s']:,.1f} texts/s", flush=True)
-            if name not in best or found["seconds"] < best[name]["seconds"]:
-                best[name] = found
-    return [best[name] for name, _, _ in plan]
+            (record,) = processes.run_script(script, arguments, timeout, env=env)
+            record["name"] = name
+            print(f"  {record['seconds']:.2f} s, {record['texts_per_s']:,.1f} texts/s", flush=True)
+            found.setdefault(name, []).append(record)
+    return [rounds.combine(found[name]) for name, _, _ in plan]
 
 
 def fmt(value, spec):
@@ -117,7 +122,7 @@ def fmt(value, spec):
 
 
 def corpus_table(records, config, peak):
-    """The Markdown rows of one corpus."""
+    """The Markdown rows of one corpus (records combined over rounds)."""
     pipelines = [r for r in records if r["name"].startswith("hf-pipeline")]
     pipeline_best = max(pipelines, key=lambda r: r["texts_per_s"]) if pipelines else None
     forward = next((r for r in records if r["name"] == "hf-forward"), None)
@@ -135,35 +140,35 @@ def corpus_table(records, config, peak):
         gflops = forward_flops(config, shapes) / r["seconds"] / 1e9 if shapes else None
         name = r["name"] + (" (best)" if r is pipeline_best else "")
         lines.append(
-            f"| {name} | {r.get('batch') or '–'} | {r['texts_per_s']:,.1f} "
+            f"| {name} | {r.get('batch') or '–'} "
+            f"| {rounds.show(rounds.over_rounds(r, 'texts_per_s'), ',.1f')} "
             f"| {r['characters_per_s']:,.0f} "
-            f"| {fmt(pipeline_best and r['texts_per_s'] / pipeline_best['texts_per_s'], '.2f')} "
-            f"| {fmt(forward and r['texts_per_s'] / forward['texts_per_s'], '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, pipeline_best, 'texts_per_s'), '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, forward, 'texts_per_s'), '.2f')} "
             f"| {fmt(gflops, '.1f')} "
             f"| {fmt(gflops and processes.peak_fraction(gflops, peak), '.1%')} "
             f"| {r.get('child_peak_rss_mb', r['peak_rss_mb']):,.0f} | {r['seconds']:.2f} "
-            f"| {r['cpu_s']:.2f} | {fmt(forward and forward['cpu_s'] / r['cpu_s'], '.2f')} "
+            f"| {r['cpu_s']:.2f} | {rounds.show(rounds.ratios(forward, r, 'cpu_s'), '.2f')} "
             f"| {fmt(r.get('entities'), ',')} |"
         )
     return lines
 
 
 def startup_table(records):
-    seconds = {r["name"]: r["seconds"] for r in records}
+    """Start-up processes (combined over rounds): wall s with its range, and the command's
+    start-up beyond the TensorFlow import, the median of the per-round differences."""
     lines = [
         "| process | wall s | CPU s | peak RSS MB |",
         "|---|--:|--:|--:|",
         *(
-            f"| `{r['name']}` | {r['seconds']:.2f} | {r['cpu_s']:.2f} "
+            f"| `{r['name']}` | {rounds.show(rounds.over_rounds(r, 'seconds'), '.2f')} "
+            f"| {r['cpu_s']:.2f} "
             f"| {r['child_peak_rss_mb']:,.0f} |"
             for r in records
         ),
     ]
-    names = [r["name"] for r in records]
-    lines.append(
-        f"| start-up beyond the TensorFlow import | {seconds[names[1]] - seconds[names[0]]:.2f} "
-        "| | |"
-    )
+    beyond = rounds.paired(records[1], records[0], "seconds", operator.sub)
+    lines.append(f"| start-up beyond the TensorFlow import | {rounds.show(beyond, '.2f')} | | |")
     return lines
 
 
@@ -177,13 +182,9 @@ def header(args, prepare, peak, config, started, load_start, load_end):
         f"{args.threads or 'each framework default'}; load average (1/5/15 min) "
         f"{tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end. Each runner ran alone in its "
-        "own process"
-        + (
-            f", best of {args.rounds} rounds (order reversed every other round)"
-            if args.rounds > 1
-            else ""
-        )
-        + ".",
+        f"own process, once in each of {args.rounds} rounds (order rotated every round): "
+        "figures are medians over the rounds, the least and the most in brackets; ratios are "
+        "medians of the same round's ratios.",
         "",
         f"Model: `{args.model}`, L{config['num_hidden_layers']}/H{config['hidden_size']}/"
         f"A{config['num_attention_heads']}/I{config['intermediate_size']}, tags "
@@ -241,10 +242,14 @@ def parse(argv):
     p.add_argument(
         "--no-peers", action="store_true", help="run ours and tf-ner predict only (no PyTorch)"
     )
-    p.add_argument("--rounds", type=int, default=1, help="run every runner N times, keep its best")
     p.add_argument(
-        "--startup-rounds", type=int, default=3, help="the same for the start-up processes"
-    )
+        "--rounds", type=int, default=None,
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
+    )  # fmt: skip
+    p.add_argument(
+        "--startup-rounds", type=int, default=None,
+        help=f"the same for the start-up processes (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
+    )  # fmt: skip
     p.add_argument(
         "--work-dir",
         default=None,
@@ -259,7 +264,8 @@ def parse(argv):
     if args.quick:
         args.texts = min(args.texts, 200)
         args.hf_batch_sizes = "1,8"
-        args.startup_rounds = 1
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
+    args.startup_rounds = args.startup_rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     args.hf_batch_sizes = [int(b) for b in args.hf_batch_sizes.split(",") if b]
     args.corpora = [c for c in args.corpora.split(",") if c]
     unknown = set(args.corpora) - set(prediction.CORPORA)
@@ -303,8 +309,8 @@ def main(argv=None):
     lines += [
         "## Start-up",
         "",
-        f"Each process run {args.startup_rounds} times (best kept), the model folder loaded "
-        "and one text predicted and written.",
+        f"Each process run once in each of {args.startup_rounds} rounds (medians), the model "
+        "folder loaded and one text predicted and written.",
         "",
         *startup_table(startup),
     ]

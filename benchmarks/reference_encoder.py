@@ -63,6 +63,19 @@ def held_out_curve(folder):
         return list(csv.DictReader(f))
 
 
+def continuing_flags(flags):
+    """A recipe's flags without those that start a new encoder (`--position-init`)."""
+    kept, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag == "--position-init":
+            skip = True
+        else:
+            kept.append(flag)
+    return kept
+
+
 def card(args, folder, corpus_report, command):
     summary = json.loads((folder / "train_summary.json").read_text())
     config = json.loads((folder / "train_config.json").read_text())
@@ -120,7 +133,8 @@ def card(args, folder, corpus_report, command):
         "Continue pre-training from it (further pre-training, fresh optimizer state):",
         "",
         f"    tf-ner pretrain --bert-dir checkpoints/{NAME} --train CORPUS "
-        f"{' '.join(RECIPES[args.recipe])} --time-budget MINUTES --output-dir NEW_FOLDER",
+        f"{' '.join(continuing_flags(RECIPES[args.recipe]))} --time-budget MINUTES "
+        f"--output-dir NEW_FOLDER",
     ]
     return "\n".join(lines) + "\n"
 

@@ -7,7 +7,7 @@ import sys
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
-def write_results(lines, results, script, output=None, default_name=None):
+def write_results(lines, results, script, output=None, default_name=None, echo=True):
     """Appends the command to `lines`, prints them and writes `NAME.md` and `NAME.json`.
 
     Args:
@@ -16,13 +16,16 @@ def write_results(lines, results, script, output=None, default_name=None):
         script: str, the script's path from the repository root (for the command).
         output: optional path without suffix; default `benchmarks/results/default_name`.
         default_name: the file name without suffix when `output` is not given.
+        echo: bool, print the report (a driver that rewrites its files after every
+            run passes False).
 
     Returns:
         The Markdown path.
     """
     command = " ".join(["python", script, *sys.argv[1:]])
     table = "\n".join([*lines, "", f"Command: `{command}`"])
-    print(table)
+    if echo:
+        print(table)
     output = pathlib.Path(output) if output else RESULTS / default_name
     output.parent.mkdir(parents=True, exist_ok=True)
     markdown = output.parent / f"{output.name}.md"

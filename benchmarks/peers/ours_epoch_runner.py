@@ -4,10 +4,19 @@ The prepared slice (`slice.jsonl`) is the training file of a `TrainConfig`, and 
 encoder a random checkpoint of the benchmark's shape over the prepared vocabulary
 (`--bert-dir`, so the token ids are Hugging Face's). `tf_ner.train.loop.prepare` reads
 and encodes it (the task's `labelled_data`, buckets, `--batch-size` or
-`--batch-tokens`), `build` makes the compiled model (`AdamWeightDecay`, global norm
-clipping, the learning-rate schedule); then `model.fit` runs the untimed warm-up
-batches (the one trace of the train step, timed apart as `first_fit_s`) and one timed
-epoch with the loop's own callbacks (`training_callbacks`).
+`--batch-tokens`), `build` makes the compiled model; then `model.fit` runs the untimed
+warm-up batches (the one trace of the train step, timed apart as `first_fit_s`) and one
+timed epoch with the loop's own callbacks (`training_callbacks`).
+
+The training is `tf-ner train`'s with a `--bert-dir` (its defaults for a checkpoint):
+`AdamWeightDecay` at peak `harness.LEARNING_RATE` (epsilon 1e-6, bias correction,
+weight decay `harness.WEIGHT_DECAY` except LayerNorm and biases), gradients clipped to
+global norm 1.0, `WarmupLinearDecay`: warmup over 10% of the epoch's steps, then
+linear decay to 0 at the epoch's last step. The untimed warm-up batches count as steps
+of that schedule, so the timed epoch's last `--warmup` steps run at rate 0. Dropout is
+the checkpoint's, `harness.DROPOUT`; the CRF transitions train at 1000x the rate (the
+fine-tuning default). The Hugging Face runner (`hf_epoch_runner.py`) differs: a
+constant rate, no clipping, epsilon 1e-8, weight decay on every parameter.
 
 Real (non-padding) tokens per second = the slice's tokens ([CLS]/[SEP] included) /
 the epoch's wall time. Windows drawn again to fill a batch (`--batch-size` fills each

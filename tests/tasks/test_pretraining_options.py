@@ -119,14 +119,21 @@ def electra(tmp_path_factory):
                     "--max-steps", "8", "--eval-every", "4", "--warmup", "2")  # fmt: skip
 
 
-def test_electra_writes_a_bert_dir_that_a_new_process_loads_whole(electra, tmp_path):
+def test_electra_writes_its_generator_and_scores(electra):
     out, stdout = electra
     assert "replaced-token detection (ELECTRA; a 1-layer generator fills the masks)" in stdout
     scores = json.loads((out / "dev_scores.json").read_text())
     assert 0.5 < scores["discriminator_accuracy"] <= 1  # most tokens are originals
-    names = CheckpointReader(out).names()
-    encoder = sorted(n for n in names if n.startswith("bert/"))
-    assert any(n.startswith("generator/encoder/layer_0/") for n in names)
+    assert any(n.startswith("generator/encoder/layer_0/") for n in CheckpointReader(out).names())
+
+
+@pytest.mark.parametrize("objective", ["mlm", "electra"])
+def test_every_objective_writes_a_bert_dir_that_a_new_process_loads_whole(
+    objective, runs, electra, tmp_path
+):
+    out = electra[0] if objective == "electra" else runs[0][0]
+    encoder = sorted(n for n in CheckpointReader(out).names() if n.startswith("bert/"))
+    assert len(encoder) > 20  # embeddings, 2 layers, no pooler
     train = tmp_path / "train.txt"
     tags = ["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"]
     lines = "".join(f"{c} {t}\n" for c, t in zip("张三去了北京", tags, strict=True))

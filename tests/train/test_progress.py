@@ -2,37 +2,52 @@
 windows and the progress lines."""
 
 import io
+import json
 import types
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ner.train.callbacks import ProgressLog, StepLossLog, loss_log_every
+from tf_ner.train.callbacks import ProgressLog, StepLossLog, StopTraining, loss_log_every
 from tf_ner.train.schedules import TimeBudgetSchedule
 
 
 def fake_model():
     iterations = tf.Variable(0, dtype=tf.int64)
-    return types.SimpleNamespace(optimizer=types.SimpleNamespace(iterations=iterations))
+    return types.SimpleNamespace(
+        optimizer=types.SimpleNamespace(iterations=iterations),
+        distribute_strategy=tf.distribute.get_strategy(),
+        stop_training=False,
+    )
+
+
+# (step, progress) pairs: the optimizer's step and the share of the budget spent.
+POINTS = [(0, 0.0), (5, 0.05), (10, 0.1), (40, 0.5), (90, 0.99), (99, 1.0), (120, 1.2)]
 
 
 @pytest.mark.parametrize(
-    ("warmup_steps", "warmup_fraction"), [(0, 0.0), (10, 0.0), (0, 0.2)]
-)  # fmt: skip
-def test_time_budget_schedule_is_warmup_times_the_time_left(warmup_steps, warmup_fraction):
+    ("warmup_steps", "warmup_fraction", "expected"),
+    [
+        # 2e-3 * (1 - progress), 0 past the budget.
+        (0, 0.0, [2e-3, 1.9e-3, 1.8e-3, 1e-3, 2e-5, 0.0, 0.0]),
+        # Warm for 10 steps: step 5 at half the rate, 0.5 * 1.9e-3.
+        (10, 0.0, [0.0, 9.5e-4, 1.8e-3, 1e-3, 2e-5, 0.0, 0.0]),
+        # Warm for a fifth of the budget: at 5% a quarter (4.75e-4), at 10% half (9e-4).
+        (0, 0.2, [0.0, 4.75e-4, 9e-4, 1e-3, 2e-5, 0.0, 0.0]),
+    ],
+)
+def test_time_budget_schedule_is_warmup_times_the_time_left(
+    warmup_steps, warmup_fraction, expected
+):
     schedule = TimeBudgetSchedule(2e-3, warmup_steps, warmup_fraction)
-    for step, progress in [(0, 0.0), (5, 0.05), (10, 0.1), (40, 0.5), (90, 0.99), (99, 1.0)]:
-        schedule.progress.assign(progress)
-        warm = 1.0
-        if warmup_steps:
-            warm = min(1.0, step / warmup_steps)
-        elif warmup_fraction:
-            warm = min(1.0, progress / warmup_fraction)
-        expected = 2e-3 * warm * (1 - progress)
-        assert float(schedule(step)) == pytest.approx(expected, rel=1e-6, abs=1e-12)
-    again = TimeBudgetSchedule(**schedule.get_config())
-    assert again.get_config() == schedule.get_config()
+    again = TimeBudgetSchedule(**schedule.get_config())  # the config round trip
+    for each in (schedule, again):
+        rates = []
+        for step, progress in POINTS:
+            each.progress.assign(progress)
+            rates.append(float(each(step)))
+        np.testing.assert_allclose(rates, expected, rtol=1e-6, atol=1e-12)
     with pytest.raises(ValueError, match="not both"):
         TimeBudgetSchedule(1e-3, warmup_steps=5, warmup_fraction=0.1)
 
@@ -79,3 +94,21 @@ def test_the_epoch_line_counts_the_steps_actually_run():
     progress.on_epoch_end(0, logs)
     line = stream.getvalue()
     assert line.startswith("epoch 1: 853 steps in ") and "loss 2.5000  dev_f1 0.7500" in line
+
+
+def test_a_resumed_run_shows_the_time_left_of_its_budget(tmp_path):
+    # 127.5 of 150 minutes were spent before the kill: about 22 minutes are left, not 150.
+    clock = tmp_path / "clock.json"
+    clock.write_text(json.dumps({"training_seconds": 7650.0}))
+    model = fake_model()
+    stopper = StopTraining(time_budget=150, clock_path=clock)
+    stream = io.StringIO()
+    progress = ProgressLog(total_steps=10**6, budget=stopper, every_seconds=0, stream=stream)
+    for callback in (stopper, progress):
+        callback.set_model(model)
+        callback.on_train_begin()
+        callback.on_epoch_begin(0)
+    model.optimizer.iterations.assign(10)
+    for callback in (stopper, progress):
+        callback.on_train_batch_end(0, {"loss": 1.0})
+    assert stream.getvalue().rstrip().endswith(("22m29s left", "22m30s left"))

@@ -199,6 +199,13 @@ class StopTraining(keras.callbacks.Callback):
         if self.reason:
             self.model.stop_training = True
 
+    def seconds_left(self):
+        """The budget's seconds not yet spent, time before a resume included; None
+        without a budget."""
+        if self.budget_seconds is None:
+            return None
+        return max(0.0, self.budget_seconds - self._reading)
+
     def on_epoch_end(self, epoch, logs=None):
         self.training_seconds += time.monotonic() - self._started
         if logs is not None:  # where the epoch ended, for the CSV log and the curves
@@ -218,15 +225,16 @@ class ProgressLog(keras.callbacks.Callback):
 
     Args:
         total_steps: int, the steps the run may take (for "time left").
-        time_budget: minutes, or None.
+        budget: the run's `StopTraining`, whose clock says how much of a time budget is
+            left (a resumed run's earlier time included), or None.
         every_seconds: float, between progress lines.
         stream: where to write (stdout).
     """
 
-    def __init__(self, total_steps, time_budget=None, every_seconds=30.0, stream=None):
+    def __init__(self, total_steps, budget=None, every_seconds=30.0, stream=None):
         super().__init__()
         self.total_steps = total_steps
-        self.budget_seconds = None if time_budget is None else time_budget * 60
+        self.budget = budget
         self.every_seconds = every_seconds
         self.stream = stream or sys.stdout
 
@@ -249,8 +257,9 @@ class ProgressLog(keras.callbacks.Callback):
         step = int(self.model.optimizer.iterations.numpy())
         rate = (step - self._first_step) / max(now - self._run_started, 1e-9)
         left = (self.total_steps - step) / rate if rate else float("inf")
-        if self.budget_seconds is not None:
-            left = min(left, max(0.0, self._run_started + self.budget_seconds - now))
+        budget_left = None if self.budget is None else self.budget.seconds_left()
+        if budget_left is not None:
+            left = min(left, budget_left)
         loss = ""
         if len(self._window) > 1:
             count = len(self._window) - 1

@@ -417,7 +417,7 @@ def training_callbacks(run):
             StepLossLog(out / "train_steps.csv", every=loss_log_every(run.total_steps)),
             keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False),
         ]
-    callbacks.append(ProgressLog(run.total_steps, config.time_budget, _progress_every()))
+    callbacks.append(ProgressLog(run.total_steps, stopper, _progress_every()))
     return callbacks, stopper
 
 
