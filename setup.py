@@ -20,8 +20,8 @@ setup(
     packages=find_packages(include=["tf_ner", "tf_ner.*"]),
     install_requires=runtime,
     extras_require={
-        "cpu": ["tensorflow-cpu>=2.16,<2.22"],
-        "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"],
+        "cpu": ["tensorflow-cpu>=2.21,<2.22"],
+        "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         "test": read_requirements("requirements-test.txt"),
     },
     entry_points={"console_scripts": ["tf-ner=tf_ner.cli:main"]},

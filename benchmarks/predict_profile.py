@@ -71,7 +71,7 @@ def profile_predict(model_dir, texts, batch_size, limit):
 STARTUP_CHILD = """
 import json, cProfile, sys, time
 start = time.perf_counter()
-from tf_ner.quiet import import_tensorflow_quietly
+from tf_ner.ground.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 imported = time.perf_counter()
 from tf_ner.cli import main
@@ -140,7 +140,7 @@ def profile_ops(model_dir, texts, batch_size, limit):
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
 
     import tf_ner
-    from tf_ner.data.pipeline import make_prediction_batches
+    from tf_ner.data.prediction_batches import make_prediction_batches
     from tf_ner.tasks.base import forward_function
 
     recognizer = tf_ner.load(model_dir)

@@ -100,7 +100,7 @@ def card(args, folder, corpus_report, command):
         f"says {FINE_TUNING_DROPOUT:g}, BERT's, which fine-tuning takes by default "
         f"(`--dropout` overrides it).",
         f"- Objective: {task['objective']} ({'replaced-token detection, ' if task['objective'] == 'electra' else ''}"  # noqa: E501
-        f"{task['rate']:.0%} of the {'whole words' if task['whole_word_masking'] else 'characters'} "  # noqa: E501
+        f"{task['mask_rate']:.0%} of the {'whole words' if task['whole_word_masking'] else 'characters'} "  # noqa: E501
         f"chosen); the encoder is `bert/`, a `--bert-dir` for every task.",
         f"- Recipe `{args.recipe}` of `benchmarks/pretraining_recipes.py` "
         f"(`benchmarks/results/pretraining_recipes.md` compares it at equal time): "

@@ -4,7 +4,7 @@ and the Markdown report (every row, then every run)."""
 import datetime
 import os
 
-from tf_ner.train.stability.statistics import summarize
+from tf_ner.studies.statistics import summarize
 
 METRICS = {"ner": ("f1",), "classification": ("accuracy", "macro_f1")}
 

@@ -2,8 +2,9 @@
 
 An example is its docstring (the setting and where its numbers come from) and one
 call of `main(corpus, recipe, doc)`. The command line is `tf-ner train`'s (every
-`TrainConfig` field has its flag, see `tf_ner.train.flags.add_train_arguments`) with the
-recipe as defaults, plus `--data-dir`: the folder of the dataset's public release,
+setting of the run, the tasks and the heads has its flag, see
+`tf_ner.train.flags.add_train_arguments`) with the recipe as defaults, plus
+`--data-dir`: the folder of the dataset's public release,
 where the files are found by their usual names. `--train/--dev/--test` name a file
 directly instead.
 """
@@ -15,7 +16,8 @@ import pathlib
 import shlex
 import sys
 
-from tf_ner.cli import add_train_arguments
+from tf_ner.ground.errors import MissingFileError, TfNerError
+from tf_ner.train.flags import add_train_arguments, config_from_args
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,15 +129,12 @@ CLUE_CLASSIFICATION = {
     "epochs": 3,
 }
 
-_EXAMPLE_ONLY = ("data_dir",)
-
-
 def build_parser(corpus, recipe, doc, prog=None):
     """`tf-ner train`'s flags with `recipe` as defaults, plus `--data-dir`.
 
     Args:
         corpus: `Corpus`.
-        recipe: dict, `TrainConfig` field -> this example's default.
+        recipe: dict, flag (as a field name) -> this example's default.
         doc: str, the example's docstring (the description of `--help`).
         prog: str, the program's name (default: the script's).
     """
@@ -166,17 +165,17 @@ def find_splits(corpus, args):
     """`{"train", "dev", "test"}` -> path or None, from the flags or `--data-dir`.
 
     Raises:
-        FileNotFoundError: a split the dataset needs is neither given nor found; the
+        MissingFileError: a split the dataset needs is neither given nor found; the
             message names every file looked for.
     """
     if not pathlib.Path(args.data_dir).is_dir():
-        raise FileNotFoundError(f"--data-dir {args.data_dir} is not a folder")
+        raise MissingFileError(f"--data-dir {args.data_dir} is not a folder")
     found = {}
     for split in ("train", "dev", "test"):
         names = corpus.candidates(getattr(corpus, split))
         found[split] = getattr(args, split) or find_file(args.data_dir, names)
         if names and found[split] is None and split not in corpus.optional:
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"no {corpus.name} {split} file in {args.data_dir}: looked for "
                 f"{', '.join(names)} (or name the file with --{split})"
             )
@@ -197,23 +196,24 @@ def main(corpus, recipe, doc, argv=None):
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        return _run(corpus, args, shlex.join(["python", sys.argv[0], *argv]))
-    except (FileNotFoundError, ValueError) as error:
+        return _run(corpus, parser, args, shlex.join(["python", sys.argv[0], *argv]))
+    except TfNerError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
 
 
-def _run(corpus, args, command):
+def _run(corpus, parser, args, command):
     from tf_ner.tasks import TASKS
-    from tf_ner.train import TrainConfig, train
+    from tf_ner.train import train
 
     splits = find_splits(corpus, args)
     for split in ("dev", "test"):
         names = corpus.candidates(getattr(corpus, split))
         if names and splits[split] is None:
             print(f"{corpus.name}: no {split} file (looked for {', '.join(names)})")
-    fields = {k: v for k, v in vars(args).items() if k not in _EXAMPLE_ONLY}
-    config = TrainConfig(**{**fields, **splits})
+    for split, path in splits.items():
+        setattr(args, split, path)
+    config = config_from_args(parser, args)
     out = pathlib.Path(config.output_dir)
     print(f"{corpus.name} -> {out}\n  {command}", flush=True)
     result = train(config, command=command)

@@ -8,8 +8,9 @@ import sys
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def run_python(code_or_args, env=None, timeout=600, cwd=None):
-    """Runs Python in a fresh process; returns the CompletedProcess, raising on failure."""
+def run_python(code_or_args, env=None, timeout=600, cwd=None, check=True):
+    """Runs Python in a fresh process; returns the CompletedProcess, raising on failure
+    (unless `check=False`)."""
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -21,7 +22,7 @@ def run_python(code_or_args, env=None, timeout=600, cwd=None):
         text=True,
         timeout=timeout,
     )
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise AssertionError(
             f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout[-4000:]}\n"
             f"STDERR:\n{proc.stderr[-4000:]}"

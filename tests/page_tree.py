@@ -3,6 +3,8 @@
 import dataclasses
 import html.parser
 
+# A text that breaks a page that does not escape it.
+EVIL = '<script>alert(1)</script> &amp; "x"'
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
 
@@ -73,3 +75,8 @@ def marks(node):
         (int(m.attrs["data-start"]), int(m.attrs["data-end"]), m.attrs["data-type"])
         for m in node.iter("mark", "e")
     ]
+
+
+def table_rows(table):
+    """The body rows of a table: the first cell's text, then the others'."""
+    return [[cell.text().strip() for cell in row.iter("td")] for row in table.iter("tr")][1:]

@@ -395,13 +395,16 @@ def tiny_ner_folder(tmp_path_factory):
     from tests.data.tiny_vocab import write_tiny_vocab
     from tf_ner.bert.config import BertConfig
     from tf_ner.bert.tokenization import Tokenizer
-    from tf_ner.tasks.folder import save_model_folder
-    from tf_ner.tasks.ner.task import NerSettings, NerTask
+    from tf_ner.ground.settings import resolved
+    from tf_ner.tasks.folder import write_folder
+    from tf_ner.tasks.ner.settings import NerSettings
+    from tf_ner.tasks.ner.task import NerTask
 
     keras.utils.set_random_seed(0)
     folder = tmp_path_factory.mktemp("ner_folder")
     vocab = write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
-    task = NerTask(NerSettings(head="crf", types=["LOC", "ORG"], max_length=16, stride=4))
+    settings = NerSettings(head="crf", types=["LOC", "ORG"], max_length=16, stride=4)
+    task = NerTask(resolved(settings, pretrained=False))
     lines = vocab.read_text(encoding="utf-8").splitlines()
     config = BertConfig(
         vocab_size=len(lines),
@@ -416,7 +419,7 @@ def tiny_ner_folder(tmp_path_factory):
     tokenizer = Tokenizer(vocab)
     data = task.labelled_data(tiny_name_examples(48), tokenizer, 8, shuffle=True, seed=1)
     model.fit(data.dataset, epochs=6, verbose=0)
-    save_model_folder(model, folder, task, config, vocab)
+    write_folder(task, model, folder, config, vocab)
     return folder
 
 

@@ -71,7 +71,7 @@ TNEWS = [
     {"label": "103", "label_desc": "news_sports", "sentence": "中大的人赢了"},
 ]
 
-# example -> (files it should find, the splits it scores, TrainConfig values it sets)
+# example -> (files it should find, the splits it scores, the settings it sets)
 CASES = {
     "msra_crf": (
         {"msra_train.txt": MSRA, "msra_test.txt": MSRA},
@@ -188,7 +188,7 @@ def test_example_trains_evaluates_and_saves(example_runs, name):
     for file in ("model.keras", "task.json", "bert_config.json", "vocab.txt"):
         assert (model_dir / file).is_file(), f"{file} missing:\n{printed}"
     assert (model_dir / "command.txt").read_text().startswith(f"python examples/{name}.py ")
-    config = json.loads((model_dir / "train_config.json").read_text())
+    config = flat(json.loads((model_dir / "train_config.json").read_text()))
     assert {k: config[k] for k in settings} == settings
     table = "label" if config["task"] == "classification" else "type"
     for split in splits:
@@ -202,6 +202,14 @@ def test_example_trains_evaluates_and_saves(example_runs, name):
     assert f"dev {metric} " in printed or f"test {metric} " in printed, printed
     if name in ("cluener_globalpointer", "cmeee_globalpointer", "tnews_classification"):
         assert "predict the unlabelled test set: tf-ner predict" in printed
+
+
+def flat(config):
+    """`train_config.json` as one dict: the task's and head's settings beside the run's."""
+    values = {}
+    for key, value in config.items():
+        values.update(flat(value) if isinstance(value, dict) else {key: value})
+    return values
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The private Keras hooks the package relies on, each checked by name.
 
 No public API does these jobs in Keras 3.15; if Keras renames one, this test fails
-with the place that uses it, instead of the behaviour changing silently.
+with the place that uses it, instead of the behaviour changing silently. requirements.txt
+allows the Keras and TensorFlow versions this has run on, no others.
 """
 
 import inspect
@@ -43,3 +44,20 @@ def test_backup_and_restore_still_keeps_its_paths_and_counters(tmp_path):
         "BackupAndRestore no longer records _last_batch_seen or sets _initial_epoch "
         "(train/callbacks.py resumes at the restored optimizer step through them)"
     )
+
+
+def test_the_requirements_allow_the_keras_this_runs_on_and_no_other_minor():
+    """The ranges say what the hooks above were checked on (requirements.txt)."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from tests.helpers import REPO_ROOT
+
+    lines = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    keras_line = next(line for line in lines if line.startswith("keras"))
+    specifier = Requirement(keras_line).specifier
+    installed = Version(keras.__version__)
+    assert installed in specifier, (keras_line, keras.__version__)
+    major, minor = installed.major, installed.minor
+    allowed = [Version(f"{major}.{m}") in specifier for m in (minor - 1, minor, minor + 1)]
+    assert allowed == [False, True, False], keras_line

@@ -1,4 +1,6 @@
-"""DESIGN.md's import layering: imports only point downwards; optional packages stay lazy."""
+"""DESIGN.md's import layering: imports only point downwards, no module imports one that
+imports it back; optional packages stay lazy; no module outside `tasks/` names a head or
+a head's setting."""
 
 import ast
 import pathlib
@@ -10,22 +12,20 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tf_ner"
 # Lower rank = lower layer. Modules of one rank may not import each other's packages
 # (layers/losses/metrics know nothing of files; data knows nothing of Keras models).
 RANKS = {
-    "files": 0,
-    "lazy": 0,
-    "masking": 0,
-    "quiet": 0,
-    "span_cells": 0,
-    "optimization": 0,
-    "bert": 1,
-    "layers": 2,
-    "losses": 2,
-    "metrics": 2,
-    "data": 2,
-    "tasks": 3,
-    "train": 4,
-    "cli": 5,
-    "demo": 5,
-    "registration": 6,
+    "ground": 0,
+    "optimization": 1,
+    "bert": 2,
+    "layers": 3,
+    "losses": 3,
+    "metrics": 3,
+    "data": 3,
+    "tasks": 4,
+    "reports": 5,
+    "train": 6,
+    "studies": 7,
+    "cli": 8,
+    "demo": 8,
+    "keras_objects": 9,
 }
 SIBLINGS_ALLOWED = {
     ("layers", "losses"),
@@ -67,6 +67,42 @@ def test_imports_point_downwards():
     assert wrong == []
 
 
+def module_imports():
+    """`{module: modules of the package it imports}`, imports inside functions included
+    (`from package import module` counts as importing the module)."""
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                inner = {f"{node.module}.{alias.name}" for alias in node.names}
+                found |= (inner & modules.keys()) or {node.module}
+        graph[name] = (found & modules.keys()) - {name}
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = module_imports()
+    circles = []
+    for start in sorted(graph):
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module == start:
+                circles.append(start)
+                break
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph[module])
+    assert circles == []
+
+
 def test_optional_packages_are_not_imported_with_the_package():
     code = """
 import sys
@@ -79,3 +115,45 @@ loaded = sorted(m for m in ("torch", "transformers", "tf_keras", "bert4keras")
 print(loaded)
 """
     assert run_python(code).stdout.strip().splitlines()[-1] == "[]"
+
+
+# What only `tasks/` may name: the heads and the settings of the heads (besides the
+# heads' own Keras layers, in `layers/`, which know nothing of heads or settings).
+HEAD_NAMES = {"crf", "softmax", "globalpointer", "efficient_globalpointer"}
+HEAD_SETTINGS = {"head_settings", "crf_lr_multiplier"}
+
+
+def named_heads(source):
+    """String constants naming a head (docstrings aside) and names of heads' settings."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }  # fmt: skip
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings:
+            if node.value in HEAD_NAMES or node.value in HEAD_SETTINGS:
+                yield repr(node.value)
+        elif isinstance(node, ast.Attribute) and node.attr in HEAD_SETTINGS:
+            yield node.attr
+        elif isinstance(node, ast.Name) and node.id in HEAD_SETTINGS:
+            yield node.id
+        elif isinstance(node, ast.keyword) and node.arg in HEAD_SETTINGS:
+            yield node.arg
+
+
+def test_no_module_outside_tasks_names_a_head_or_its_settings():
+    from tf_ner.tasks.ner.heads import HEADS
+
+    assert set(HEADS.builtin) == HEAD_NAMES
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if part_of(path) in ("tasks", "layers"):  # layers: a CRFModel's sublayer is "crf"
+            continue
+        names = sorted(set(named_heads(path.read_text(encoding="utf-8"))))
+        if names:
+            found.append(f"{path.relative_to(PACKAGE)}: {', '.join(names)}")
+    assert found == []

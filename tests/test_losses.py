@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from tests.layers.reference import multilabel_loss_numpy, valid_cells
+from tf_ner.ground.masking import large_negative
 from tf_ner.layers import GlobalPointer
 from tf_ner.losses import (
     dense_global_pointer_labels,
@@ -11,7 +12,6 @@ from tf_ner.losses import (
     masked_token_crossentropy,
     sparse_global_pointer_loss,
 )
-from tf_ner.masking import large_negative
 
 TYPES, LENGTH = 3, 7
 MASK = np.array([[0, 1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1, 0]])

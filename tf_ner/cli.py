@@ -1,12 +1,18 @@
-"""The `tf-ner` command: one subcommand per job."""
+"""The `tf-ner` command: one subcommand per job.
+
+The package's own errors (`tf_ner.ground.errors.TfNerError`: a bad file, flag or
+setting) end the command with one line naming the problem; any other exception is a
+bug and shows its traceback. `--verbose` shows the traceback of both.
+"""
 
 import argparse
-import dataclasses
 import logging
 import sys
+import traceback
 
-from tf_ner.quiet import import_tensorflow_quietly
-from tf_ner.train.flags import add_train_arguments
+from tf_ner.ground.errors import SettingsError, TfNerError
+from tf_ner.ground.quiet import import_tensorflow_quietly
+from tf_ner.train.flags import add_train_arguments, config_from_args
 
 
 def _convert_hf(args):
@@ -42,23 +48,20 @@ def _names(text):
 def _train(args):
     import shlex
 
-    from tf_ner.train import TrainConfig, train
+    from tf_ner.train import train
 
-    names = {field.name for field in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    config = config_from_args(args.parser, args)
     command = " ".join(shlex.quote(a) for a in ["tf-ner", *sys.argv[1:]])
     print(f"tf-ner {args.command} -> {config.output_dir}\n  {command}", flush=True)
     return train(config, command=command)
 
 
 def _stability(args):
-    from tf_ner.train import TrainConfig
-    from tf_ner.train.stability import run_study
+    from tf_ner.studies import run_study
 
-    fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
-    if args.seed != fields["seed"].default:
-        raise ValueError("--seed: a study runs every setting with each of --seeds or --seed-list")
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    if args.seed != args.parser.get_default("seed"):
+        raise SettingsError("--seed: a study runs every setting with each of --seeds or --seed-list")
+    config = config_from_args(args.parser, args)
     seeds = args.seed_list or tuple(range(1, args.seeds + 1))
     command = _command(args)
     print(f"tf-ner stability -> {config.output_dir}\n  {command}", flush=True)
@@ -79,12 +82,13 @@ def _evaluate(args):
     import json
 
     import tf_ner
+    from tf_ner.reports import page_writer
 
     predictor = tf_ner.load(args.model)
     task = predictor.task
     if args.errors:
-        task.check_page("errors", "--errors")
-    examples, _ = type(task).read(args.data, args)
+        write_errors = page_writer(task, "errors", "--errors")
+    examples, _ = type(task).read(args.data, args.format, args.repair)
     task.check(examples, args.data)
     scores = task.evaluate(predictor.model, predictor.tokenizer, examples, args.batch_size)
     print(task.format_scores(scores))
@@ -92,9 +96,10 @@ def _evaluate(args):
         with open(args.output, "w", encoding="utf-8") as f:
             json.dump(task.scores_json(scores), f, indent=2, ensure_ascii=False)
     if args.errors:
-        task.error_page(
-            predictor.model, predictor.tokenizer, examples, scores, args.errors, args.batch_size
-        )
+        write_errors(
+            task, predictor.model, predictor.tokenizer, examples, scores, args.errors,
+            args.batch_size,
+        )  # fmt: skip
         print(f"wrote the errors to {args.errors}")
 
 
@@ -102,10 +107,11 @@ def _predict(args):
     import json
 
     import tf_ner
+    from tf_ner.reports import page_writer
 
     predictor = tf_ner.load(args.model)
     if args.html:
-        predictor.task.check_page("predictions", "--html")
+        write_page = page_writer(predictor.task, "predictions", "--html")
     texts = _read_texts(args.input, args.format)
     records = predictor.records(texts, batch_size=args.batch_size)
     with open(args.output, "w", encoding="utf-8") as f:
@@ -113,7 +119,7 @@ def _predict(args):
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     print(f"wrote predictions for {len(texts)} texts to {args.output}")
     if args.html:
-        predictor.task.prediction_page(records, args.html)
+        write_page(predictor.task, records, args.html)
         print(f"wrote their page to {args.html}")
 
 
@@ -141,7 +147,8 @@ def build_parser():
         "-v",
         "--verbose",
         action="store_true",
-        help="log at INFO level, TensorFlow's C++ messages included",
+        help="log at INFO level, TensorFlow's C++ messages included; tracebacks of every "
+        "error",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -218,7 +225,7 @@ def build_parser():
 
 
 def _add_stability(commands):
-    from tf_ner.train.stability.grid import seed_list
+    from tf_ner.studies.grid import seed_list
 
     s = commands.add_parser(
         "stability",
@@ -267,23 +274,23 @@ def _add_stability(commands):
         metavar="STEPS",
         help="steps over which the training loss is averaged",
     )
-    s.set_defaults(run=_stability)
+    s.set_defaults(run=_stability, parser=s)
 
 
 def _add_train(commands):
     t = commands.add_parser("train", help="train a model; evaluates and saves it")
     add_train_arguments(t)
-    t.set_defaults(run=_train)
+    t.set_defaults(run=_train, parser=t)
     p = commands.add_parser(
         "pretrain",
         help="pre-train an encoder with masked LM on raw text; writes a Google-format "
         "checkpoint folder (a --bert-dir)",
         description="Masked-LM pre-training (tf-ner train --task masked_lm): from random "
         "initialisation (--bert-size) or continued from a checkpoint (--bert-dir). Without "
-        "--dev, 1%% of the texts (at most 2,000) are held out for the masked-token accuracy.",
+        "--dev, 1% of the texts (at most 2,000) are held out for the masked-token accuracy.",
     )
     add_train_arguments(p, task="masked_lm")
-    p.set_defaults(run=_train)
+    p.set_defaults(run=_train, parser=p)
 
 
 def _add_pretraining_corpus(commands):
@@ -323,7 +330,9 @@ def main(argv=None):
     )
     try:
         args.run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except TfNerError as error:
+        if args.verbose:
+            traceback.print_exc()
         print(f"tf-ner {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

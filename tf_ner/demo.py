@@ -18,8 +18,8 @@ import shlex
 import sys
 
 from tf_ner.data.corpora import msra_files
-from tf_ner.files import atomic_write_text
-from tf_ner.quiet import import_tensorflow_quietly
+from tf_ner.ground.files import atomic_write_text
+from tf_ner.ground.quiet import import_tensorflow_quietly
 
 RESULTS = "benchmarks/results/demo_msra.txt"
 
@@ -90,7 +90,6 @@ def run(args):
         output_dir=args.output_dir,
         bert_dir=args.bert_dir,
         bert_size=None if args.bert_dir else "mini",
-        head="crf",
         time_budget=args.minutes,
     )
     result = train(config)

@@ -16,8 +16,8 @@ Label conventions:
 import keras
 import tensorflow as tf
 
+from tf_ner.ground.masking import large_negative
 from tf_ner.layers._checks import check_in_range, check_rank
-from tf_ner.masking import large_negative
 
 # Logits at or below this are masked cells (every mask value the layers write, in any
 # float dtype, lies below it after the cast to float32): neither positive nor negative.

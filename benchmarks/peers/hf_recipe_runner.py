@@ -52,10 +52,11 @@ from tf_ner.bert import Tokenizer, build_vocab, write_vocab  # noqa: E402
 from tf_ner.data import read_dataset  # noqa: E402
 from tf_ner.data.classification import read_classification  # noqa: E402
 from tf_ner.data.classification.truncation import encode_texts  # noqa: E402
-from tf_ner.data.pipeline import encode_examples, make_prediction_batches  # noqa: E402
+from tf_ner.data.pipeline import encode_examples  # noqa: E402
+from tf_ner.data.prediction_batches import make_prediction_batches  # noqa: E402
 from tf_ner.metrics import prf  # noqa: E402
 from tf_ner.tasks.ner.heads import HEADS  # noqa: E402
-from tf_ner.tasks.ner.task import NerSettings  # noqa: E402
+from tf_ner.tasks.ner.settings import NerSettings  # noqa: E402
 from tf_ner.train.config import BERT_SIZES  # noqa: E402
 
 IGNORE = -100
@@ -354,8 +355,10 @@ def main():
         # As the objects hold them: the model's config and each param group's settings.
         "model_config": json.loads(model.config.to_json_string()),
         "param_groups": [
-            {**{k: v for k, v in g.items() if k != "params"},
-             "parameters": sum(p.numel() for p in g["params"])}
+            {
+                **{k: v for k, v in g.items() if k != "params"},
+                "parameters": sum(p.numel() for p in g["params"]),
+            }
             for g in optimizer.param_groups
         ],  # fmt: skip
     }

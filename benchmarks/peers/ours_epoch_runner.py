@@ -77,7 +77,7 @@ def run_head(args, shape, head, info, checkpoint, threads):
     keras.utils.set_random_seed(args.seed)
     with tempfile.TemporaryDirectory() as out:
         budget = {"batch_tokens": args.batch_tokens} if args.batch_tokens else {}
-        config = TrainConfig(
+        config = TrainConfig.from_flags(
             train=str(pathlib.Path(args.prepared) / "slice.jsonl"),
             output_dir=out,
             bert_dir=str(checkpoint),

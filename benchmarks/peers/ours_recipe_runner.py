@@ -128,16 +128,17 @@ def settings_of(result, run, args):
     sizes = {v.path: math.prod(v.shape) for v in model.trainable_variables}
     rules = optimizer.variable_rules()
     train_data = run.splits["train"][2]
+    own = run.task.settings  # the task's settings, situational defaults resolved
     if config.task == "ner":
-        head = config.head
+        head = own.head
         loss = recipe.WINDOW_MEAN if HEADS.get(head).loss_over_windows else recipe.TOKEN_MEAN
         labeler = run.task.labeler
         labels = labeler.tags if hasattr(labeler, "tags") else labeler.types  # span heads
-        data = {"data.max_length": config.max_length, "data.stride": config.stride}
+        data = {"data.max_length": config.max_length, "data.stride": own.stride}
     else:
-        head, loss = config.resolved("pooling"), recipe.TEXT_MEAN
-        labels = run.task.settings.labels
-        data = {"data.max_length": config.max_length, "data.truncation": config.truncation}
+        head, loss = own.pooling, recipe.TEXT_MEAN
+        labels = own.labels
+        data = {"data.max_length": config.max_length, "data.truncation": own.truncation}
     execution = "Keras fit, tf.function" + (" + XLA" if config.jit_compile else "")
     return {
         "framework": f"tf_ner, TensorFlow {tf.__version__}, Keras {keras.__version__}",

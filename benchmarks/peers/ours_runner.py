@@ -22,8 +22,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_ner.bert.config import BertConfig  # noqa: E402
+from tf_ner.ground.settings import resolved  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
-from tf_ner.tasks.ner.task import NerSettings, NerTask  # noqa: E402
+from tf_ner.tasks.ner.settings import NerSettings  # noqa: E402
+from tf_ner.tasks.ner.task import NerTask  # noqa: E402
 
 HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer", "dense")
 TYPES = ("LOC", "ORG", "PER")[: harness.NUM_TYPES]
@@ -36,9 +38,10 @@ def bert_config(shape):
 def build(shape, head, xla, seed):
     """The compiled model and its training labels for `head`."""
     keras.utils.set_random_seed(seed)
-    task = NerTask(
-        NerSettings(head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4)
+    settings = NerSettings(
+        head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
     )
+    task = NerTask(resolved(settings, pretrained=False))
     model = task.build_model(bert_config(shape))
     optimizer = AdamWeightDecay(
         learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY

@@ -20,7 +20,7 @@ import prediction  # noqa: E402
 
 def batch_shapes(recognizer, texts, batch_size):
     """`[rows, length]` of every batch `predict` runs over `texts`."""
-    from tf_ner.data.pipeline import make_prediction_batches
+    from tf_ner.data.prediction_batches import make_prediction_batches
 
     s = recognizer.settings
     batches = make_prediction_batches(

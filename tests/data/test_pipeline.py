@@ -16,7 +16,7 @@ from tf_ner.data.buckets import check_buckets, default_buckets
 from tf_ner.data.encoding import IGNORE_INDEX, SpanLabeler, TagLabeler
 from tf_ner.data.encoding_report import EDGE_INSIDE_TOKEN, LONGER_THAN_WINDOW
 from tf_ner.data.example import Example
-from tf_ner.data.pipeline import make_dataset, make_prediction_batches
+from tf_ner.data.pipeline import make_dataset
 from tf_ner.data.windows import merge_window_predictions, window_encoding
 
 CHINESE = "北京上海天安门我爱中国人民银行的在是了和长江大桥南市"
@@ -296,61 +296,6 @@ def test_bad_arguments(tokenizer, corpus, tmp_path):
     vocab.write_text("\n".join(["[UNK]", "[PAD]", *TOKENS[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"\[PAD\] must be id 0.*got id 0 = '\[UNK\]'"):
         _data(corpus, Tokenizer(vocab), "crf", 64, 16, 8)
-
-
-# ---------------------------------------------------------------- prediction
-
-
-@pytest.mark.parametrize("head", ["globalpointer", "crf"])
-def test_prediction_batches_map_outputs_back_to_each_text(tokenizer, head):
-    examples = _corpus(25, seed=9, nested=head == "globalpointer", max_chars=120)
-    texts = [e.text for e in examples]
-    batches = make_prediction_batches(texts, tokenizer, max_length=32, stride=8, batch_size=4)
-    labeler = SpanLabeler(TYPES) if head == "globalpointer" else TagLabeler(TYPES)
-    row = 0
-    outputs = []
-    for features in batches.dataset:
-        ids = features["token_ids"].numpy()
-        assert set(features) == {"token_ids", "segment_ids"}
-        perfect, widths = [], []
-        for _ in range(ids.shape[0]):  # what a perfect model would output for each row
-            t, w = batches.rows[row]
-            encoding = batches.encoding(t, w)
-            widths.append(len(encoding.ids))
-            assert list(ids[len(perfect)]) == encoding.ids + [0] * (ids.shape[1] - widths[-1])
-            labels = labeler.encode(examples[t], encoding, window=batches.windows[t][w])
-            perfect.append(labels)
-            row += 1
-        # each batch is padded to its longest window only
-        assert ids.shape[1] == max(widths)
-        outputs.append(_pad(perfect, ids.shape[1]))
-    assert row == len(batches.rows) > len(texts)
-    lengths = [len(batches.encoding(t, w).ids) for t, w in batches.rows]
-    assert lengths == sorted(lengths), "windows are batched by length"
-    decoded = batches.decode(outputs, labeler)
-    # prediction windows recover entities of up to stride + 1 tokens (all of them here)
-    assert decoded == [list(e.entities) for e in examples]
-    with pytest.raises(ValueError, match=r"outputs hold \d+ rows but the dataset has"):
-        batches.decode(outputs[:-1], labeler)
-
-
-def test_prediction_batches_pad_to_the_buckets_given(tokenizer):
-    texts = [e.text for e in _corpus(40, seed=9, nested=False, max_chars=40)]
-    plain = make_prediction_batches(texts, tokenizer, max_length=32, stride=8, batch_size=4)
-    bucketed = make_prediction_batches(
-        texts, tokenizer, max_length=32, stride=8, batch_size=4, buckets=(16, 24, 32)
-    )
-    assert bucketed.rows == plain.rows
-    lengths = set()
-    for short, padded in zip(plain, bucketed, strict=True):
-        width = short["token_ids"].shape[1]
-        lengths.add(width)
-        assert padded["token_ids"].shape[1] == min(b for b in (16, 24, 32) if b >= width)
-        np.testing.assert_array_equal(padded["token_ids"][:, :width], short["token_ids"])
-        assert not padded["token_ids"][:, width:].any()
-    assert not lengths <= {16, 24, 32}, "without buckets, batches take other lengths"
-    with pytest.raises(ValueError, match="batch_size=0"):
-        make_prediction_batches(texts, tokenizer, batch_size=0)
 
 
 def _pad(rows, length):

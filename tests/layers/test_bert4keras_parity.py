@@ -9,9 +9,9 @@ import pytest
 
 from tests.helpers import REPO_ROOT, run_python
 from tests.layers.reference import valid_cells
+from tf_ner.ground.masking import large_negative
 from tf_ner.layers import CRF, EfficientGlobalPointer, GlobalPointer
 from tf_ner.losses import global_pointer_loss
-from tf_ner.masking import large_negative
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ import pytest
 
 from tests.layer_harness import run_layer_test
 from tests.layers.reference import global_pointer_numpy, valid_cells
+from tf_ner.ground.masking import large_negative
 from tf_ner.layers import GlobalPointer
 from tf_ner.losses import global_pointer_loss
-from tf_ner.masking import large_negative
 
 HIDDEN = np.random.default_rng(0).normal(size=(2, 6, 16)).astype("float32")
 MASK = np.array([[0, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 0]], "int32")  # [CLS], tokens, [SEP], pad

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_ner.ground.masking import large_negative
 from tf_ner.layers import GlobalPointer, decode_global_pointer
-from tf_ner.masking import large_negative
 
 
 def _logits(batch=2, types=2, length=5):

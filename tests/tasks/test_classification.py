@@ -17,7 +17,8 @@ from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.data.classification import TextExample, write_classification
 from tf_ner.data.classification.truncation import encode_texts, truncate
 from tf_ner.tasks.classification.pooling import TextPooling
-from tf_ner.tasks.classification.task import ClassificationSettings, ClassificationTask
+from tf_ner.tasks.classification.settings import ClassificationSettings
+from tf_ner.tasks.classification.task import ClassificationTask
 
 POSITIVE, NEGATIVE = "好棒赞喜欢满意", "差烂坏讨厌失望"
 
@@ -75,8 +76,10 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match="truncation 'middle'"):
         ClassificationSettings(labels=("a", "b"), truncation="middle")
     with pytest.raises(ValueError, match="at least two"):
-        ClassificationSettings(labels=("a",))
-    task = ClassificationTask(ClassificationSettings(labels=("neg", "pos")))
+        ClassificationTask.from_training(
+            ClassificationSettings(), [TextExample("好", "a")], None, pretrained=False
+        )
+    task = ClassificationTask(ClassificationSettings(labels=("neg", "pos"), pooling="cls"))
     with pytest.raises(ValueError, match=r"dev.jsonl \(dev.jsonl:3\): label\(s\) \['meh'\]"):
         task.check([TextExample("还行", "meh", source="dev.jsonl:3")], "dev.jsonl")
     tiny = BertConfig(vocab_size=20, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
@@ -88,7 +91,9 @@ def test_settings_are_checked():
 
 def test_token_batches_of_texts_carry_weights_and_keep_the_budget(tmp_path):
     tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
-    task = ClassificationTask(ClassificationSettings(labels=("neg", "pos"), max_length=64))
+    task = ClassificationTask(
+        ClassificationSettings(labels=("neg", "pos"), pooling="cls", max_length=64)
+    )
     examples = reviews(40, seed=2)
     data = task.labelled_data(examples, tokenizer, 32, shuffle=True, batch_tokens=256)
     texts, batches = 0, 0

@@ -85,4 +85,4 @@ def test_a_head_defined_outside_the_package_trains_saves_loads_and_predicts(tmp_
     settings = json.loads((tmp_path / "model" / "task.json").read_text(encoding="utf-8"))
     assert settings["settings"]["head"] == "softmax_no_o_bias"
     config = json.loads((tmp_path / "model" / "train_config.json").read_text(encoding="utf-8"))
-    assert config["head"] == "softmax_no_o_bias"
+    assert config["task_settings"]["head"] == "softmax_no_o_bias"

@@ -1,3 +1,4 @@
+import dataclasses
 import gc
 import logging
 import math
@@ -15,10 +16,18 @@ from tf_ner.bert.tokenization import Encoding, Tokenizer
 from tf_ner.data.encoding import IGNORE_INDEX
 from tf_ner.data.example import Example
 from tf_ner.data.windows import window_encoding
+from tf_ner.ground.settings import resolved
 from tf_ner.tasks.base import forward_function
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.masks import span_mask
-from tf_ner.tasks.ner.task import NerSettings, NerTask
+from tf_ner.tasks.ner.settings import NerSettings
+from tf_ner.tasks.ner.task import NerTask
+
+
+def ner_task(**values):
+    """A task of `NerSettings(**values)`, its situational defaults from scratch."""
+    return NerTask(resolved(NerSettings(**values), pretrained=False))
+
 
 # "[CLS] 李 鹏 在 北京 [SEP]" with 北京 one token of two characters.
 ENCODING = Encoding(
@@ -73,7 +82,7 @@ def _tiny_bert(vocab_size):
 
 @pytest.mark.parametrize("head, warned", [("crf", True), ("globalpointer", False)])
 def test_xla_with_the_crf_head_is_warned_about(caplog, head, warned):
-    task = NerTask(NerSettings(head=head, types=["LOC"]))
+    task = ner_task(head=head, types=["LOC"])
     model = task.build_model(_tiny_bert(vocab_size=20))
     with caplog.at_level(logging.WARNING, logger="tf_ner.tasks.ner"):
         task.compile(model, "adam", jit_compile=True)
@@ -88,7 +97,7 @@ def test_training_and_prediction_trace_once_or_twice_over_many_buckets(tmp_path,
     for n in range(2, 90, 3):  # 30 texts of 2..89 characters: 12 bucket lengths
         text = "".join(rng.choice("北京上海天安门我爱中国人民银行") for _ in range(n))
         examples.append(Example(text, [(0, 2, "LOC")]))
-    task = NerTask(NerSettings(head=head, types=["LOC"], max_length=96))
+    task = ner_task(head=head, types=["LOC"], max_length=96)
     data = task.labelled_data(examples, tokenizer, batch_size=4, shuffle=True)
     assert len(data.bucket_lengths) >= 10
     model = task.compile(task.build_model(_tiny_bert(tokenizer.vocab_size)), "adam")
@@ -119,7 +128,7 @@ def test_token_batches_weigh_every_window_or_token_alike(tmp_path, head):
         Example("".join(rng.choice("北京上海天安门我爱中国") for _ in range(n)), [(0, 2, "LOC")])
         for n in [4] * 10 + [30] * 3
     ]
-    task = NerTask(NerSettings(head=head, types=["LOC"], max_length=32, stride=8))
+    task = ner_task(head=head, types=["LOC"], max_length=32, stride=8)
     data = task.labelled_data(examples, tokenizer, 32, shuffle=True, batch_tokens=128)
     model = task.compile(task.build_model(_tiny_bert(tokenizer.vocab_size)), "adam")
     if head == "softmax":
@@ -178,7 +187,7 @@ def check_the_softmax_loss_is_a_mean_over_tokens(model, batches):
 
 
 def test_the_forward_function_does_not_keep_its_model_alive():
-    task = NerTask(NerSettings(head="crf", types=["LOC"]))
+    task = ner_task(head="crf", types=["LOC"])
     model = task.build_model(_tiny_bert(vocab_size=20))
     ids = tf.constant([[2, 5, 6, 3]])
     forward_function(model)({"token_ids": ids, "segment_ids": tf.zeros_like(ids)})
@@ -193,8 +202,12 @@ def test_every_registered_head_has_its_labeler_layout():
     from tf_ner.data.encoding import SpanLabeler, TagLabeler
 
     layouts = {}
-    for name in HEADS.modules:  # the built-in heads (a test may register more)
-        labeler = HEADS.get(name).labeler(NerSettings(head=name, types=["LOC"], scheme="BIOES"))
+    for name in HEADS.builtin:  # (a test may register more)
+        own = HEADS.settings_type(name)
+        tagged = "scheme" in {f.name for f in dataclasses.fields(own)}
+        settings = NerSettings(head=name, types=["LOC"], head_settings=own(
+            **({"scheme": "BIOES"} if tagged else {})))  # fmt: skip
+        labeler = HEADS.get(name).labeler(settings)
         layouts[name] = (type(labeler), getattr(labeler, "first_subtoken_only", None))
     assert layouts == {
         "crf": (TagLabeler, False),
@@ -202,7 +215,7 @@ def test_every_registered_head_has_its_labeler_layout():
         "globalpointer": (SpanLabeler, None),
         "efficient_globalpointer": (SpanLabeler, None),
     }
-    with pytest.raises(ValueError, match="unknown head 'lstm'; expected one of crf, softmax"):
+    with pytest.raises(ValueError, match="head 'lstm': expected one of crf, softmax"):
         NerSettings(head="lstm", types=["LOC"])
 
 
@@ -221,7 +234,7 @@ def test_the_heads_keras_metrics_equal_decoding_every_window(tmp_path, head):
         type_, name = rng.choice([("LOC", "北京"), ("LOC", "上海"), ("ORG", "人民银行")])
         text = before + name + after
         examples.append(Example(text, [(len(before), len(before) + len(name), type_)]))
-    task = NerTask(NerSettings(head=head, types=["LOC", "ORG"], max_length=16, stride=4))
+    task = ner_task(head=head, types=["LOC", "ORG"], max_length=16, stride=4)
     model = task.build_model(_tiny_bert(tokenizer.vocab_size))
     task.compile(model, keras.optimizers.Adam(1e-2))
     data = task.labelled_data(examples, tokenizer, batch_size=5, shuffle=True, seed=1)

@@ -67,7 +67,7 @@ def test_the_trivial_baselines_are_printed_and_kept(runs):
 def test_the_masking_rate_reaches_the_task(runs):
     (out, stdout), _ = runs
     settings = json.loads((out / "task.json").read_text())["settings"]
-    assert settings["rate"] == 0.3 and settings["max_predictions"] == 20  # ceil(0.3 * 64)
+    assert settings["mask_rate"] == 0.3 and settings["max_predictions"] == 20  # ceil(0.3 * 64)
     assert "30% of the tokens chosen" in stdout
 
 

@@ -23,7 +23,7 @@ from tf_ner.train import TrainConfig, train  # noqa: E402
 def main(train_file, root):
     report = {}
     for strategy in ("default", "mirrored"):
-        config = TrainConfig(
+        config = TrainConfig.from_flags(
             train=train_file,
             test=train_file,  # evaluation runs under the strategy too
             output_dir=f"{root}/{strategy}",

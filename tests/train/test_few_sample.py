@@ -52,7 +52,7 @@ def config(corpus, bert_dir, out, **changes):
         reinit_top_layers=1,
     )
     values.update(changes)
-    return TrainConfig(**values)
+    return TrainConfig.from_flags(**values)
 
 
 @pytest.fixture(scope="module")

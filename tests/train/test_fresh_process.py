@@ -3,12 +3,11 @@
 One process trains a folder per head (and records its in-memory model's scores,
 predictions and optimizer state); then, in new interpreters that never trained:
 `tf-ner evaluate`, `tf-ner predict`, `Recognizer.load`, and `keras.models.load_model`
-after `import tf_ner` alone. A load in the process that saved would hide a class that
+after `import tf_ner.keras_objects` alone. A load in the process that saved would hide a class that
 only training had registered (the optimizer was one).
 """
 
 import json
-import re
 import zipfile
 
 import pytest
@@ -17,6 +16,7 @@ from tests.helpers import REPO_ROOT, run_python
 from tests.page_tree import marks, parse_page
 from tests.train.train_heads_script import HEADS
 from tf_ner.data import read_dataset
+from tf_ner.tasks.folder import named_classes
 
 PRECISIONS = {"float32": [], "mixed_bfloat16": ["--mixed-precision", "mixed_bfloat16"]}
 
@@ -119,15 +119,16 @@ print(json.dumps(found))
 
 
 @pytest.mark.slow
-def test_every_class_in_model_keras_resolves_after_import_tf_ner_alone(trained):
+def test_every_class_in_model_keras_resolves_after_the_documented_import(trained):
     """Layers, models, losses, metrics, optimizer and schedules of each `model.keras`."""
     names = set()
     for head in HEADS:
         with zipfile.ZipFile(trained / head / "model.keras") as archive:
-            names |= set(registered_names(json.loads(archive.read("config.json"))))
+            config = json.loads(archive.read("config.json"))
+            names |= {name for _, name in named_classes(config) if name.startswith("tf_ner>")}
     assert {"tf_ner>AdamWeightDecay", "tf_ner>CRF", "tf_ner>BertEncoder"} <= names
     code = f"""
-import tf_ner
+import tf_ner.keras_objects
 import keras
 names = {sorted(names)!r}
 missing = [n for n in names if keras.saving.get_registered_object(n) is None]
@@ -136,25 +137,12 @@ print("missing:", missing)
     assert run_python(code).stdout.splitlines()[-1] == "missing: []"
 
 
-def registered_names(config):
-    """Every `registered_name` of our package in a Keras config tree."""
-    if isinstance(config, dict):
-        name = config.get("registered_name")
-        if isinstance(name, str) and name.startswith("tf_ner>"):
-            yield name
-        for value in config.values():
-            yield from registered_names(value)
-    elif isinstance(config, list):
-        for value in config:
-            yield from registered_names(value)
-
-
 @pytest.mark.slow
-def test_load_model_after_import_tf_ner_restores_the_optimizer_and_its_state(trained):
+def test_load_model_after_the_documented_import_restores_the_optimizer_and_its_state(trained):
     code = f"""
 import pathlib
 import numpy as np
-import tf_ner
+import tf_ner.keras_objects
 import keras
 out = pathlib.Path({str(trained)!r})
 for head in {HEADS!r}:
@@ -169,34 +157,6 @@ for head in {HEADS!r}:
 print("restored")
 """
     assert run_python(code).stdout.splitlines()[-1] == "restored"
-
-
-def test_registration_waits_for_tensorflow_and_misses_no_module():
-    """`import tf_ner` imports no TensorFlow; importing it later registers every module
-    that calls `register_keras_serializable`, whatever the order of the imports."""
-    package = REPO_ROOT / "tf_ner"
-    registering = sorted(
-        ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
-        for path in package.rglob("*.py")
-        if re.search(r"(?<![\w.])keras\.saving\.register_keras_serializable\(", path.read_text())
-    )
-    assert "tf_ner.layers.crf" in registering  # (tf-keras's registrations are not ours here)
-    assert "tf_ner.optimization.legacy" not in registering
-    orders = (
-        "import tf_ner; import keras",
-        "import tf_ner; import tensorflow",
-        "import keras; import tf_ner",
-        "import tf_ner.cli; import tf_ner.data.pipeline",
-    )
-    for order in orders:
-        code = f"""
-import sys
-import tf_ner
-assert "tensorflow" not in sys.modules, "import tf_ner imported TensorFlow"
-{order}
-print([m for m in {registering!r} if m not in sys.modules])
-"""
-        assert run_python(code).stdout.splitlines()[-1] == "[]", order
 
 
 def test_inference_loading_needs_no_optimizer(tmp_path):

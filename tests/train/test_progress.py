@@ -103,7 +103,10 @@ def test_a_resumed_run_shows_the_time_left_of_its_budget(tmp_path):
     model = fake_model()
     stopper = StopTraining(time_budget=150, clock_path=clock)
     stream = io.StringIO()
-    progress = ProgressLog(total_steps=10**6, budget=stopper, every_seconds=0, stream=stream)
+    # So many steps that the steps' own estimate cannot be the shorter, however fast the
+    # 10 fake steps go (at most 10 per 1e-9 s: over a day left): 10**6 steps at the
+    # thousands of fake steps a second measured left about 3 minutes, under the budget's.
+    progress = ProgressLog(total_steps=10**15, budget=stopper, every_seconds=0, stream=stream)
     for callback in (stopper, progress):
         callback.set_model(model)
         callback.on_train_begin()

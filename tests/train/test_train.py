@@ -8,13 +8,17 @@ import tensorflow as tf
 from tests.helpers import run_python
 from tf_ner import Recognizer
 from tf_ner.bert import write_random_checkpoint
+from tf_ner.bert.config import BertConfig
 from tf_ner.cli import build_parser, main
 from tf_ner.data import read_dataset
-from tf_ner.tasks.base import load_task
-from tf_ner.tasks.folder import load_model_file
-from tf_ner.tasks.ner.task import NerSettings, NerTask
+from tf_ner.ground.settings import resolved
+from tf_ner.tasks.classification.settings import ClassificationSettings
+from tf_ner.tasks.folder import load_model, read_task, write_task
+from tf_ner.tasks.ner.heads.settings import TagSettings
+from tf_ner.tasks.ner.settings import NerSettings
+from tf_ner.tasks.ner.task import NerTask
 from tf_ner.train import TrainConfig, train
-from tf_ner.train.loop import prepare
+from tf_ner.train.loop import check_pooler, prepare
 
 
 def config(corpus, out, **changes):
@@ -34,13 +38,14 @@ def config(corpus, out, **changes):
         seed=3,
     )
     values.update(changes)
-    return TrainConfig(**values)
+    return TrainConfig.from_flags(**values)
 
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head):
     out = tmp_path / head
-    result = train(config(corpus, out, head=head, epochs=3, head_size=16))
+    own = {"head_size": 16} if head == "globalpointer" else {}
+    result = train(config(corpus, out, head=head, epochs=3, **own))
     # 32 sentences of 14..17 characters (16..19 tokens) in buckets 16 and 24, batch 8,
     # each bucket's last batch filled up
     lengths = [len(e.text) + 2 for e in read_dataset(corpus / "train.txt")]
@@ -92,7 +97,7 @@ def crf_folder(corpus, tmp_path_factory):
 
 def test_saved_model_runs_without_tf_ner(crf_folder, tmp_path):
     out = crf_folder
-    model = load_model_file(out)
+    model = load_model(read_task(out), out)
     ids = np.array([[2, 9, 10, 11, 12, 3, 0, 0], [2, 13, 14, 3, 0, 0, 0, 0]], np.int32)
     expected = model({"token_ids": ids, "segment_ids": np.zeros_like(ids)})["tags"].numpy()
     np.save(tmp_path / "ids.npy", ids)
@@ -197,7 +202,8 @@ def test_bad_input_is_refused_clearly(corpus, tmp_path):
         train(config(corpus, tmp_path / "c", dev=str(dev)))
     out = tmp_path / "d"
     train(config(corpus, out, epochs=1))
-    with pytest.raises(ValueError, match=r"holds another model \(head: 'crf' there, 'softmax' now"):
+    changed = r"holds another model \(task_settings.head: 'crf' there, 'softmax' now"
+    with pytest.raises(ValueError, match=changed):
         train(config(corpus, out, epochs=1, head="softmax"))
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "notes.txt").write_text("mine")
@@ -247,15 +253,18 @@ def test_batch_tokens_sets_the_steps_and_refuses_what_cannot_work(corpus, tmp_pa
 
 def test_settings_round_trip_and_validation(tmp_path):
     settings = NerSettings(
-        head="softmax", types=["PER", "LOC", "PER"], scheme="BIOES", max_length=64, stride=8
-    )
+        head="softmax", types=["PER", "LOC", "PER"], head_settings=TagSettings(scheme="BIOES"),
+        max_length=64, stride=8,
+    )  # fmt: skip
     assert settings.types == ("LOC", "PER")
-    NerTask(settings).save(tmp_path)
-    assert load_task(tmp_path).settings == settings
-    with pytest.raises(ValueError, match="unknown head 'lstm'"):
+    write_task(NerTask(settings), tmp_path)
+    assert read_task(tmp_path).settings == settings
+    with pytest.raises(ValueError, match="head 'lstm': expected one of crf, softmax"):
         NerSettings(head="lstm", types=["PER"])
+    with pytest.raises(ValueError, match="TagSettings given, but the head 'globalpointer' takes"):
+        NerSettings(head="globalpointer", head_settings=TagSettings())
     with pytest.raises(FileNotFoundError, match="task.json not found"):
-        load_task(tmp_path / "nothing")
+        read_task(tmp_path / "nothing")
 
 
 def test_time_budget_and_max_steps_stop_cleanly(corpus, tmp_path):
@@ -290,15 +299,18 @@ def test_defaults_fit_the_situation(corpus, tmp_path):
         TrainConfig(train="t", output_dir="o", bert_size="mini", warmup=20).warmup_steps(99) == 20
     )
     assert pretrained.warmup_steps(1000) == 100
-    assert [c.resolved("pooling") for c in (scratch, pretrained)] == ["cls", "pooler"]
-    with pytest.raises(ValueError, match="reinit_pooler=True concerns the classification"):
-        TrainConfig(train="t", output_dir="o", bert_dir="b", reinit_pooler=True)
-    with pytest.raises(ValueError, match="reinit_pooler: the classification task with pooling"):
-        TrainConfig(train="t", output_dir="o", bert_dir="b", reinit_pooler=True,
-                    task="classification", pooling="cls")  # fmt: skip
-    with pytest.raises(ValueError, match="pooling='mean' concerns the classification"):
-        TrainConfig(train="t", output_dir="o", bert_size="mini", pooling="mean")
+    poolings = [resolved(ClassificationSettings(), p).pooling for p in (False, True)]
+    assert poolings == ["cls", "pooler"]
+    settings = resolved(NerSettings(types=["PER"], max_length=16, stride=4), pretrained=True)
+    model = NerTask(settings).build_model(
+        BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                   intermediate_size=8)
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"reinit_pooler: the model \(ner_crf\) has no pooler"):
+        check_pooler(model, reinit_pooler=True)
+    with pytest.raises(ValueError, match="--pooling is a setting of --task classification, not"):
+        TrainConfig.from_flags(train="t", output_dir="o", bert_size="mini", pooling="mean")
     with pytest.raises(ValueError, match="reinit_top_layers needs a checkpoint"):
         TrainConfig(train="t", output_dir="o", bert_size="mini", reinit_top_layers=1)
     with pytest.raises(ValueError, match="head 'bilstm': expected one of crf, softmax"):
-        TrainConfig(train="t", output_dir="o", bert_size="mini", head="bilstm")
+        TrainConfig.from_flags(train="t", output_dir="o", bert_size="mini", head="bilstm")

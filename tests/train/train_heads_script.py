@@ -21,7 +21,7 @@ from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.cli import build_parser  # noqa: E402
 from tf_ner.data import Example  # noqa: E402
 from tf_ner.data.formats.jsonl import write_jsonl  # noqa: E402
-from tf_ner.tasks.base import load_task  # noqa: E402
+from tf_ner.tasks.folder import read_task  # noqa: E402
 from tf_ner.tasks.ner.recognizer import Recognizer  # noqa: E402
 
 HEADS = ("crf", "softmax", "globalpointer", "efficient_globalpointer")
@@ -53,7 +53,7 @@ def main(out, extra):
             "--test", str(out / "test.jsonl"),
             "--bert-size", "tiny",
             "--head", head,
-            "--head-size", "16",
+            *(["--head-size", "16"] if "globalpointer" in head else []),
             "--max-length", "24",
             "--stride", "4",
             "--batch-size", "8",
@@ -66,7 +66,7 @@ def main(out, extra):
         ]  # fmt: skip
         args = build_parser().parse_args(argv)
         result = args.run(args)
-        task = load_task(folder)
+        task = read_task(folder)
         tokenizer = Tokenizer(folder / "vocab.txt", do_lower_case=task.settings.do_lower_case)
         in_memory = Recognizer(result.model, task, tokenizer)
         test = {k: v for k, v in result.test.items() if k != "report"}

@@ -25,7 +25,7 @@ def main(train_file, output_dir, strategy, weights_file, minutes=None, clock_rat
         tf_ner.train.callbacks.time = types.SimpleNamespace(
             monotonic=lambda: start + float(clock_rate) * (time.monotonic() - start)
         )
-    config = TrainConfig(
+    config = TrainConfig.from_flags(
         train=train_file,
         output_dir=output_dir,
         bert_size="tiny",

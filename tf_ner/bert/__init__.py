@@ -1,11 +1,11 @@
 """BERT: config, Keras 3 encoder with Google names, checkpoints, conversion, tokenizer,
 Mixout.
 
-Names are imported on first use (`tf_ner.lazy`): the config, vocabulary and tokenizer
+Names are imported on first use (`tf_ner.ground.lazy`): the config, vocabulary and tokenizer
 need no TensorFlow.
 """
 
-from tf_ner.lazy import lazy_exports
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
     "BertConfig": "tf_ner.bert.config",

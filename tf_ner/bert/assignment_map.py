@@ -5,6 +5,7 @@ import re
 
 from tf_ner.bert.checkpoint import reinit_selector, variable_name
 from tf_ner.bert.checkpoint_io import OPTIMIZER_VARIABLE, CheckpointError, CheckpointReader
+from tf_ner.ground.errors import SettingsError
 
 
 def get_assignment_map_from_checkpoint(
@@ -38,7 +39,7 @@ def get_assignment_map_from_checkpoint(
     try:
         patterns = [re.compile(p) for p in exclude]
     except re.error as error:
-        raise ValueError(f"exclude: invalid regex {error.pattern!r}: {error}") from None
+        raise SettingsError(f"exclude: invalid regex {error.pattern!r}: {error}") from None
     variables = collections.OrderedDict((variable_name(v), v) for v in tvars)
     selected = reinit_selector(variables, reinit_top_layers, reinit_pooler)
     reader = CheckpointReader(init_checkpoint)

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from tf_ner.bert.checkpoint_io import OPTIMIZER_VARIABLE, CheckpointError, CheckpointReader
+from tf_ner.ground.errors import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def reinit_selector(names, reinit_top_layers=0, reinit_pooler=False):
     """
     num_layers = 1 + max((i for i in map(layer_index, names) if i is not None), default=-1)
     if not 0 <= reinit_top_layers <= num_layers:
-        raise ValueError(
+        raise SettingsError(
             f"reinit_top_layers={reinit_top_layers}, but the model has {num_layers} encoder "
             f"layers; expected 0 <= reinit_top_layers <= {num_layers}"
         )

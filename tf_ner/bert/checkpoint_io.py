@@ -1,10 +1,15 @@
 """Reading and writing Google-format TF checkpoints (`bert_model.ckpt.index` + `.data-*`)."""
 
+import os
 import pathlib
 import re
+import tempfile
 
 import numpy as np
 import tensorflow as tf
+
+from tf_ner.ground.errors import InputError, MissingFileError
+from tf_ner.ground.files import atomic_write_text
 
 CHECKPOINT_NAME = "bert_model.ckpt"
 
@@ -15,7 +20,7 @@ OPTIMIZER_VARIABLE = re.compile(
 )
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that is missing, truncated, or does not fit the model."""
 
 
@@ -40,13 +45,13 @@ def resolve_checkpoint(path):
         indexes = sorted(path.glob("*.index"))
         if len(indexes) == 1:
             return str(indexes[0].with_suffix(""))
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no checkpoint in {path}: expected {CHECKPOINT_NAME}.index and "
             f"{CHECKPOINT_NAME}.data-00000-of-00001 (found {len(indexes)} *.index files)"
         )
     if pathlib.Path(str(path) + ".index").is_file():
         return str(path)
-    raise FileNotFoundError(
+    raise MissingFileError(
         f"checkpoint not found: {path} (expected {path}.index and {path}.data-* files, "
         f"or a folder holding {CHECKPOINT_NAME}.*)"
     )
@@ -100,7 +105,8 @@ def write_checkpoint(prefix, tensors):
     """Writes `{name: array}` as a TF checkpoint Google's code reads by those names.
 
     Also writes the `checkpoint` state file beside it, so the folder can be passed
-    wherever a checkpoint is expected.
+    wherever a checkpoint is expected. Each file appears whole or not at all: the
+    checkpoint is written in a temporary folder beside, its files then renamed.
 
     Args:
         prefix: path prefix, e.g. `out_dir/bert_model.ckpt`.
@@ -112,14 +118,17 @@ def write_checkpoint(prefix, tensors):
     prefix = pathlib.Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     names = sorted(tensors)
-    tf.raw_ops.SaveV2(
-        prefix=str(prefix),
-        tensor_names=names,
-        shape_and_slices=[""] * len(names),
-        tensors=[tf.convert_to_tensor(np.asarray(tensors[n])) for n in names],
-    )
+    with tempfile.TemporaryDirectory(dir=prefix.parent, prefix=f".{prefix.name}.") as temporary:
+        tf.raw_ops.SaveV2(
+            prefix=str(pathlib.Path(temporary) / prefix.name),
+            tensor_names=names,
+            shape_and_slices=[""] * len(names),
+            tensors=[tf.convert_to_tensor(np.asarray(tensors[n])) for n in names],
+        )
+        for written in pathlib.Path(temporary).iterdir():
+            os.replace(written, prefix.parent / written.name)
     state = f'model_checkpoint_path: "{prefix.name}"\nall_model_checkpoint_paths: "{prefix.name}"\n'
-    (prefix.parent / "checkpoint").write_text(state, encoding="utf-8")
+    atomic_write_text(prefix.parent / "checkpoint", state)
     return str(prefix)
 
 

@@ -4,6 +4,8 @@ import dataclasses
 import json
 import pathlib
 
+from tf_ner.ground.errors import InputError, MissingFileError
+
 ACTIVATIONS = ("gelu", "gelu_approximate", "gelu_new", "relu", "tanh", "swish", "silu")
 
 # Keys that published checkpoints carry but that this encoder does not use; accepted
@@ -21,7 +23,7 @@ IGNORED_KEYS = frozenset(
 )
 
 
-class BertConfigError(ValueError):
+class BertConfigError(InputError):
     """A `bert_config.json` that is missing, malformed, or holds invalid values."""
 
 
@@ -133,7 +135,7 @@ class BertConfig:
         """
         path = pathlib.Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"BERT config not found: {path} (expected bert_config.json)")
+            raise MissingFileError(f"BERT config not found: {path} (expected bert_config.json)")
         try:
             values = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:

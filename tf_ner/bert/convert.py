@@ -22,6 +22,7 @@ from tf_ner.bert.checkpoint_io import (
     write_checkpoint,
 )
 from tf_ner.bert.config import BertConfig, BertConfigError
+from tf_ner.ground.errors import InputError, MissingFileError
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _read_hf_weights(hf_dir):
 
         state = torch.load(str(torch_file), map_location="cpu", weights_only=True)
         return {k: v.float().numpy() for k, v in state.items()}
-    raise FileNotFoundError(
+    raise MissingFileError(
         f"no weights in {hf_dir}: expected model.safetensors or pytorch_model.bin"
     )
 
@@ -164,7 +165,7 @@ def _strip_prefix(weights):
 
 def _require(path):
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found")
+        raise MissingFileError(f"{path} not found")
     return path
 
 
@@ -283,7 +284,7 @@ def _check_shapes(tensors, config, source):
     expected = google_shapes(config)
     for name, value in tensors.items():
         if tuple(value.shape) != expected[name]:
-            raise ValueError(
+            raise InputError(
                 f"{source}: {name} has shape {tuple(value.shape)}, but its config implies "
                 f"{expected[name]}"
             )
@@ -293,4 +294,4 @@ def _check_shapes(tensors, config, source):
         if n.startswith(("bert/embeddings/", "bert/encoder/")) and n not in tensors
     )
     if missing:
-        raise ValueError(f"{source}: missing encoder weight(s) {missing[:3]} (of {len(missing)})")
+        raise InputError(f"{source}: missing encoder weight(s) {missing[:3]} (of {len(missing)})")

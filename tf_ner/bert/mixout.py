@@ -44,6 +44,7 @@ import re
 import tensorflow as tf
 
 from tf_ner.bert.primitives import FlatDense
+from tf_ner.ground.errors import SettingsError
 
 # The kernels mixed, by variable path (Google's checkpoint names).
 MIXOUT_KERNELS = re.compile(r"^bert/(encoder/.+|pooler/dense)/kernel$")
@@ -56,7 +57,7 @@ STEP_OFFSET = 1 << 40
 def check_probability(probability):
     """`probability` as a float in [0, 1], or a ValueError naming it."""
     if isinstance(probability, bool) or not 0.0 <= float(probability) <= 1.0:
-        raise ValueError(f"mixout probability {probability!r}: expected a float in [0, 1]")
+        raise SettingsError(f"mixout probability {probability!r}: expected a float in [0, 1]")
     return float(probability)
 
 

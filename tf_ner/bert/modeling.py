@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.primitives import FlatDense, LayerNorm
-from tf_ner.masking import large_negative
+from tf_ner.ground.masking import large_negative
 
 
 def activation(name):

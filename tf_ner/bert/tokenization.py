@@ -12,10 +12,12 @@ import pathlib
 import tokenizers
 from tokenizers import normalizers, pre_tokenizers
 
+from tf_ner.ground.errors import InputError, MissingFileError
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
-class TextTooLongError(ValueError):
+class TextTooLongError(InputError):
     """A text needs more tokens than allowed; split it into windows instead."""
 
 
@@ -49,20 +51,20 @@ def read_vocab(vocab_file):
     """
     path = pathlib.Path(vocab_file)
     if not path.is_file():
-        raise FileNotFoundError(f"vocabulary not found: {path} (expected vocab.txt)")
+        raise MissingFileError(f"vocabulary not found: {path} (expected vocab.txt)")
     vocab = {}
     with path.open(encoding="utf-8") as f:
         for line_number, line in enumerate(f, start=1):
             token = line.rstrip("\r\n")
             if token in vocab:
-                raise ValueError(
+                raise InputError(
                     f"{path}:{line_number}: token {token!r} already defined at line "
                     f"{vocab[token] + 1}; each token must appear once"
                 )
             vocab[token] = line_number - 1
     missing = [t for t in ("[UNK]", "[CLS]", "[SEP]") if t not in vocab]
     if missing:
-        raise ValueError(f"{path}: special token(s) {missing} missing from the vocabulary")
+        raise InputError(f"{path}: special token(s) {missing} missing from the vocabulary")
     return vocab
 
 

@@ -1,10 +1,10 @@
 """Data: NER entities and classification labels, file formats, tag schemes, windows, tf.data.
 
-Names are imported on first use (`tf_ner.lazy`): only the `tf.data` pipeline needs
+Names are imported on first use (`tf_ner.ground.lazy`): only the `tf.data` pipeline needs
 TensorFlow. Add a name with one line in `_EXPORTS`.
 """
 
-from tf_ner.lazy import lazy_exports
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
     "CLASSIFICATION_FORMATS": "tf_ner.data.classification",
@@ -23,7 +23,7 @@ _EXPORTS = {
     "FORMATS": "tf_ner.data.formats",
     "IGNORE_INDEX": "tf_ner.data.encoding",
     "LabelledData": "tf_ner.data.pipeline",
-    "PredictionBatches": "tf_ner.data.pipeline",
+    "PredictionBatches": "tf_ner.data.prediction_batches",
     "SpanLabeler": "tf_ner.data.encoding",
     "TagLabeler": "tf_ner.data.encoding",
     "TagSequenceError": "tf_ner.data.tags",
@@ -34,7 +34,7 @@ _EXPORTS = {
     "encode_examples": "tf_ner.data.pipeline",
     "format_summary": "tf_ner.data.stats",
     "make_dataset": "tf_ner.data.pipeline",
-    "make_prediction_batches": "tf_ner.data.pipeline",
+    "make_prediction_batches": "tf_ner.data.prediction_batches",
     "merge_window_predictions": "tf_ner.data.windows",
     "read_dataset": "tf_ner.data.formats",
     "spans_to_tags": "tf_ner.data.tags",

@@ -13,6 +13,7 @@ from tf_ner.data.encoding_report import (
     EDGE_UNCOVERED,
     UnrepresentableEntityError,
 )
+from tf_ner.ground.errors import InputError
 
 
 class Unit(typing.NamedTuple):
@@ -93,10 +94,10 @@ class Labeler:
         types = list(types)
         for type_ in types:
             if not isinstance(type_, str) or not type_:
-                raise ValueError(f"entity types must be non-empty str, got {type_!r}")
+                raise InputError(f"entity types must be non-empty str, got {type_!r}")
         self.types = tuple(sorted(set(types)))
         if not self.types:
-            raise ValueError("a labeler needs at least one entity type, got none")
+            raise InputError("a labeler needs at least one entity type, got none")
         self.type_ids = {t: i for i, t in enumerate(self.types)}
 
     def units(self, offsets, tokens):
@@ -108,7 +109,7 @@ class Labeler:
         try:
             return self.type_ids[entity[2]]
         except KeyError:
-            raise ValueError(
+            raise InputError(
                 f"{source}: entity {entity!r} has type {entity[2]!r}, which this labeler "
                 f"does not know; known types: {list(self.types)}. Build the labeler with "
                 f"every type of the corpus (types=...)"

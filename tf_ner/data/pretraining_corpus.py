@@ -32,7 +32,8 @@ from tf_ner.data.corpora import (
 )
 from tf_ner.data.formats.textfile import read_text, split_lines
 from tf_ner.data.masked_lm.corpus import read_corpus
-from tf_ner.files import atomic_write_text
+from tf_ner.ground.errors import InputError, SettingsError
+from tf_ner.ground.files import atomic_write_text
 
 SHINGLE = 12
 
@@ -146,7 +147,7 @@ def assemble_corpus(sources, held_out, size=SHINGLE):
         `(texts, reports)`: list of str, and a `SourceReport` per source, in order.
 
     Raises:
-        ValueError: a text that holds a line break (the corpus is one text per line).
+        InputError: a text that holds a line break (the corpus is one text per line).
     """
     overlap = OverlapFilter(held_out, size)
     corpus, seen, reports = [], set(), []
@@ -155,7 +156,7 @@ def assemble_corpus(sources, held_out, size=SHINGLE):
                               overlap=dict.fromkeys(held_out, 0))  # fmt: skip
         for index, text in enumerate(texts):
             if "\n" in text or "\r" in text:
-                raise ValueError(f"{name}: text {index} holds a line break; expected one line")
+                raise InputError(f"{name}: text {index} holds a line break; expected one line")
             owner = overlap.match(text)
             if owner is not None:
                 report.overlap[owner] += 1
@@ -182,13 +183,13 @@ def pretraining_corpus(sources=tuple(SOURCES), exclude=()):
         `(texts, reports)`, see `assemble_corpus`.
 
     Raises:
-        ValueError: an unknown source name.
-        FileNotFoundError: a package that is not installed (names the pip command), or
+        SettingsError: an unknown source name.
+        MissingFileError: a package that is not installed (names the pip command), or
             a file of `exclude` that does not exist.
     """
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
-        raise ValueError(f"unknown source {', '.join(unknown)}; expected some of "
+        raise SettingsError(f"unknown source {', '.join(unknown)}; expected some of "
                          f"{', '.join(SOURCES)}")  # fmt: skip
     held_out = {name: read() for name, read in HELD_OUT.items()}
     for path in exclude:

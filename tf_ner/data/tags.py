@@ -21,6 +21,8 @@ repaired sequences decode as seqeval decodes them, and the number of violations 
 the `repairs` attribute of the returned list.
 """
 
+from tf_ner.ground.errors import InputError, SettingsError
+
 SCHEMES = ("BIO", "IOB1", "BIOES", "BMES")
 
 # Prefixes each scheme reads, mapped to the canonical prefix of the decoder
@@ -41,7 +43,7 @@ _WRITE_PREFIXES = {
 }
 
 
-class TagSequenceError(ValueError):
+class TagSequenceError(InputError):
     """A tag sequence that breaks its scheme, or a tag the scheme does not know.
 
     Attributes:
@@ -87,7 +89,7 @@ def check_scheme(scheme):
     if name == "IOB2":
         name = "BIO"
     if name not in SCHEMES:
-        raise ValueError(f"unknown tag scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+        raise SettingsError(f"unknown tag scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     return name
 
 
@@ -257,14 +259,14 @@ def spans_to_tags(length, spans, scheme):
     for span in sorted(spans):
         start, end, type_ = span
         if not 0 <= start < end <= length:
-            raise ValueError(
+            raise InputError(
                 f"span {span!r} is outside the sequence of length {length} "
                 f"(expected 0 <= start < end <= {length})"
             )
         if not isinstance(type_, str) or not type_ or any(c.isspace() for c in type_):
-            raise ValueError(f"span {span!r}: the type must be a non-empty str without spaces")
+            raise InputError(f"span {span!r}: the type must be a non-empty str without spaces")
         if previous is not None and start < previous[1]:
-            raise ValueError(
+            raise InputError(
                 f"spans {previous!r} and {span!r} overlap; the {scheme} scheme holds flat "
                 "entities only (use a span format such as jsonl for nested entities)"
             )
@@ -311,5 +313,5 @@ def tag_vocabulary(types, scheme):
     unique = sorted(set(types))
     for type_ in unique:
         if not isinstance(type_, str) or not type_ or any(c.isspace() for c in type_):
-            raise ValueError(f"entity type {type_!r}: expected a non-empty str without spaces")
+            raise InputError(f"entity type {type_!r}: expected a non-empty str without spaces")
     return ["O"] + [f"{p}-{t}" for t in unique for p in _WRITE_PREFIXES[scheme]]

@@ -20,14 +20,15 @@ the batches, are drawn again from `numpy.random.default_rng([seed, epoch])`.
 import numpy as np
 
 from tf_ner.data.buckets import bucket_of, padded_ids
+from tf_ner.ground.errors import SettingsError
 
 
 def check_batch_tokens(batch_tokens, buckets, multiple=1):
     """Raises `ValueError` unless `batch_tokens` holds `multiple` rows of the longest bucket."""
     if not isinstance(multiple, int) or multiple < 1:
-        raise ValueError(f"multiple={multiple!r}: expected a positive int (the replicas)")
+        raise SettingsError(f"multiple={multiple!r}: expected a positive int (the replicas)")
     if not isinstance(batch_tokens, int) or batch_tokens < multiple * buckets[-1]:
-        raise ValueError(
+        raise SettingsError(
             f"batch_tokens={batch_tokens!r} holds fewer than {multiple} window(s) of "
             f"{buckets[-1]} tokens (the longest bucket, one per replica): give at least "
             f"{multiple * buckets[-1]}"

@@ -31,6 +31,7 @@ import itertools
 import math
 
 from tf_ner.bert.tokenization import Encoding
+from tf_ner.ground.errors import SettingsError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,13 +98,13 @@ def window_capacity(max_length, stride):
         ValueError: `max_length < 3` or `stride` outside `[0, max_length - 2)`.
     """
     if not isinstance(max_length, int) or max_length < 3:
-        raise ValueError(
+        raise SettingsError(
             f"max_length={max_length!r} leaves no room for a token between [CLS] and "
             f"[SEP]; expected an int >= 3 (it counts [CLS] and [SEP])"
         )
     capacity = max_length - 2
     if not isinstance(stride, int) or not 0 <= stride < capacity:
-        raise ValueError(
+        raise SettingsError(
             f"stride={stride!r} with max_length={max_length}: stride is the overlap of "
             f"consecutive windows and must satisfy 0 <= stride < max_length - 2 = "
             f"{capacity} (the tokens a window holds), or windows would not advance"

@@ -3,9 +3,9 @@
 import keras
 import tensorflow as tf
 
+from tf_ner.ground.masking import mask_logits
 from tf_ner.layers._checks import check_positive_int
 from tf_ner.layers.rotary_embedding import RotaryEmbedding
-from tf_ner.masking import mask_logits
 
 
 def query_key_scores(query, key, head_size):
@@ -35,7 +35,7 @@ class GlobalPointer(keras.layers.Layer):
     (see `tf_ner.layers.decode_global_pointer`); train it with
     `tf_ner.losses.global_pointer_loss`.
 
-    Masked cells are set to `tf_ner.masking.large_negative(dtype)` (finite in every
+    Masked cells are set to `tf_ner.ground.masking.large_negative(dtype)` (finite in every
     float dtype): rows and columns of masked tokens, and with `tril_mask=True` the
     cells `j < i` (end before start).
 

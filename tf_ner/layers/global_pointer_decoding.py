@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tf_ner.span_cells import span_cells
+from tf_ner.ground.span_cells import span_cells
 
 
 def decode_global_pointer(logits, threshold=0.0):

@@ -12,15 +12,12 @@
 The update rule, shared by all of them, is written out in `update_rule`; layer-wise
 decay finds layers by the naming conventions of `layer_naming`.
 
-Under `TF_USE_LEGACY_KERAS=1` the names are loaded on first use only, so that
+Names are imported on first use (`tf_ner.ground.lazy`), so that
 `tf_ner.optimization.legacy` never imports Keras 3 behind a tf-keras project's back
 (bert4keras rebinds `keras` to tf-keras and breaks if Keras 3 was imported first).
-Otherwise they are imported here, which also registers the Keras 3 classes for
-`keras.models.load_model`.
 """
 
-import importlib
-import os
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
     "AdamWeightDecay": "tf_ner.optimization.keras_optimizer",
@@ -32,22 +29,5 @@ _EXPORTS = {
     "WarmupLinearDecay": "tf_ner.optimization.schedules",
     "WarmupPolynomialDecay": "tf_ner.optimization.schedules",
 }
-
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tf_ner.optimization' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
-
-if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() not in ("1", "true", "yes"):
-    for _name in __all__:
-        __getattr__(_name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

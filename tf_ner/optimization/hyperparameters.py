@@ -7,6 +7,8 @@ received and what was expected, so a bad value fails before any graph is built.
 import numbers
 import re
 
+from tf_ner.ground.errors import SettingsError
+
 # Google's `create_optimizer` passes these to `AdamWeightDecayOptimizer`; they keep
 # LayerNorm scales/offsets and every bias out of weight decay.
 DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
@@ -30,7 +32,7 @@ def check_learning_rate(learning_rate):
     """
     if _is_number(learning_rate):
         if not learning_rate >= 0:
-            raise ValueError(
+            raise SettingsError(
                 f"Argument `learning_rate` must be a number >= 0 (or a schedule). "
                 f"Received: learning_rate={learning_rate!r}"
             )
@@ -41,14 +43,16 @@ def check_learning_rate(learning_rate):
 def check_beta(name, value):
     """Returns `value` as float after checking it lies in [0, 1)."""
     if not _is_number(value) or not 0.0 <= value < 1.0:
-        raise ValueError(f"Argument `{name}` must be a float in [0, 1). Received: {name}={value!r}")
+        raise SettingsError(
+            f"Argument `{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
     return float(value)
 
 
 def check_non_negative(name, value):
     """Returns `value` as float after checking it is a number >= 0."""
     if not _is_number(value) or not value >= 0.0:
-        raise ValueError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
+        raise SettingsError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
 
 
@@ -57,7 +61,7 @@ def check_layerwise_lr_decay(value):
     if value is None:
         return None
     if not _is_number(value) or not 0.0 < value <= 1.0:
-        raise ValueError(
+        raise SettingsError(
             "Argument `layerwise_lr_decay` must be None or a float in (0, 1]. "
             f"Received: layerwise_lr_decay={value!r}"
         )
@@ -69,7 +73,7 @@ def check_num_layers(value):
     if value is None:
         return None
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(
+        raise SettingsError(
             "Argument `num_layers` must be None (infer from the variable paths) or an "
             f"int >= 1. Received: num_layers={value!r}"
         )
@@ -79,14 +83,14 @@ def check_num_layers(value):
 def compile_pattern(argument, pattern):
     """Compiles one regular expression, naming `argument` when it is not valid."""
     if not isinstance(pattern, str):
-        raise ValueError(
+        raise SettingsError(
             f"Argument `{argument}` must hold regular expressions as strings. "
             f"Received: {pattern!r} of type {type(pattern).__name__}"
         )
     try:
         return re.compile(pattern)
     except re.error as error:
-        raise ValueError(
+        raise SettingsError(
             f"Argument `{argument}` holds an invalid regular expression {pattern!r}: {error}. "
             "Expected a pattern for `re.search` against variable paths such as "
             "'bert/encoder/layer_0/output/LayerNorm/gamma'."
@@ -133,13 +137,13 @@ def normalise_multipliers(lr_multipliers):
         try:
             pattern, factor = item
         except (TypeError, ValueError):
-            raise ValueError(
+            raise SettingsError(
                 "Argument `lr_multipliers` must be a mapping {regex: factor} or a sequence "
                 f"of (regex, factor) pairs. Received the item {item!r}"
             ) from None
         compile_pattern("lr_multipliers", pattern)
         if not _is_number(factor) or not factor >= 0:
-            raise ValueError(
+            raise SettingsError(
                 f"Argument `lr_multipliers` must map each pattern to a number >= 0. "
                 f"Received: {pattern!r}: {factor!r}"
             )

@@ -13,13 +13,14 @@ import numbers
 
 import tensorflow as tf
 
+from tf_ner.ground.errors import SettingsError
 from tf_ner.optimization import hyperparameters
 
 
 def check_steps(name, value, minimum):
     """Returns `value` as int after checking it is an int >= `minimum`."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
+        raise SettingsError(
             f"Argument `{name}` must be an int >= {minimum}. Received: {name}={value!r}"
         )
     return int(value)
@@ -28,7 +29,7 @@ def check_steps(name, value, minimum):
 def check_rate(name, value):
     """Returns `value` as float after checking it is a number >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
+        raise SettingsError(f"Argument `{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
 
 

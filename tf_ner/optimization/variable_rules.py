@@ -19,6 +19,7 @@ top layers are frozen needs `num_layers`). A per-variable multiplier mapping
 
 import dataclasses
 
+from tf_ner.ground.errors import SettingsError
 from tf_ner.optimization import hyperparameters, layer_naming
 
 
@@ -171,7 +172,7 @@ class VariableRules:
             return max(layers) + 1
         if self.layerwise_lr_decay is not None:
             known = ", ".join(f"{n.name} {n.layer_pattern!r}" for n in layer_naming.CONVENTIONS)
-            raise ValueError(
+            raise SettingsError(
                 f"layerwise_lr_decay={self.layerwise_lr_decay} needs encoder layers, but no "
                 f"variable path names one in the naming used ({naming.name}; known: "
                 f"{known}). Pass `layer_pattern` (a regex capturing the layer index) and "

@@ -1,34 +1,37 @@
 """`Task`: the interface every task implements, and what tasks share.
 
-A task object holds its settings (`settings`, a frozen dataclass saved in the model
-folder as `task.json`) and knows, for its kind of job: reading its data files,
-building its settings from the training data, examples -> labelled batches, the Keras
-model on the encoder, loss and metrics, predictions from outputs, its evaluation
-report and its serving outputs. `train`, the CLI and `tf_ner.load` only call these.
+A task object holds its settings (`settings`, a frozen dataclass of its own, saved in
+the model folder by `tf_ner.tasks.folder`) and knows, for its kind of job: reading its
+data files, completing its settings from the training data, examples -> labelled
+batches, the Keras model on the encoder, loss and metrics, predictions from outputs,
+its evaluation scores and its serving outputs. `train`, the CLI and `tf_ner.load`
+only call these; a task never sees the run's settings.
 """
 
-import dataclasses
-import json
-import pathlib
 import weakref
 
 import tensorflow as tf
 
 from tf_ner.data.pipeline import FEATURES_SPEC
-
-SETTINGS_FILE = "task.json"
+from tf_ner.ground.errors import InputError
+from tf_ner.ground.settings import from_dict
 
 
 class Task:
     """Base of the tasks. Subclasses set `name`, `settings_type`, `selection_metric`.
+
+    A task of another package subclasses it and is found through the entry-point group
+    `tf_ner.tasks` (see `tf_ner.ground.registry`). Its `settings_type` is a frozen
+    dataclass (`tf_ner.ground.settings`) with a `max_length` field (the run sets it).
 
     Attributes:
         settings: the task's settings dataclass.
         selection_metric: the key of `evaluate`'s result that picks the best epoch.
         summary_metrics: keys of `evaluate`'s result worth summarising besides
             `selection_metric` (a stability study's tables), where present.
-        page_kinds: the HTML pages the task writes: `"predictions"` (`prediction_page`,
-            `tf-ner predict --html`), `"errors"` (`error_page`, `tf-ner evaluate --errors`).
+        saves_model: whether the model folder keeps the whole Keras model
+            (`model.keras`, and a SavedModel); else the model is rebuilt from the
+            folder's checkpoint (`inference_model`).
     """
 
     name = None
@@ -38,21 +41,27 @@ class Task:
     keeps_best_epoch = True
     summary_metrics = ()
     predictor_class = None  # the `Predictor` of the task's model folders
-    page_kinds = ()
+    saves_model = True
 
     def __init__(self, settings):
         self.settings = settings
 
     # Building a task from training data.
     @classmethod
-    def read(cls, path, config):
-        """`(examples, format_name)` of a data file of this task."""
+    def read(cls, path, format="auto", repair=False):
+        """`(examples, format_name)` of a data file of this task.
+
+        Args:
+            format: the file's format, `"auto"` to detect it.
+            repair: read invalid tag sequences as seqeval does (counted), where the
+                format has tags.
+        """
         raise NotImplementedError
 
     @classmethod
     def write(cls, examples, path, format="auto"):
-        """Writes examples to a file that `read(path, config)` reads back as the same
-        examples, when `config.format` is `format`.
+        """Writes examples to a file that `read(path, format)` reads back as the same
+        examples.
 
         Args:
             examples: the task's examples (as `read` returns them).
@@ -63,7 +72,7 @@ class Task:
         raise NotImplementedError
 
     @classmethod
-    def trivial_scores(cls, train_examples, examples, config):
+    def trivial_scores(cls, train_examples, examples, settings):
         """Scores on `examples` of the trivial prediction, which ignores the text.
 
         The baseline a trained model must beat (Mosbach et al., 2021, call a run that
@@ -72,7 +81,7 @@ class Task:
         Args:
             train_examples: the training examples (what the trivial prediction may know).
             examples: the examples to score.
-            config: the `TrainConfig` (settings that change the scoring).
+            settings: the task's settings (those that change the scoring).
 
         Returns:
             `(description, scores)`: a phrase saying what is predicted, and a dict with
@@ -91,22 +100,43 @@ class Task:
         return {}
 
     @classmethod
-    def from_training(cls, config, examples, tokenizer):
-        """The task for `config`, with what the training examples define (types, labels)."""
+    def from_training(cls, settings, examples, tokenizer, pretrained):
+        """The task with `settings` completed from the training examples (types,
+        labels), the tokenizer's casing and the situational defaults
+        (`tf_ner.ground.settings.resolved`).
+
+        Args:
+            settings: the task's settings, as given.
+            pretrained: bool, whether the encoder starts from a checkpoint's weights.
+
+        Raises:
+            InputError: training examples the task cannot learn from.
+        """
         raise NotImplementedError
+
+    @classmethod
+    def from_settings(cls, values, where):
+        """The task of a folder's saved settings (a dict), written by this version of
+        tf_ner or an older one (`upgraded`); unknown settings refused, naming `where`."""
+        return cls(from_dict(cls.settings_type, cls.upgraded(dict(values)), where))
+
+    @staticmethod
+    def upgraded(values):
+        """Saved settings of an older version of tf_ner, as this version names them."""
+        return values
 
     @staticmethod
     def texts(examples):
         return [example.text for example in examples]
 
     @classmethod
-    def held_out(cls, examples, config):
+    def held_out(cls, examples):
         """`(train, dev)` examples split from the training file when no dev file is
         given, or None (the default: no dev set)."""
         return None
 
     def check(self, examples, path):
-        """Raises ValueError (naming `path` and the example) for what the task cannot score."""
+        """Raises InputError (naming `path` and the example) for what the task cannot score."""
         raise NotImplementedError
 
     def describe(self):
@@ -119,8 +149,8 @@ class Task:
     ):
         """`tf_ner.data.pipeline.LabelledData` of the examples.
 
-        `budget` (tasks whose settings take `batch_tokens`): `batch_tokens` and
-        `multiple`, as `tf_ner.data.pipeline.make_dataset` takes them.
+        `budget` (tasks whose settings leave the run's `batch_tokens` in use):
+        `batch_tokens` and `multiple`, as `tf_ner.data.pipeline.make_dataset` takes them.
         """
         raise NotImplementedError
 
@@ -143,58 +173,22 @@ class Task:
         """`evaluate`'s scores as JSON for programs (`tf-ner evaluate --output`)."""
         raise NotImplementedError
 
-    def prediction_page(self, records, path):
-        """Writes one self-contained HTML page of the predictor's `records` to `path`."""
-        raise NotImplementedError
-
-    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
-        """Writes one self-contained HTML page of what `model` gets wrong on `examples`.
-
-        Args:
-            scores: `evaluate`'s result on the same examples (what it already predicted).
-        """
-        raise NotImplementedError
-
-    def check_page(self, kind, flag):
-        """Raises ValueError unless the task writes `kind` pages (see `page_kinds`)."""
-        if kind not in self.page_kinds:
-            raise ValueError(f"{flag}: the {self.name} task writes no page of {kind}")
-
     def predictor(self, model, tokenizer):
         if self.predictor_class is None:
-            raise ValueError(f"the {self.name} task's folders predict nothing by themselves")
+            raise InputError(f"the {self.name} task's folders predict nothing by themselves")
         return self.predictor_class(model, self, tokenizer)
 
     def serving_outputs(self, outputs, features):
         raise NotImplementedError
 
-    def load_model(self, folder):
-        """The trained model of a folder `write_folder` wrote, for inference."""
-        from tf_ner.tasks.folder import load_model_file
+    def checkpoint_prefixes(self):
+        """The variables the folder's Google checkpoint holds: the encoder's."""
+        return ("bert/",)
 
-        return load_model_file(folder)
-
-    def write_folder(self, model, folder, bert_config, vocab_file):
-        """Writes the trained model's folder (`tf_ner.tasks.folder`): what `tf_ner.load`
-        reads, and a TensorFlow SavedModel for serving."""
-        from tf_ner.tasks.folder import SAVED_MODEL_DIR, export_saved_model, save_model_folder
-
-        save_model_folder(model, folder, self, bert_config, vocab_file)
-        export_saved_model(model, self, pathlib.Path(folder) / SAVED_MODEL_DIR)
-
-    # The settings file.
-    def save(self, folder):
-        values = {"task": self.name, "settings": dataclasses.asdict(self.settings)}
-        path = pathlib.Path(folder) / SETTINGS_FILE
-        path.write_text(json.dumps(values, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-    @classmethod
-    def from_settings(cls, values, path):
-        fields = {f.name for f in dataclasses.fields(cls.settings_type)}
-        unknown = sorted(set(values) - fields)
-        if unknown:
-            raise ValueError(f"{path}: unknown setting(s) {unknown}; expected {sorted(fields)}")
-        return cls(cls.settings_type(**values))
+    def inference_model(self, model):
+        """The model that predicts, from the model `build_model` made and the folder's
+        checkpoint filled (tasks whose folders keep no Keras model)."""
+        return model
 
 
 class Predictor:
@@ -212,22 +206,6 @@ class Predictor:
     @property
     def settings(self):
         return self.task.settings
-
-
-def load_task(folder):
-    """The task of a model folder, from its `task.json`.
-
-    Raises:
-        FileNotFoundError: no `task.json` (not a model folder).
-        ValueError: an unknown task or setting, named.
-    """
-    from tf_ner.tasks import TASKS
-
-    path = pathlib.Path(folder) / SETTINGS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {folder} a tf_ner model folder?")
-    values = json.loads(path.read_text(encoding="utf-8"))
-    return TASKS.get(values["task"]).from_settings(values["settings"], path)
 
 
 _FORWARD = weakref.WeakKeyDictionary()

@@ -1,45 +1,64 @@
-"""The model folder: what `tf-ner train` writes and every loader reads.
+"""The model folder: what `tf-ner train` writes and every loader reads, in one place.
 
 A folder holds `task.json` (the task and its settings), `bert_config.json`,
-`vocab.txt`, `model.keras` (the whole Keras model, optimizer included) and the encoder
-as a Google checkpoint (`bert_model.ckpt.*`) and a TensorFlow SavedModel
-(`saved_model/`), besides the training run's logs.
+`vocab.txt` and the encoder as a Google checkpoint (`bert_model.ckpt.*`): a
+`--bert-dir` for any task. A task that keeps its whole model (`Task.saves_model`)
+adds `model.keras` (the Keras model, optimizer included) and a TensorFlow SavedModel
+(`saved_model/`); one that does not (masked LM) is rebuilt from the checkpoint.
+Besides these, the training run writes its logs. Every file is written atomically.
+
+Reading a folder registers what it reads: the task's module and its head's (through
+their registries) and every `tf_ner` module that `model.keras` names, so that Keras
+finds each class without any import by the caller.
 """
 
+import dataclasses
+import importlib
+import json
 import pathlib
 import shutil
+import zipfile
 
 import keras
 import tensorflow as tf
 
-from tf_ner.bert.checkpoint import save_bert_checkpoint
+from tf_ner.bert.checkpoint import load_bert_checkpoint, save_bert_checkpoint
 from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
+from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
-from tf_ner.files import atomic_dir, atomic_path, atomic_write_text
-from tf_ner.tasks.base import load_task
+from tf_ner.ground.errors import InputError, MissingFileError
+from tf_ner.ground.files import atomic_dir, atomic_path, atomic_write_text
+from tf_ner.tasks import TASKS
 
+SETTINGS_FILE = "task.json"
+CONFIG_FILE = "bert_config.json"
+VOCAB_FILE = "vocab.txt"
 MODEL_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
 
 
-def save_model_folder(model, output_dir, task, bert_config, vocab_file):
-    """Writes everything `load` needs, and the encoder as a Google checkpoint."""
-    save_checkpoint_folder(model, output_dir, task, bert_config, vocab_file)
-    with atomic_path(pathlib.Path(output_dir) / MODEL_FILE) as temporary:
-        model.save(temporary)
-
-
-def save_checkpoint_folder(model, output_dir, task, bert_config, vocab_file, prefixes=("bert/",)):
-    """`bert_config.json`, `vocab.txt`, `task.json` and the model's variables under
-    `prefixes` as a Google checkpoint: a `--bert-dir` for any task."""
-    output_dir = pathlib.Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(output_dir / "bert_config.json", bert_config.to_json_string())
-    if pathlib.Path(vocab_file).resolve() != (output_dir / "vocab.txt").resolve():
-        with atomic_path(output_dir / "vocab.txt") as temporary:
+def write_folder(task, model, folder, bert_config, vocab_file):
+    """Writes the trained model's folder: what `load` reads, and for a task that keeps
+    its model, a SavedModel for serving (`export_saved_model`)."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / CONFIG_FILE, bert_config.to_json_string())
+    if pathlib.Path(vocab_file).resolve() != (folder / VOCAB_FILE).resolve():
+        with atomic_path(folder / VOCAB_FILE) as temporary:
             shutil.copyfile(vocab_file, temporary)
-    task.save(output_dir)
-    save_bert_checkpoint(model, output_dir / CHECKPOINT_NAME, prefixes=prefixes)
+    write_task(task, folder)
+    save_bert_checkpoint(model, folder / CHECKPOINT_NAME, prefixes=task.checkpoint_prefixes())
+    if task.saves_model:
+        with atomic_path(folder / MODEL_FILE) as temporary:
+            model.save(temporary)
+        export_saved_model(model, task, folder / SAVED_MODEL_DIR)
+
+
+def write_task(task, folder):
+    """`task.json`: the task's name and its settings (`read_task` reads it back)."""
+    values = {"task": task.name, "settings": dataclasses.asdict(task.settings)}
+    text = json.dumps(values, indent=2, ensure_ascii=False) + "\n"
+    atomic_write_text(pathlib.Path(folder) / SETTINGS_FILE, text)
 
 
 def export_saved_model(model, task, path):
@@ -64,17 +83,72 @@ def export_saved_model(model, task, path):
         tf.saved_model.save(module, temporary, signatures={"serving_default": serve})
 
 
-def load_model_file(output_dir):
-    """The model of a folder, for inference: without its optimizer or compiled loss.
+def read_task(folder):
+    """The task of a model folder, from its `task.json` (its module imported).
 
-    Inference needs neither, and leaving them out keeps loading fast and independent of
-    the training state (`keras.models.load_model(path)` after `import tf_ner` restores
-    them too, e.g. to train further).
+    Raises:
+        MissingFileError: no `task.json` (not a model folder).
+        SettingsError: an unknown task or setting, named.
     """
-    path = pathlib.Path(output_dir) / MODEL_FILE
+    path = pathlib.Path(folder) / SETTINGS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {output_dir} a trained tf_ner model folder?")
+        raise MissingFileError(f"{path} not found: is {folder} a tf_ner model folder?")
+    values = json.loads(path.read_text(encoding="utf-8"))
+    return TASKS.get(values["task"]).from_settings(values["settings"], path)
+
+
+def load_model(task, folder):
+    """The trained model of a folder, for inference.
+
+    A kept model is read from `model.keras` without its optimizer or compiled loss:
+    inference needs neither, and leaving them out keeps loading fast and independent
+    of the training state (`keras.models.load_model(path)` after
+    `import tf_ner.keras_objects` restores them too, e.g. to train further). Other
+    tasks' models are built and given the checkpoint (`Task.inference_model`).
+    """
+    folder = pathlib.Path(folder)
+    if not task.saves_model:
+        model = task.build_model(BertConfig.from_json_file(folder / CONFIG_FILE))
+        load_bert_checkpoint(model, folder)
+        return task.inference_model(model)
+    path = folder / MODEL_FILE
+    if not path.is_file():
+        raise MissingFileError(f"{path} not found: is {folder} a trained tf_ner model folder?")
+    register_named_modules(path)
     return keras.models.load_model(path, compile=False)
+
+
+def register_named_modules(path):
+    """Imports each `tf_ner` module that a `.keras` file names as a class's home, so
+    that Keras finds the class (only modules of this package are imported).
+
+    Raises:
+        InputError: a module this version of tf_ner does not have.
+    """
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    modules = {module for module, _ in named_classes(config) if module.startswith("tf_ner.")}
+    for module in sorted(modules):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            raise InputError(
+                f"{path} holds a class of {module}, which this version of tf_ner does not "
+                f"have: was it written by another version?"
+            ) from None
+
+
+def named_classes(config):
+    """`(module, registered name)` of every registered class a Keras config names."""
+    if isinstance(config, dict):
+        module, name = config.get("module"), config.get("registered_name")
+        if isinstance(module, str) and isinstance(name, str):
+            yield module, name
+        for value in config.values():
+            yield from named_classes(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from named_classes(value)
 
 
 def load(model_dir):
@@ -88,10 +162,10 @@ def load(model_dir):
         classification, a `MaskFiller` for a pre-trained encoder.
 
     Raises:
-        FileNotFoundError: a file of the folder is missing (named).
+        MissingFileError: a file of the folder is missing (named).
     """
     model_dir = pathlib.Path(model_dir)
-    task = load_task(model_dir)
+    task = read_task(model_dir)
     do_lower_case = getattr(task.settings, "do_lower_case", None)
-    tokenizer = Tokenizer(model_dir / "vocab.txt", do_lower_case=do_lower_case)
-    return task.predictor(task.load_model(model_dir), tokenizer)
+    tokenizer = Tokenizer(model_dir / VOCAB_FILE, do_lower_case=do_lower_case)
+    return task.predictor(load_model(task, model_dir), tokenizer)

@@ -1,15 +1,14 @@
 """Training: the fit loop, callbacks, strategy, schedules, the run's folder and export.
 
-Names are imported on first use (`tf_ner.lazy`), so that `tf_ner.train.config` (read
+Names are imported on first use (`tf_ner.ground.lazy`), so that `tf_ner.train.config` (read
 by the CLI to build `--help`) does not load Keras.
 """
 
-from tf_ner.lazy import lazy_exports
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "tf_ner.train.config",
     "TrainResult": "tf_ner.train.loop",
-    "run_study": "tf_ner.train.stability.study",
     "train": "tf_ner.train.loop",
 }
 __all__ = sorted(_EXPORTS)

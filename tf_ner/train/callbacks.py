@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_ner.files import atomic_write_text
+from tf_ner.ground.files import atomic_write_text
 from tf_ner.train.output import atomic_save_weights
 
 logger = logging.getLogger(__name__)

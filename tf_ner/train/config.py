@@ -1,21 +1,24 @@
-"""TrainConfig: every setting of a training run, validated, saved with the model.
+"""TrainConfig: the run's own settings, validated, saved with the model.
 
-It is the one source of the settings: `tf-ner train`'s flags (names, types, defaults,
-choices, help) are built from its fields (`tf_ner.cli`), and `train_config.json` in
-the model folder is its JSON. Some defaults depend on the situation and are resolved
-by `resolved()`: an encoder trained from random initialisation (`bert_size`) and a
-pre-trained one (`bert_dir`) want different learning rates, warmup and dropout.
+The run's settings are the data files, the encoder, the budget, the optimizer and its
+schedule, the strategy and the output folder. The chosen task's own settings (and its
+head's) are the task's dataclass, carried in `task_settings` and handed to the task
+alone (`tf_ner.ground.settings`). `tf-ner train`'s flags are built from these
+dataclasses (`tf_ner.train.flags`), and `train_config.json` in the model folder is
+their JSON. Some defaults depend on the situation (`situational`): an encoder trained
+from random initialisation (`bert_size`) and a pre-trained one (`bert_dir`) want
+different learning rates, warmup and dropout.
 """
 
 import dataclasses
 import json
 
 from tf_ner.data.buckets import check_buckets
-from tf_ner.data.classification.truncation import TRUNCATIONS
 from tf_ner.data.windows import window_capacity
+from tf_ner.ground.errors import SettingsError
+from tf_ner.ground.flags import owned_fields, settings_from_flags
+from tf_ner.ground.settings import FLAG, check, default_of, differences, from_dict, setting
 from tf_ner.tasks import TASKS
-from tf_ner.tasks.classification import POOLINGS
-from tf_ner.tasks.ner.heads import HEADS
 
 # Google's compact BERT shapes (Turc et al., "Well-Read Students Learn Better", 2019):
 # heads = H / 64, intermediate = 4H.
@@ -26,57 +29,14 @@ BERT_SIZES = {
     "medium": (8, 512),
     "base": (12, 768),
 }
-# Steps between dev scores when `eval_every` is not given (absent: epoch ends only).
-EVAL_EVERY_BY_TASK = {"masked_lm": 250}
-OBJECTIVES = ("mlm", "electra")
 POSITION_INITS = ("random", "sinusoid")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRECISIONS = ("mixed_bfloat16", "mixed_float16")
-SCHEMES = ("BIO", "BIOES")
-
-# Defaults by situation (None in a field means "resolve from here").
-# From scratch: the recipe of benchmarks/msra_quality.py (results/msra_quality_mini_25min.md,
-# ablation_4min_*.md): a transformer trained from random weights wants a large peak rate,
-# a fixed warmup and no dropout within minutes of training.
-# Classification pools the [CLS] vector: the pooler's tanh layer from random weights
-# at that rate did not train at all within minutes (benchmarks/results/
-# classification_quality_mini_4min.md: majority-class accuracy, where cls reached 79%).
-FROM_SCRATCH = {
-    "learning_rate": 1e-3,
-    "warmup": 300,
-    "dropout": 0.0,
-    "crf_lr_multiplier": 1.0,
-    "pooling": "cls",
-}
-# Fine-tuning: Google's run_classifier.py (5e-5, 10% warmup), the checkpoint's own
-# dropout, and the CRF transitions at 1000x the encoder's rate (bert4keras's recipe).
-# The classifier on Google's pooler, as run_classifier.py (and Hugging Face's
-# BertForSequenceClassification) put it.
-PRETRAINED = {
-    "learning_rate": 5e-5,
-    "warmup": 0.1,
-    "dropout": None,
-    "crf_lr_multiplier": 1000.0,
-    "pooling": "pooler",
-}
-
-
-def setting(default, help, choices=None, flag_type=None, group=None, metavar=None, tasks=None):
-    """A `TrainConfig` field with what its command-line flag needs.
-
-    Args:
-        default: the default (None: not set, or resolved by situation).
-        help: str, the flag's help; "(default ...)" is added from `default`.
-        choices: a tuple, or a callable returning one (registries that grow at run time).
-        flag_type: callable parsing the flag's text, when the field's type does not.
-        group: name of a group of mutually exclusive flags, exactly one required.
-        metavar: str shown for the value.
-        tasks: the tasks the setting concerns (None: every task); a task's own command
-            (`tf-ner pretrain`) shows only its settings.
-    """
-    metadata = {"help": help, "choices": choices, "flag_type": flag_type, "group": group}
-    metadata.update(metavar=metavar, tasks=tasks)
-    return dataclasses.field(default=default, metadata=metadata)
+# Situational defaults, `situational=(from scratch, pre-trained)`. From scratch: the
+# recipe of benchmarks/msra_quality.py (results/msra_quality_mini_25min.md,
+# ablation_4min_*.md): a transformer trained from random weights wants a large peak
+# rate, a fixed warmup and no dropout within minutes of training. Fine-tuning: Google's
+# run_classifier.py (5e-5, 10% warmup) and the checkpoint's own dropout.
 
 
 def int_list(text):
@@ -84,14 +44,22 @@ def int_list(text):
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ValueError(f"{text!r}: expected comma-separated ints") from None
+        raise SettingsError(f"{text!r}: expected comma-separated ints") from None
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Settings of `tf_ner.train.train` (and of `tf-ner train`, flag for flag).
 
-    See `tf-ner train --help` for each; `resolved()` gives the situational defaults.
+    See `tf-ner train --help` for each. `task_settings` is the task's settings
+    dataclass (`TASKS.settings_type(task)`; its defaults if None, read if a dict), its
+    `max_length` set to the run's. `resolved()` gives the situational defaults.
+
+    Example:
+    ```python
+    TrainConfig(train="train.txt", output_dir="runs/gp", bert_dir="checkpoints/bert",
+                task_settings=NerSettings(head="globalpointer"))
+    ```
     """
 
     train: str = setting(
@@ -101,13 +69,13 @@ class TrainConfig:
     output_dir: str = setting(None, "folder for the model, logs and curves")
     dev: str | None = setting(None, "dev file: scored each epoch, the best epoch is kept")
     test: str | None = setting(None, "test file: scored once at the end")
-    task: str = setting("ner", "what to train", choices=TASKS.names)
+    task: str = setting("ner", "what to train", choices=TASKS.names, variants=TASKS)
+    task_settings: object = None
     format: str = setting("auto", "dataset format of the files (auto: detect)")
     repair: bool = setting(
-        False,
-        "read invalid tag sequences (an I- that starts an entity) as seqeval does, counted",
-        tasks=("ner",),
-    )
+        False, "read invalid tag sequences (an I- that starts an entity) as seqeval does, "
+        "counted"
+    )  # fmt: skip
     bert_dir: str | None = setting(
         None,
         "Google-format checkpoint folder (bert_config.json, vocab.txt, bert_model.ckpt.*)",
@@ -132,64 +100,16 @@ class TrainConfig:
     )  # fmt: skip
     dropout: float | None = setting(
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
-        "own with --bert-dir"
+        "own with --bert-dir", situational=(0.0, None),
     )  # fmt: skip
-    head: str = setting("crf", "the NER head", choices=HEADS.names, tasks=("ner",))
-    scheme: str = setting(
-        "BIO", "tag scheme of the tag heads (crf, softmax)", choices=SCHEMES, tasks=("ner",)
-    )
     max_length: int = setting(128, "tokens per window incl. [CLS]/[SEP]")
-    stride: int = setting(32, "tokens shared by overlapping windows of long texts", tasks=("ner",))
     buckets: tuple[int, ...] | None = setting(
         None,
         "padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, then "
         "coarser; at most 1/8 padding)",
-        flag_type=int_list,
+        type=int_list,
         metavar="N,N,...",
-        tasks=("ner", "classification"),
     )
-    head_size: int = setting(64, "query/key size of the GlobalPointer heads", tasks=("ner",))
-    pooling: str | None = setting(
-        None, "classification: the text's vector (Google's pooler, the [CLS] vector, the mean "
-        "of the tokens, the last 4 layers' [CLS] vectors concatenated); unless given: cls from "
-        "scratch, pooler with --bert-dir", choices=POOLINGS,
-        tasks=("classification",),
-    )  # fmt: skip
-    truncation: str = setting(
-        "head", "classification: what a text longer than the window keeps (counted)",
-        choices=TRUNCATIONS, tasks=("classification",),
-    )  # fmt: skip
-    head_tokens: int | None = setting(
-        None, "classification, head+tail: tokens kept from the start; unless given: a "
-        "quarter of --max-length", tasks=("classification",),
-    )  # fmt: skip
-    multi_label: bool = setting(
-        False, "classification: several labels per text (a sigmoid per label); also set by "
-        "a training file whose texts have several labels", tasks=("classification",),
-    )  # fmt: skip
-    threshold: float = setting(
-        0.5,
-        "classification, multi-label: probability to predict a label",
-        tasks=("classification",),
-    )
-    mask_rate: float = setting(
-        0.15, "masked LM: the share of tokens chosen for prediction (BERT's 15%%)",
-        tasks=("masked_lm",),
-    )  # fmt: skip
-    objective: str = setting(
-        "mlm", "masked LM: what pre-training learns: mlm, BERT's masked-token prediction; "
-        "electra, replaced-token detection (a small generator fills the masks, the encoder "
-        "tells every token original or replaced; Clark et al. 2020)",
-        choices=OBJECTIVES, tasks=("masked_lm",),
-    )  # fmt: skip
-    generator_layers: int = setting(
-        1, "masked LM, electra: layers of the generator (the encoder's width, its embeddings "
-        "shared)", tasks=("masked_lm",),
-    )  # fmt: skip
-    whole_word_masking: bool = setting(
-        False, "masked LM: mask whole words (jieba segments Chinese text) instead of tokens",
-        tasks=("masked_lm",),
-    )  # fmt: skip
     epochs: int = setting(3, "training epochs")
     max_steps: int | None = setting(None, "stop after this many optimizer steps")
     time_budget: float | None = setting(
@@ -203,19 +123,19 @@ class TrainConfig:
         "--jit-compile to the default buckets), every window once per epoch; a loss averaged "
         "over windows (crf, globalpointer, classification) is weighted so that every window "
         "weighs the same in every batch", metavar="N",
-        tasks=("ner", "classification"),
     )  # fmt: skip
     eval_batch_size: int = setting(64, "batch size of evaluation")
     learning_rate: float | None = setting(
         None, "peak learning rate of the encoder; unless given: 1e-3 from scratch, 5e-5 with "
-        "--bert-dir"
+        "--bert-dir", situational=(1e-3, 5e-5),
     )  # fmt: skip
     head_learning_rate: float | None = setting(
         None, "peak learning rate of the head; unless given: --learning-rate"
     )
     warmup: float | None = setting(
         None, "warmup: a fraction of the training if < 1 (under --time-budget, of the time), "
-        "else steps; unless given: 300 steps from scratch, 0.1 with --bert-dir"
+        "else steps; unless given: 300 steps from scratch, 0.1 with --bert-dir",
+        situational=(300, 0.1),
     )  # fmt: skip
     bias_correction: bool = setting(True, "Adam bias correction")
     adam_beta2: float = setting(
@@ -240,8 +160,9 @@ class TrainConfig:
     weight_decay: float = setting(0.01, "decoupled weight decay (LayerNorm and biases excluded)")
     reinit_top_layers: int = setting(0, "re-initialise the top L encoder layers of the checkpoint")
     reinit_pooler: bool = setting(
-        False, "re-initialise the pooler of the checkpoint", tasks=("classification",)
-    )
+        False, "re-initialise the pooler of the checkpoint (a model that reads the pooler: "
+        "classification with --pooling pooler)"
+    )  # fmt: skip
     layerwise_lr_decay: float | None = setting(
         None, "layer-wise learning-rate decay factor, e.g. 0.9"
     )
@@ -255,14 +176,10 @@ class TrainConfig:
         "the expectation); 0 disables; the paper uses it in place of dropout, e.g. with "
         "--dropout 0 (needs --bert-dir)", metavar="P"
     )  # fmt: skip
-    crf_lr_multiplier: float | None = setting(
-        None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
-        "1000 with --bert-dir", tasks=("ner",),
-    )  # fmt: skip
     eval_every: int | None = setting(
         None, "also score the dev (or held-out) set every N optimizer steps, into "
-        "dev_steps.csv and curves.png; unless given: every 250 steps for masked LM, after "
-        "each epoch only otherwise", metavar="N"
+        "dev_steps.csv and curves.png; unless given: the task's own (masked LM: every 250 "
+        "steps), else after each epoch only", metavar="N"
     )  # fmt: skip
     early_stopping: int | None = setting(
         None, "stop after this many epochs without a better dev score"
@@ -273,77 +190,58 @@ class TrainConfig:
     jit_compile: bool = setting(False, "compile the train step with XLA")
 
     def __post_init__(self):
+        check(self)
+        settings = dataclasses.replace(self.task_settings, max_length=self.max_length)
+        object.__setattr__(self, "task_settings", settings)
         for name in ("train", "output_dir"):
             if not getattr(self, name):
-                raise ValueError(f"{name} is required")
+                raise SettingsError(f"{name} is required")
         if (self.bert_dir is None) == (self.bert_size is None):
-            raise ValueError(
+            raise SettingsError(
                 "give exactly one of bert_dir (a checkpoint) and bert_size (random init)"
             )
-        for field in dataclasses.fields(self):
-            choices = field.metadata.get("choices")
-            value = getattr(self, field.name)
-            if choices is None or value is None:
-                continue
-            allowed = choices() if callable(choices) else choices
-            if value not in allowed:
-                raise ValueError(f"{field.name} {value!r}: expected one of {', '.join(allowed)}")
-        for field in dataclasses.fields(self):
-            tasks = field.metadata.get("tasks")
-            if tasks and self.task not in tasks and getattr(self, field.name) != field.default:
-                raise ValueError(
-                    f"{field.name}={getattr(self, field.name)!r} concerns the "
-                    f"{' and '.join(tasks)} task(s), not {self.task}"
+        for name in getattr(type(settings), "unused_run_settings", ()):
+            if getattr(self, name) != default_of(TrainConfig, name):
+                raise SettingsError(
+                    f"{name}={getattr(self, name)!r} does not apply to the {self.task} task"
                 )
-        # The stride is NER's (long texts in windows); classification truncates instead.
-        window_capacity(self.max_length, self.stride if self.task == "ner" else 0)
+        window_capacity(self.max_length, 0)
         if self.buckets is not None:
             object.__setattr__(self, "buckets", check_buckets(tuple(self.buckets), self.max_length))
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)}: expected a positive int")
+                raise SettingsError(f"{name}={getattr(self, name)}: expected a positive int")
         self._check_batch_tokens()
-        for name in ("learning_rate", "weight_decay", "warmup", "crf_lr_multiplier"):
+        for name in ("learning_rate", "weight_decay", "warmup"):
             if (getattr(self, name) or 0) < 0:
-                raise ValueError(f"{name}={getattr(self, name)}: expected >= 0")
-        if self.head_size < 2 or self.head_size % 2:
-            raise ValueError(f"head_size={self.head_size}: expected an even int >= 2 (RoPE)")
+                raise SettingsError(f"{name}={getattr(self, name)}: expected >= 0")
         if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps={self.max_steps}: expected a positive int")
+            raise SettingsError(f"max_steps={self.max_steps}: expected a positive int")
         if self.time_budget is not None and self.time_budget <= 0:
-            raise ValueError(f"time_budget={self.time_budget}: expected positive minutes")
-        pooling = self.resolved("pooling")
-        if self.reinit_pooler and (self.task != "classification" or pooling != "pooler"):
-            raise ValueError(
-                f"reinit_pooler: the {self.task} task with pooling {pooling!r} does not use "
-                f"the pooler (only --task classification --pooling pooler does), so "
-                f"re-initialising it would change nothing"
-            )
-        if self.reinit_top_layers and self.bert_dir is None:
-            raise ValueError(
-                "reinit_top_layers needs a checkpoint (bert_dir): from random initialisation "
-                "every layer is new already"
-            )
-        if self.reinit_pooler and self.bert_dir is None:
-            raise ValueError("reinit_pooler needs a checkpoint (bert_dir) to re-initialise")
+            raise SettingsError(f"time_budget={self.time_budget}: expected positive minutes")
+        for name in ("reinit_top_layers", "reinit_pooler"):
+            if getattr(self, name) and self.bert_dir is None:
+                raise SettingsError(
+                    f"{name} needs a checkpoint (bert_dir) to re-initialise part of: from "
+                    f"random initialisation every layer is new already"
+                )
         self._check_optimizer_options()
         self._check_few_sample_options()
         if self.dropout is not None and not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout={self.dropout}: expected a float in [0, 1)")
+            raise SettingsError(f"dropout={self.dropout}: expected a float in [0, 1)")
 
     def _check_batch_tokens(self):
         """`batch_tokens` replaces `batch_size` and must hold one full window."""
         if self.batch_tokens is None:
             return
-        default = next(f.default for f in dataclasses.fields(self) if f.name == "batch_size")
-        if self.batch_size != default:
-            raise ValueError(
+        if self.batch_size != default_of(TrainConfig, "batch_size"):
+            raise SettingsError(
                 f"batch_tokens={self.batch_tokens} and batch_size={self.batch_size}: give "
                 f"one of --batch-tokens (tokens per batch) and --batch-size (windows per "
                 f"batch), not both"
             )
         if self.batch_tokens < self.max_length:
-            raise ValueError(
+            raise SettingsError(
                 f"batch_tokens={self.batch_tokens} is smaller than one window of "
                 f"max_length={self.max_length} tokens: give --batch-tokens >= "
                 f"{self.max_length} (e.g. {32 * self.max_length // 4}, about 32 windows of "
@@ -353,32 +251,23 @@ class TrainConfig:
     def _check_optimizer_options(self):
         """Adam's beta_2, clipping, accumulation, the decay's share, the dev curve."""
         if not 0 <= self.adam_beta2 < 1:
-            raise ValueError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
+            raise SettingsError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
         if self.adam_epsilon < 0:
-            raise ValueError(f"adam_epsilon={self.adam_epsilon}: expected >= 0")
+            raise SettingsError(f"adam_epsilon={self.adam_epsilon}: expected >= 0")
         if self.clip_norm < 0:
-            raise ValueError(f"clip_norm={self.clip_norm}: expected >= 0 (0: no clipping)")
+            raise SettingsError(f"clip_norm={self.clip_norm}: expected >= 0 (0: no clipping)")
         if self.gradient_accumulation < 1:
-            raise ValueError(
+            raise SettingsError(
                 f"gradient_accumulation={self.gradient_accumulation}: expected an int >= 1"
             )
         if not 0 < self.decay_fraction <= 1:
-            raise ValueError(f"decay_fraction={self.decay_fraction}: expected a share in (0, 1]")
+            raise SettingsError(f"decay_fraction={self.decay_fraction}: expected a share in (0, 1]")
         if self.eval_every is not None and self.eval_every < 1:
-            raise ValueError(f"eval_every={self.eval_every}: expected a positive int")
-        if not 0 < self.mask_rate <= 1:
-            raise ValueError(f"mask_rate={self.mask_rate}: expected a share in (0, 1]")
+            raise SettingsError(f"eval_every={self.eval_every}: expected a positive int")
         if self.position_init != "random" and self.pretrained:
-            raise ValueError(
+            raise SettingsError(
                 f"position_init={self.position_init!r} starts a new encoder: a checkpoint's "
                 f"position embeddings are loaded (with --bert-dir add --random-init)"
-            )
-        if self.generator_layers < 1:
-            raise ValueError(f"generator_layers={self.generator_layers}: expected an int >= 1")
-        if self.generator_layers != 1 and self.objective != "electra":
-            raise ValueError(
-                f"generator_layers={self.generator_layers} concerns --objective electra, "
-                f"not {self.objective}"
             )
 
     def _check_few_sample_options(self):
@@ -386,7 +275,7 @@ class TrainConfig:
         weights; `random_init` takes a checkpoint's shape and vocabulary only."""
         if self.random_init:
             if self.bert_dir is None:
-                raise ValueError(
+                raise SettingsError(
                     "random_init takes the config and vocabulary of a checkpoint: give "
                     "--bert-dir (for a compact shape with a vocabulary of the training "
                     "texts, give --bert-size instead)"
@@ -398,27 +287,27 @@ class TrainConfig:
                 if getattr(self, name)
             ]  # fmt: skip
             if kept:
-                raise ValueError(
+                raise SettingsError(
                     f"random_init leaves no pre-trained weight, which {', '.join(kept)} "
                     f"need: drop --random-init or those options"
                 )
         if not 0 <= self.mixout <= 1:
-            raise ValueError(f"mixout={self.mixout}: expected a probability in [0, 1]")
+            raise SettingsError(f"mixout={self.mixout}: expected a probability in [0, 1]")
         if not self.pretrained:
             if self.mixout:
-                raise ValueError(
+                raise SettingsError(
                     f"mixout={self.mixout} mixes the encoder's weights with their pre-trained "
                     f"values, and a random initialisation (bert_size) has none: give "
                     f"--bert-dir, or leave --mixout at 0"
                 )
             if self.pretrained_weight_decay:
-                raise ValueError(
+                raise SettingsError(
                     "pretrained_weight_decay decays the weights towards their pre-trained "
                     "values, and a random initialisation (bert_size) has none: give "
                     "--bert-dir, or drop --pretrained-weight-decay"
                 )
         if self.pretrained_weight_decay and not self.weight_decay:
-            raise ValueError(
+            raise SettingsError(
                 "pretrained_weight_decay decays at the rate --weight-decay, which is 0: give "
                 "--weight-decay > 0, or drop --pretrained-weight-decay"
             )
@@ -429,18 +318,17 @@ class TrainConfig:
         return self.bert_dir is not None and not self.random_init
 
     def resolved(self, name):
-        """A setting's value, or its default for this situation (scratch or pre-trained)."""
+        """A setting's value; unless given, the task's default for it (its settings'
+        `run_defaults`), else its default for this situation (scratch or pre-trained)."""
         value = getattr(self, name)
         if value is not None:
             return value
-        return (PRETRAINED if self.pretrained else FROM_SCRATCH)[name]
-
-    def resolved_eval_every(self):
-        """`eval_every`, or its default for the task: masked-LM pre-training is watched
-        by its held-out curve every 250 steps; other tasks by their epochs."""
-        if self.eval_every is not None:
-            return self.eval_every
-        return EVAL_EVERY_BY_TASK.get(self.task)
+        task_defaults = getattr(type(self.task_settings), "run_defaults", {})
+        if name in task_defaults:
+            return task_defaults[name]
+        field = next(f for f in dataclasses.fields(self) if f.name == name)
+        situational = field.metadata[FLAG].situational
+        return None if situational is None else situational[self.pretrained]
 
     def warmup_steps(self, total_steps):
         """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""
@@ -451,14 +339,31 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_dict(cls, values):
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - fields)
+    def from_flags(cls, **values):
+        """The config of `tf-ner train`'s flags given as keywords, each handed to its
+        owner (the run, the task or the head), the others at their defaults.
+
+        Example:
+        ```python
+        TrainConfig.from_flags(train="train.txt", output_dir="runs/gp", bert_size="tiny",
+                               head="globalpointer", head_size=32)
+        ```
+
+        Raises:
+            SettingsError: a name that is no flag, or a flag of a task or head not chosen.
+        """
+        owned = owned_fields(cls)
+        unknown = sorted(set(values) - set(owned))
         if unknown:
-            raise ValueError(f"unknown training setting(s) {unknown}")
-        return cls(**values)
+            raise SettingsError(f"unknown setting(s) {unknown}; see tf-ner train --help")
+        defaults = {name: item.field.default for name, item in owned.items()}
+        return settings_from_flags(cls, {**defaults, **values}, defaults)
+
+    @classmethod
+    def from_dict(cls, values):
+        """The config of `to_json`'s JSON; unknown keys refused."""
+        return from_dict(cls, values, "training settings")
 
     def differences(self, other):
-        """`[(name, ours, theirs)]` of the settings that differ."""
-        a, b = dataclasses.asdict(self), dataclasses.asdict(other)
-        return [(k, a[k], b[k]) for k in a if a[k] != b[k]]
+        """`[(name, ours, theirs)]` of the settings that differ (`task_settings.head`)."""
+        return differences(self, other)

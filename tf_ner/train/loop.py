@@ -13,7 +13,7 @@ import time
 
 import keras
 
-from tf_ner.bert.checkpoint import load_bert_checkpoint
+from tf_ner.bert.checkpoint import POOLER_PREFIX, load_bert_checkpoint
 from tf_ner.bert.checkpoint_io import resolve_checkpoint
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.mixout import apply_mixout
@@ -21,9 +21,11 @@ from tf_ner.bert.positions import start_positions_as_sinusoids
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.data.buckets import default_buckets
-from tf_ner.files import atomic_write_text
+from tf_ner.ground.errors import InputError, MissingFileError, SettingsError
+from tf_ner.ground.files import atomic_write_text
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks import TASKS
+from tf_ner.tasks.folder import write_folder
 from tf_ner.train import output
 from tf_ner.train.callbacks import (
     BackupAndRestore,
@@ -80,9 +82,9 @@ class Run:
 
 
 def read_split(task_class, path, config, what):
-    examples, format_name = task_class.read(path, config)
+    examples, format_name = task_class.read(path, config.format, config.repair)
     if not examples:
-        raise ValueError(f"{what} file {path} holds no example")
+        raise InputError(f"{what} file {path} holds no example")
     print(f"{what}: {len(examples)} examples from {path} ({format_name})", flush=True)
     return examples
 
@@ -99,9 +101,9 @@ def encoder_config(config, train_texts, work):
         resolve_checkpoint(bert_dir)  # fails early, naming the files it looked for
         vocab_file = bert_dir / "vocab.txt"
         if not vocab_file.is_file():
-            raise FileNotFoundError(f"{vocab_file} not found (a --bert-dir needs vocab.txt)")
+            raise MissingFileError(f"{vocab_file} not found (a --bert-dir needs vocab.txt)")
         if config.max_length > bert_config.max_position_embeddings:
-            raise ValueError(
+            raise SettingsError(
                 f"max_length={config.max_length} is longer than the checkpoint's "
                 f"max_position_embeddings={bert_config.max_position_embeddings} "
                 f"({bert_dir / 'bert_config.json'}); lower --max-length"
@@ -145,7 +147,7 @@ def prepare(config):
         if getattr(config, name):
             examples[name] = read_split(task_class, getattr(config, name), config, name)
             sources[name] = getattr(config, name)
-    held_out = None if config.dev else task_class.held_out(examples["train"], config)
+    held_out = None if config.dev else task_class.held_out(examples["train"])
     if held_out:
         examples["train"], examples["dev"] = held_out
         sources["dev"] = f"{len(held_out[1])} examples held out from {config.train}"
@@ -155,7 +157,9 @@ def prepare(config):
     work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_run_"))
     bert_config, vocab_file = encoder_config(config, task_class.texts(examples["train"]), work)
     tokenizer = Tokenizer(vocab_file)
-    task = task_class.from_training(config, examples["train"], tokenizer)
+    task = task_class.from_training(
+        config.task_settings, examples["train"], tokenizer, config.pretrained
+    )
     for name in ("dev", "test"):
         if name in examples:
             task.check(examples[name], sources[name])
@@ -258,6 +262,7 @@ def build(run):
         if config.position_init == "sinusoid":
             print(f"{start_positions_as_sinusoids(model)} starts as sinusoids", flush=True)
         elif config.pretrained:
+            check_pooler(model, config.reinit_pooler)
             report = load_bert_checkpoint(
                 model, config.bert_dir, config.reinit_top_layers, config.reinit_pooler,
                 seed=config.seed,
@@ -269,6 +274,15 @@ def build(run):
         run.schedule = make_schedule(config, run.total_steps)
         run.task.compile(model, make_optimizer(config, run.schedule), config.jit_compile)
     return model
+
+
+def check_pooler(model, reinit_pooler):
+    """`reinit_pooler` needs a model that reads the pooler (`bert/pooler/`)."""
+    if reinit_pooler and not any(v.path.startswith(POOLER_PREFIX) for v in model.weights):
+        raise SettingsError(
+            f"reinit_pooler: the model ({model.name}) has no pooler, so re-initialising it "
+            f"would change nothing (a classifier with --pooling pooler has one)"
+        )
 
 
 def start_folder(run, command):
@@ -385,7 +399,7 @@ def training_callbacks(run):
                 run.work / "best.weights.h5" if run.task.keeps_best_epoch else None,
                 config.eval_batch_size,
                 state_path=(out if chief else run.work) / "best.json",
-                every_steps=config.resolved_eval_every(),
+                every_steps=config.resolved("eval_every"),
                 curve_path=out / DEV_CURVE_FILE if chief else None,
                 references=run.references,
                 plateau_after=plateau_after(config, run.total_steps),
@@ -455,14 +469,11 @@ def finish(run, model, stopper):
             "stop_reason": stop_reason,
             "training_seconds": stopper.training_seconds,
             "references": run.references,
-            "resolved": {
-                name: config.resolved(name)
-                for name in ("learning_rate", "warmup", "crf_lr_multiplier")
-            }
+            "resolved": {name: config.resolved(name) for name in ("learning_rate", "warmup")}
             | {"dropout": run.bert_config.hidden_dropout_prob},
         }
         atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
-        run.task.write_folder(model, out, run.bert_config, run.vocab_file)
+        write_folder(run.task, model, out, run.bert_config, run.vocab_file)
         png = plot_curves(
             out / "train_log.csv", out / "train_steps.csv", out / "curves.png",
             dev_steps_csv=out / DEV_CURVE_FILE, references=run.references,
@@ -486,8 +497,8 @@ def train(config, command=None):
         `TrainResult`.
 
     Raises:
-        FileNotFoundError, ValueError: bad files or settings, with what was expected;
-            raised before anything is written to the output folder.
+        TfNerError: bad files or settings, with what was expected; raised before
+            anything is written to the output folder.
     """
     run = prepare(config)
     model = build(run)

@@ -3,7 +3,8 @@
 import json
 import pathlib
 
-from tf_ner.files import atomic_path
+from tf_ner.ground.errors import SettingsError
+from tf_ner.ground.files import atomic_path
 
 CONFIG_FILE = "train_config.json"
 
@@ -27,7 +28,7 @@ def check_output_dir(output_dir, config):
         return False
     saved = output_dir / CONFIG_FILE
     if not saved.is_file():
-        raise ValueError(
+        raise SettingsError(
             f"output dir {output_dir} is not empty and holds no {CONFIG_FILE}: choose an empty "
             f"or new folder"
         )
@@ -37,7 +38,7 @@ def check_output_dir(output_dir, config):
         listed = ", ".join(
             f"{k}: {theirs!r} there, {ours!r} now" for k, ours, theirs in differences
         )
-        raise ValueError(
+        raise SettingsError(
             f"output dir {output_dir} holds another model ({listed}); choose another folder or "
             f"delete it"
         )

@@ -3,7 +3,7 @@
 import csv
 import pathlib
 
-from tf_ner.files import atomic_path
+from tf_ner.ground.files import atomic_path
 
 
 def _rows(path):

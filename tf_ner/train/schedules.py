@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tf_ner.ground.errors import SettingsError
+
 
 @keras.saving.register_keras_serializable(package="tf_ner")
 class TimeBudgetSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -33,11 +35,11 @@ class TimeBudgetSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self, peak, warmup_steps=0, warmup_fraction=0.0, decay_fraction=1.0, total_steps=None
     ):
         if warmup_steps and warmup_fraction:
-            raise ValueError("give warmup_steps or warmup_fraction, not both")
+            raise SettingsError("give warmup_steps or warmup_fraction, not both")
         if not 0 < decay_fraction <= 1:
-            raise ValueError(f"decay_fraction={decay_fraction!r}: expected a share in (0, 1]")
+            raise SettingsError(f"decay_fraction={decay_fraction!r}: expected a share in (0, 1]")
         if total_steps is not None and total_steps < 1:
-            raise ValueError(f"total_steps={total_steps!r}: expected a positive int or None")
+            raise SettingsError(f"total_steps={total_steps!r}: expected a positive int or None")
         self.peak = float(peak)
         self.warmup_steps = int(warmup_steps)
         self.warmup_fraction = float(warmup_fraction)

@@ -6,6 +6,8 @@ import os
 
 import tensorflow as tf
 
+from tf_ner.ground.errors import SettingsError
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,13 +34,13 @@ def make_strategy(name):
     if name == "multi-worker":
         cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster")
         if not cluster:
-            raise ValueError(
+            raise SettingsError(
                 "strategy multi-worker needs TF_CONFIG with a cluster, e.g. "
                 '{"cluster": {"worker": ["host1:port", "host2:port"]}, '
                 '"task": {"type": "worker", "index": 0}}'
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"unknown strategy {name!r}")
+    raise SettingsError(f"unknown strategy {name!r}")
 
 
 def task_of(strategy):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from tf_ner.data.formats.errors import DatasetError
+from tf_ner.ground.errors import InputError
 
 
 def _problem(text, labels):
@@ -50,7 +51,7 @@ class TextExample:
         labels = _as_tuple(self.labels)
         problem = _problem(self.text, labels)
         if problem:
-            raise ValueError(f"{self.source}: {problem}" if self.source else problem)
+            raise InputError(f"{self.source}: {problem}" if self.source else problem)
         object.__setattr__(self, "labels", labels)
 
 

@@ -10,6 +10,7 @@ from tf_ner.data.classification.json_records import read_json_records, record_fo
 from tf_ner.data.classification.tsv import read_tsv
 from tf_ner.data.formats import jsonrecords
 from tf_ner.data.formats.textfile import read_text
+from tf_ner.ground.errors import InputError, SettingsError
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -97,7 +98,7 @@ def read_classification(path, format="auto", return_info=False):
     """
     allowed = ("auto", *CLASSIFICATION_FORMATS)
     if format not in allowed:
-        raise ValueError(
+        raise SettingsError(
             f"unknown classification format {format!r}; expected one of {', '.join(allowed)}"
         )
     path = os.fspath(path)
@@ -152,7 +153,7 @@ def write_classification(examples, path, format="jsonl"):
         ValueError: an unknown format, or an example the format cannot hold.
     """
     if format not in CLASSIFICATION_FORMATS:
-        raise ValueError(
+        raise SettingsError(
             f"unknown classification format {format!r}; expected one of "
             f"{', '.join(CLASSIFICATION_FORMATS)}"
         )
@@ -187,7 +188,7 @@ def _record(index, example, format):
             problem = f"label {label!r} holds a tab, a line break or surrounding spaces"
     if problem:
         where = example.source or f"example {index}"
-        raise ValueError(f"{where}: {problem}; write it as jsonl")
+        raise InputError(f"{where}: {problem}; write it as jsonl")
     if format == "clue":
         record = {"sentence": example.text, "label": example.labels[0]}
         return json.dumps(record, ensure_ascii=False)

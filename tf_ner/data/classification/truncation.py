@@ -10,6 +10,8 @@ import dataclasses
 
 import numpy as np
 
+from tf_ner.ground.errors import SettingsError
+
 TRUNCATIONS = ("head", "tail", "head+tail")
 
 
@@ -54,7 +56,7 @@ def truncate(ids, capacity, mode, head_tokens):
 def encode_texts(texts, tokenizer, max_length, truncation, head_tokens, report=None):
     """`[CLS] tokens [SEP]` ids of each text, truncated as `truncation` says (counted)."""
     if truncation not in TRUNCATIONS:
-        raise ValueError(f"truncation {truncation!r}: expected one of {', '.join(TRUNCATIONS)}")
+        raise SettingsError(f"truncation {truncation!r}: expected one of {', '.join(TRUNCATIONS)}")
     capacity = max_length - 2
     report = report if report is not None else TruncationReport()
     rows = []

@@ -15,6 +15,7 @@ from tf_ner.data.example import Example
 from tf_ner.data.formats import columns
 from tf_ner.data.formats.errors import DatasetError
 from tf_ner.data.formats.textfile import read_text, split_lines
+from tf_ner.ground.errors import InputError
 
 SCHEMES = {"char_bio": "BIO", "char_bioes": "BIOES", "char_bmes": "BMES"}
 
@@ -95,17 +96,17 @@ def write_char_tags(examples, path, scheme):
     for index, example in enumerate(examples):
         where = _describe(index, example)
         if not example.text:
-            raise ValueError(f"{where}: an empty text cannot be written one character per line")
+            raise InputError(f"{where}: an empty text cannot be written one character per line")
         for bad in ("\n", "\r", "\t"):
             if bad in example.text:
-                raise ValueError(
+                raise InputError(
                     f"{where}: the text holds {bad!r} at {example.text.index(bad)}; "
                     "a character-per-line file cannot hold newline or tab characters"
                 )
         try:
             tags = tag_schemes.spans_to_tags(len(example.text), example.entities, scheme)
         except ValueError as e:
-            raise ValueError(f"{where}: {e}") from None
+            raise InputError(f"{where}: {e}") from None
         for char, tag in zip(example.text, tags, strict=True):
             sep = "\t" if char.isspace() else " "
             out.append(f"{char}{sep}{tag}\n")

@@ -21,6 +21,7 @@ from tf_ner.data.example import Example
 from tf_ner.data.formats import columns
 from tf_ner.data.formats.errors import DatasetError
 from tf_ner.data.formats.textfile import read_text, split_lines
+from tf_ner.ground.errors import InputError
 
 SCHEMES = {"conll_iob1": "IOB1", "conll_iob2": "BIO", "conll_bioes": "BIOES", "conll": "BIO"}
 
@@ -140,7 +141,7 @@ def write_conll(examples, path, format="conll"):
         where = f"example {index}" + (f" ({example.source})" if example.source else "")
         words = example.text.split(" ")
         if not example.text or any(not w or re.search(r"[ \t\r\n]", w) for w in words):
-            raise ValueError(
+            raise InputError(
                 f"{where}: text {example.text[:60]!r} is not words separated by single "
                 "spaces; a CoNLL file holds words, not arbitrary whitespace"
             )
@@ -154,7 +155,7 @@ def write_conll(examples, path, format="conll"):
         spans = []
         for start, end, type_ in example.entities:
             if start not in word_of_start or end not in word_of_end:
-                raise ValueError(
+                raise InputError(
                     f"{where}: entity {(start, end, type_)!r} = "
                     f"{example.text[start:end]!r} does not start and end at word edges"
                 )
@@ -162,7 +163,7 @@ def write_conll(examples, path, format="conll"):
         try:
             tags = tag_schemes.spans_to_tags(len(words), spans, scheme)
         except ValueError as e:
-            raise ValueError(f"{where}: {e}") from None
+            raise InputError(f"{where}: {e}") from None
         out.extend(f"{word} {tag}\n" for word, tag in zip(words, tags, strict=True))
         out.append("\n")
     with open(path, "w", encoding="utf-8", newline="\n") as f:

@@ -7,6 +7,7 @@ from tf_ner.data.example import Example
 from tf_ner.data.formats import char_tags, cluener, cmeee, conll, jsonl
 from tf_ner.data.formats.detect import detect_format
 from tf_ner.data.formats.errors import DatasetInfo
+from tf_ner.ground.errors import SettingsError
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -27,7 +28,9 @@ FORMATS = (
 def _check_format(format, allow_auto):
     allowed = (("auto",) if allow_auto else ()) + FORMATS
     if format not in allowed:
-        raise ValueError(f"unknown dataset format {format!r}; expected one of {', '.join(allowed)}")
+        raise SettingsError(
+            f"unknown dataset format {format!r}; expected one of {', '.join(allowed)}"
+        )
 
 
 def read_dataset(path, format="auto", repair=False, return_info=False):

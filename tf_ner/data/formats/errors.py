@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from tf_ner.ground.errors import InputError
 
-class DatasetError(ValueError):
+
+class DatasetError(InputError):
     """A dataset file that cannot be read as the format says.
 
     The message is `"<path>:<line>: <what was expected and what was found>"`.

@@ -3,6 +3,7 @@
 import os
 
 from tf_ner.data.formats.errors import DatasetError
+from tf_ner.ground.errors import MissingFileError
 
 _BOM = "\ufeff"
 
@@ -17,7 +18,7 @@ def read_text(path):
         str, the content with `\\r\\n` (and lone `\\r`) turned into `\\n`.
 
     Raises:
-        FileNotFoundError: no such file.
+        MissingFileError: no such file.
         DatasetError: the file is empty (or blank) or is not valid UTF-8 (the
             message names the line of the first bad byte).
     """
@@ -30,6 +31,8 @@ def read_text(path):
 def read_utf8(path):
     """`read_text` for a file that may be empty (returns "")."""
     path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise MissingFileError(f"{path} not found (expected a dataset file)")
     with open(path, "rb") as f:
         raw = f.read()
     try:

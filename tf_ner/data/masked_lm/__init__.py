@@ -8,11 +8,11 @@ dynamically masked batches -> `tf.data`.
                               vocab_size=..., special_ids=...)
     dataset = masked_lm_dataset(batches)
 
-Names are imported on first use (`tf_ner.lazy`): only `masked_lm_dataset` and
+Names are imported on first use (`tf_ner.ground.lazy`): only `masked_lm_dataset` and
 `MASKED_LM_FEATURES_SPEC` need TensorFlow.
 """
 
-from tf_ner.lazy import lazy_exports
+from tf_ner.ground.lazy import lazy_exports
 
 _EXPORTS = {
     "BigramCounts": "tf_ner.data.masked_lm.baselines",

@@ -14,6 +14,7 @@ import os
 from tf_ner.data.classification.io import CLASSIFICATION_FORMATS, read_classification
 from tf_ner.data.formats import FORMATS, DatasetError, read_dataset
 from tf_ner.data.formats.textfile import read_utf8, split_lines
+from tf_ner.ground.errors import InputError, MissingFileError, SettingsError
 
 logger = logging.getLogger("tf_ner.data")
 
@@ -123,13 +124,15 @@ def read_corpus(paths, format="auto", skip_blank=True):
     """
     allowed = ("auto", LINES, *FORMATS, *(f for f in CLASSIFICATION_FORMATS if f not in FORMATS))
     if format not in allowed:
-        raise ValueError(f"unknown corpus format {format!r}; expected one of {', '.join(allowed)}")
+        raise SettingsError(
+            f"unknown corpus format {format!r}; expected one of {', '.join(allowed)}"
+        )
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
     for path in paths:
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"corpus file not found: {path}")
+            raise MissingFileError(f"corpus file not found: {path}")
     texts, report = [], CorpusReport(skip_blank=skip_blank)
     for path in paths:
         file_texts, file_report = _read_file(path, format)
@@ -139,7 +142,7 @@ def read_corpus(paths, format="auto", skip_blank=True):
         texts += kept
         report.files.append(file_report)
     if not any(t.strip() for t in texts):
-        raise ValueError(
+        raise InputError(
             f"no text in {', '.join(paths) or 'an empty list of files'} "
             f"({report.blank} blank texts); expected at least one non-blank text"
         )

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tf_ner.tasks.classification import POOLINGS
+from tf_ner.tasks.classification.settings import POOLINGS
 
 
 @keras.saving.register_keras_serializable(package="tf_ner")

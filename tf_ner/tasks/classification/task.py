@@ -10,61 +10,16 @@ from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data.buckets import check_buckets
 from tf_ner.data.classification import label_counts, read_classification, write_classification
 from tf_ner.data.classification.batches import make_classification_dataset
-from tf_ner.data.classification.truncation import TRUNCATIONS, encode_texts
+from tf_ner.data.classification.truncation import encode_texts
 from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
+from tf_ner.ground.errors import InputError
+from tf_ner.ground.settings import resolved
 from tf_ner.metrics import MacroF1, prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
-from tf_ner.tasks.classification import POOLINGS
-from tf_ner.tasks.classification import pages as classification_pages
 from tf_ner.tasks.classification.classifier import TextClassifier
 from tf_ner.tasks.classification.pooling import TextPooling
 from tf_ner.tasks.classification.report import format_scores, scores_json
-from tf_ner.tasks.pages import write_page
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassificationSettings:
-    """Everything besides the encoder that a trained classifier needs to run again.
-
-    Args:
-        labels: the classes (sorted; a class's id is its index).
-        multi_label: bool, several labels per text (sigmoid per class) instead of one
-            (softmax).
-        threshold: float in (0, 1), the probability above which a class is predicted
-            (multi-label).
-        pooling: one of `POOLINGS`.
-        truncation: one of `TRUNCATIONS` (texts longer than the window).
-        head_tokens: tokens kept from the start with `"head+tail"`.
-        max_length: tokens per window, [CLS] and [SEP] included.
-        do_lower_case: the tokenizer's casing.
-    """
-
-    labels: tuple
-    multi_label: bool = False
-    threshold: float = 0.5
-    pooling: str = "pooler"
-    truncation: str = "head"
-    head_tokens: int = 32
-    max_length: int = 128
-    do_lower_case: bool = True
-
-    def __post_init__(self):
-        object.__setattr__(self, "labels", tuple(sorted(set(self.labels))))
-        if len(self.labels) < 2 and not self.multi_label:
-            raise ValueError(f"labels {list(self.labels)}: a classifier needs at least two")
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling {self.pooling!r}: expected one of {', '.join(POOLINGS)}")
-        if self.truncation not in TRUNCATIONS:
-            raise ValueError(
-                f"truncation {self.truncation!r}: expected one of {', '.join(TRUNCATIONS)}"
-            )
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold={self.threshold}: expected a probability in (0, 1)")
-        if not 0 <= self.head_tokens <= self.max_length - 2:
-            raise ValueError(
-                f"head_tokens={self.head_tokens}: expected 0..max_length - 2 = "
-                f"{self.max_length - 2}"
-            )
+from tf_ner.tasks.classification.settings import ClassificationSettings
 
 
 class ClassificationTask(Task):
@@ -76,11 +31,11 @@ class ClassificationTask(Task):
     selection_metric = "macro_f1"
     summary_metrics = ("accuracy",)
     predictor_class = TextClassifier
-    page_kinds = ("predictions", "errors")
 
     @classmethod
-    def read(cls, path, config):
-        examples, info = read_classification(path, format=config.format, return_info=True)
+    def read(cls, path, format="auto", repair=False):
+        """Classification files hold no tags: `repair` changes nothing."""
+        examples, info = read_classification(path, format=format, return_info=True)
         return examples, info.format
 
     @classmethod
@@ -89,7 +44,7 @@ class ClassificationTask(Task):
         write_classification(examples, path, "jsonl" if format == "auto" else format)
 
     @classmethod
-    def trivial_scores(cls, train_examples, examples, config):
+    def trivial_scores(cls, train_examples, examples, settings):
         """The majority prediction, from the training examples' label counts.
 
         Single-label: every text gets the most frequent training label (a tie goes to
@@ -99,7 +54,7 @@ class ClassificationTask(Task):
         (single-label).
         """
         counts = label_counts(train_examples)
-        multi_label = config.multi_label or any(len(e.labels) > 1 for e in train_examples)
+        multi_label = settings.multi_label or any(len(e.labels) > 1 for e in train_examples)
         if multi_label:
             predicted = [label for label, n in counts.items() if n > len(train_examples) / 2]
             description = (
@@ -123,23 +78,22 @@ class ClassificationTask(Task):
         return description, scores
 
     @classmethod
-    def from_training(cls, config, examples, tokenizer):
+    def from_training(cls, settings, examples, tokenizer, pretrained):
         labels = {label for example in examples for label in example.labels}
-        multi_label = config.multi_label or any(len(e.labels) > 1 for e in examples)
-        head_tokens = config.head_tokens
-        if head_tokens is None:
-            head_tokens = config.max_length // 4
-        return cls(
-            ClassificationSettings(
-                labels=tuple(labels),
-                multi_label=multi_label,
-                threshold=config.threshold,
-                pooling=config.resolved("pooling"),
-                truncation=config.truncation,
-                head_tokens=head_tokens,
-                max_length=config.max_length,
-                do_lower_case=tokenizer.do_lower_case,
+        multi_label = settings.multi_label or any(len(e.labels) > 1 for e in examples)
+        if len(labels) < 2 and not multi_label:
+            raise InputError(
+                f"labels {sorted(labels)}: a classifier needs at least two in its training data"
             )
+        settings = resolved(settings, pretrained)
+        head_tokens = settings.head_tokens
+        if head_tokens is None:
+            head_tokens = settings.max_length // 4
+        return cls(
+            dataclasses.replace(
+                settings, labels=tuple(labels), multi_label=multi_label,
+                head_tokens=head_tokens, do_lower_case=tokenizer.do_lower_case,
+            )  # fmt: skip
         )
 
     def check(self, examples, path):
@@ -147,13 +101,13 @@ class ClassificationTask(Task):
         for example in examples:
             unknown = [label for label in example.labels if label not in known]
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"{path} ({example.source or 'an example'}): label(s) {unknown} never occur "
                     f"in the training data (the model knows {', '.join(self.settings.labels)}); "
                     f"it cannot predict them"
                 )
             if len(example.labels) > 1 and not self.settings.multi_label:
-                raise ValueError(
+                raise InputError(
                     f"{path} ({example.source or 'an example'}): {len(example.labels)} labels, "
                     f"but the model predicts one per text (train with --multi-label)"
                 )
@@ -183,7 +137,7 @@ class ClassificationTask(Task):
     def build_model(self, bert_config):
         s = self.settings
         if s.pooling == "concat-last-4" and bert_config.num_hidden_layers < 4:
-            raise ValueError(
+            raise InputError(
                 f"pooling concat-last-4 needs an encoder of 4 layers or more, this one has "
                 f"{bert_config.num_hidden_layers}"
             )
@@ -263,24 +217,6 @@ class ClassificationTask(Task):
 
     format_scores = staticmethod(format_scores)
     scores_json = staticmethod(scores_json)
-
-    def prediction_page(self, records, path):
-        """The labels and probabilities of `TextClassifier.records` (`classification.pages`)."""
-        write_page(path, classification_pages.prediction_page(records, self.settings.labels))
-
-    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
-        """The confusion matrix and the misclassified texts (`classification.pages`).
-
-        `evaluate` keeps no prediction per text (its metrics run over the labelled
-        batches), so this predicts the texts' probabilities once more.
-        """
-        s = self.settings
-        examples = list(examples)
-        probabilities = self.probabilities(model, tokenizer, self.texts(examples), batch_size)
-        document = classification_pages.error_page(
-            examples, probabilities, self.predicted(probabilities), s.labels, s.multi_label
-        )
-        write_page(path, document)
 
     def serving_outputs(self, outputs, features):
         activation = tf.sigmoid if self.settings.multi_label else tf.nn.softmax

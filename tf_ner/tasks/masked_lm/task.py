@@ -2,12 +2,9 @@
 
 import dataclasses
 import math
-import pathlib
 
 import numpy as np
 
-from tf_ner.bert.checkpoint import load_bert_checkpoint
-from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import SPECIAL_TOKENS
 from tf_ner.data.masked_lm import (
     MASKED_LM_FEATURES_SPEC,
@@ -22,10 +19,10 @@ from tf_ner.data.masked_lm import (
     read_corpus,
     tokenize_corpus,
 )
+from tf_ner.ground.errors import InputError
 from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
 from tf_ner.tasks.base import Task, labelled_scores
-from tf_ner.tasks.folder import save_checkpoint_folder
 from tf_ner.tasks.masked_lm.electra import (
     ReplacedTokenDetection,
     electra_scores,
@@ -33,6 +30,7 @@ from tf_ner.tasks.masked_lm.electra import (
 )
 from tf_ner.tasks.masked_lm.filler import MaskFiller
 from tf_ner.tasks.masked_lm.model import build_masked_lm_model
+from tf_ner.tasks.masked_lm.settings import MaskedLmSettings
 
 # The label of the padding of a row's predictions (`mask_sequences`).
 NO_PREDICTION = -1
@@ -46,35 +44,6 @@ MAX_HELD_OUT = 2000
 def masked_lm_loss(labels, logits):
     """Mean cross-entropy over the predicted positions of the batch (padding skipped)."""
     return masked_token_crossentropy(labels, logits, ignore_label=NO_PREDICTION)
-
-
-@dataclasses.dataclass(frozen=True)
-class MaskedLmSettings:
-    """How texts become masked-LM batches.
-
-    Args:
-        max_length: tokens per packed row, [CLS] and [SEP]s included.
-        whole_word_masking: bool, mask whole words (jieba words of Chinese text, a
-            WordPiece with its `##` continuations otherwise) instead of single tokens.
-        rate: float, the share of tokens chosen for prediction (BERT's 15%).
-        max_predictions: predictions per row at most (Google: 20 for 128 tokens).
-        do_lower_case: the tokenizer's casing.
-        objective: `"mlm"` (BERT's masked-token prediction) or `"electra"`
-            (replaced-token detection, `tf_ner.tasks.masked_lm.electra`).
-        generator_layers: the ELECTRA generator's layers.
-    """
-
-    max_length: int = 128
-    whole_word_masking: bool = False
-    rate: float = 0.15
-    max_predictions: int = 20
-    do_lower_case: bool = True
-    objective: str = "mlm"
-    generator_layers: int = 1
-
-    @property
-    def electra(self):
-        return self.objective == "electra"
 
 
 @dataclasses.dataclass
@@ -100,12 +69,13 @@ class MaskedLmTask(Task):
     # pick (ELECTRA's generator accuracy would be a poor judge of its encoder).
     keeps_best_epoch = False
     predictor_class = MaskFiller
+    saves_model = False  # the folder is a Google-format checkpoint (a --bert-dir)
 
     @classmethod
-    def read(cls, path, config):
+    def read(cls, path, format="auto", repair=False):
         """Texts of one or more files (comma-separated): raw text, one per line, or
-        the texts of any dataset file."""
-        corpus = read_corpus([p for p in str(path).split(",") if p], format=config.format)
+        the texts of any dataset file (their tags unread: `repair` changes nothing)."""
+        corpus = read_corpus([p for p in str(path).split(",") if p], format=format)
         print(f"  {corpus.report}", flush=True)
         return corpus.texts, "texts"
 
@@ -114,7 +84,7 @@ class MaskedLmTask(Task):
         return list(examples)
 
     @classmethod
-    def held_out(cls, examples, config):
+    def held_out(cls, examples):
         """`(train, held_out)` texts: 1% (at most 2,000) chosen at random, the same for
         every seed; None for a corpus under 2 texts."""
         if len(examples) < 2:
@@ -126,22 +96,24 @@ class MaskedLmTask(Task):
         return train, held_out
 
     @classmethod
-    def from_training(cls, config, examples, tokenizer):
+    def from_training(cls, settings, examples, tokenizer, pretrained):
         return cls(
-            MaskedLmSettings(
-                max_length=config.max_length,
-                whole_word_masking=config.whole_word_masking,
-                rate=config.mask_rate,
-                max_predictions=max_predictions_for(config.max_length, config.mask_rate),
-                do_lower_case=tokenizer.do_lower_case,
-                objective=config.objective,
-                generator_layers=config.generator_layers,
-            )
+            dataclasses.replace(
+                settings, do_lower_case=tokenizer.do_lower_case,
+                max_predictions=max_predictions_for(settings.max_length, settings.mask_rate),
+            )  # fmt: skip
         )
+
+    @staticmethod
+    def upgraded(values):
+        """tf_ner 0.1.0 named the masking rate `rate`."""
+        if "rate" in values:
+            values["mask_rate"] = values.pop("rate")
+        return values
 
     def check(self, examples, path):
         if not examples:
-            raise ValueError(f"{path}: no text")
+            raise InputError(f"{path}: no text")
 
     def describe(self):
         s = self.settings
@@ -153,7 +125,7 @@ class MaskedLmTask(Task):
                 f"fills the masks)"
             )
         return (
-            f"{objective}: {s.rate:.0%} of the {masking} chosen (80% [MASK], 10% random, "
+            f"{objective}: {s.mask_rate:.0%} of the {masking} chosen (80% [MASK], 10% random, "
             f"10% kept), rows of {s.max_length} tokens packed, at most {s.max_predictions} "
             f"predictions per row"
         )
@@ -166,7 +138,7 @@ class MaskedLmTask(Task):
         special = [tokenizer.vocab[t] for t in SPECIAL_TOKENS if t in tokenizer.vocab]
         batches = MaskedLmBatches(
             packed, batch_size, shuffle=shuffle, seed=seed, mask_id=tokenizer.vocab["[MASK]"],
-            vocab_size=tokenizer.vocab_size, special_ids=special, rate=s.rate,
+            vocab_size=tokenizer.vocab_size, special_ids=special, rate=s.mask_rate,
             max_predictions=s.max_predictions, fixed_masks=not shuffle,
             with_original=s.electra,
         )  # fmt: skip
@@ -248,25 +220,16 @@ class MaskedLmTask(Task):
             **{k: scores[k] for k in ("discriminator_accuracy",) if k in scores},
         }
 
-    def write_folder(self, model, folder, bert_config, vocab_file):
-        """A Google-format checkpoint folder: `bert/` and `cls/predictions/` variables
-        (ELECTRA: `bert/`, the generator and the discriminator's head)."""
-        prefixes = ("bert/", "cls/")
+    def checkpoint_prefixes(self):
+        """`bert/` and `cls/predictions/` (ELECTRA: `bert/`, the generator and the
+        discriminator's head): a Google-format checkpoint folder."""
         if self.settings.electra:
-            prefixes = ("bert/", "generator/", "discriminator_predictions/")
-        save_checkpoint_folder(model, folder, self, bert_config, vocab_file, prefixes)
+            return ("bert/", "generator/", "discriminator_predictions/")
+        return ("bert/", "cls/")
 
-    def load_model(self, folder):
-        """The masked-LM model of a Google-format folder (`write_folder`'s); of an
-        ELECTRA folder, its generator (what fills in masks)."""
-        bert_config = BertConfig.from_json_file(pathlib.Path(folder) / "bert_config.json")
-        if not self.settings.electra:
-            model = build_masked_lm_model(bert_config)
-            load_bert_checkpoint(model, folder)
-            return model
-        electra = ReplacedTokenDetection(bert_config, self.settings.generator_layers)
-        load_bert_checkpoint(electra, folder)
-        return generator_model(electra)
+    def inference_model(self, model):
+        """The masked-LM model; of ELECTRA, its generator (what fills in masks)."""
+        return generator_model(model) if self.settings.electra else model
 
 
 TASK = MaskedLmTask

@@ -1,6 +1,8 @@
 """Recognizer: a trained NER model, finding entities in raw texts."""
 
+from tf_ner.ground.errors import InputError
 from tf_ner.tasks.base import Predictor
+from tf_ner.tasks.folder import load
 
 
 class Recognizer(Predictor):
@@ -21,14 +23,12 @@ class Recognizer(Predictor):
         """The recognizer of an NER model folder (see `tf_ner.load`).
 
         Raises:
-            FileNotFoundError: a file of the folder is missing (named).
-            ValueError: the folder holds a model of another task.
+            MissingFileError: a file of the folder is missing (named).
+            InputError: the folder holds a model of another task.
         """
-        from tf_ner.tasks.folder import load
-
         predictor = load(model_dir)
         if not isinstance(predictor, cls):
-            raise ValueError(f"{model_dir} holds a {predictor.task.name} model, not an NER one")
+            raise InputError(f"{model_dir} holds a {predictor.task.name} model, not an NER one")
         return predictor
 
     def predict_spans(self, texts, batch_size=64):

@@ -7,52 +7,19 @@ import keras
 
 from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data import read_dataset, write_dataset
-from tf_ner.data.pipeline import make_dataset, make_prediction_batches
-from tf_ner.data.tags import check_scheme
-from tf_ner.data.windows import window_capacity
+from tf_ner.data.pipeline import make_dataset
+from tf_ner.data.prediction_batches import make_prediction_batches
+from tf_ner.ground.errors import InputError
+from tf_ner.ground.settings import resolved
 from tf_ner.metrics import prf
 from tf_ner.tasks.base import Task, forward_function, labelled_scores
-from tf_ner.tasks.ner import pages as ner_pages
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.recognizer import Recognizer
 from tf_ner.tasks.ner.report import format_scores, scores_json
-from tf_ner.tasks.pages import write_page
+from tf_ner.tasks.ner.settings import NerSettings
 
-
-@dataclasses.dataclass(frozen=True)
-class NerSettings:
-    """Everything besides the encoder that a trained NER model needs to run again.
-
-    Args:
-        head: a registered head name (`tf_ner.tasks.ner.heads.HEADS`).
-        types: entity types (sorted; a type's id is its index).
-        scheme: tag scheme of the tag heads, `"BIO"` or `"BIOES"`.
-        max_length: tokens per window, [CLS] and [SEP] included.
-        stride: tokens shared by consecutive windows of a long text.
-        head_size: query/key size of the GlobalPointer heads.
-        crf_lr_multiplier: learning-rate multiplier of the CRF transitions.
-        do_lower_case: the tokenizer's casing.
-    """
-
-    head: str
-    types: tuple
-    scheme: str = "BIO"
-    max_length: int = 128
-    stride: int = 32
-    head_size: int = 64
-    crf_lr_multiplier: float = 1.0
-    do_lower_case: bool = True
-
-    def __post_init__(self):
-        HEADS.get(self.head)  # fails naming the known heads
-        object.__setattr__(self, "types", tuple(sorted(set(self.types))))
-        if not self.types:
-            raise ValueError("types is empty: the training data holds no entity")
-        if check_scheme(self.scheme) not in ("BIO", "BIOES"):
-            raise ValueError(f"scheme {self.scheme!r}: expected 'BIO' or 'BIOES'")
-        window_capacity(self.max_length, self.stride)
-        if not isinstance(self.head_size, int) or self.head_size < 2 or self.head_size % 2:
-            raise ValueError(f"head_size={self.head_size!r}: expected an even int >= 2 (RoPE)")
+# The head's settings that tf_ner 0.1.0 saved among the task's (`upgraded`).
+FLAT_HEAD_SETTINGS = ("scheme", "head_size", "crf_lr_multiplier")
 
 
 class NerTask(Task):
@@ -67,7 +34,6 @@ class NerTask(Task):
     settings_type = NerSettings
     selection_metric = "f1"
     predictor_class = Recognizer
-    page_kinds = ("predictions", "errors")
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -75,10 +41,8 @@ class NerTask(Task):
         self.labeler = self.head.labeler(settings)
 
     @classmethod
-    def read(cls, path, config):
-        examples, info = read_dataset(
-            path, format=config.format, repair=config.repair, return_info=True
-        )
+    def read(cls, path, format="auto", repair=False):
+        examples, info = read_dataset(path, format=format, repair=repair, return_info=True)
         return examples, info.format
 
     @classmethod
@@ -87,7 +51,7 @@ class NerTask(Task):
         write_dataset(examples, path, "jsonl" if format == "auto" else format)
 
     @classmethod
-    def trivial_scores(cls, train_examples, examples, config):
+    def trivial_scores(cls, train_examples, examples, settings):
         """The empty prediction: no entity in any text (F1 0 whenever there are entities)."""
         gold = {(i, *span) for i, e in enumerate(examples) for span in e.entities}
         scores = prf(gold, set())
@@ -96,27 +60,31 @@ class NerTask(Task):
         }
 
     @classmethod
-    def from_training(cls, config, examples, tokenizer):
-        types = sorted({t for e in examples for _, _, t in e.entities})
+    def from_training(cls, settings, examples, tokenizer, pretrained):
+        types = {t for e in examples for _, _, t in e.entities}
+        if not types:
+            raise InputError("the training data holds no entity: nothing to learn")
+        settings = resolved(settings, pretrained)
         return cls(
-            NerSettings(
-                head=config.head,
-                types=types,
-                scheme=config.scheme,
-                max_length=config.max_length,
-                stride=config.stride,
-                head_size=config.head_size,
-                crf_lr_multiplier=config.resolved("crf_lr_multiplier"),
-                do_lower_case=tokenizer.do_lower_case,
-            )
+            dataclasses.replace(settings, types=types, do_lower_case=tokenizer.do_lower_case)
         )
+
+    @staticmethod
+    def upgraded(values):
+        """tf_ner 0.1.0 saved the head's settings among the task's (`FLAT_HEAD_SETTINGS`)."""
+        if "head_settings" in values:
+            return values
+        flat = {k: values.pop(k) for k in FLAT_HEAD_SETTINGS if k in values}
+        own = {f.name for f in dataclasses.fields(HEADS.settings_type(values["head"]))}
+        values["head_settings"] = {k: v for k, v in flat.items() if k in own}
+        return values
 
     def check(self, examples, path):
         known = set(self.settings.types)
         for example in examples:
             for _, _, type_ in example.entities:
                 if type_ not in known:
-                    raise ValueError(
+                    raise InputError(
                         f"{path} ({example.source or 'an example'}): entity type {type_!r} is "
                         f"unknown to the model (it knows {', '.join(self.settings.types)}: the "
                         f"types of its training data); it cannot predict it"
@@ -208,15 +176,6 @@ class NerTask(Task):
 
     format_scores = staticmethod(format_scores)
     scores_json = staticmethod(scores_json)
-
-    def prediction_page(self, records, path):
-        """The entities of `Recognizer.records` marked in their texts (`ner.pages`)."""
-        write_page(path, ner_pages.prediction_page(records, self.settings.types))
-
-    def error_page(self, model, tokenizer, examples, scores, path, batch_size=64):
-        """The texts with errors and the errors by category (`ner.pages`, `ner.errors`),
-        from the predictions `evaluate` made (`scores["predictions"]`)."""
-        write_page(path, ner_pages.error_page(examples, scores["predictions"], self.settings.types))
 
     def serving_outputs(self, outputs, features):
         return self.head.serving_outputs(outputs, features["token_ids"])

@@ -10,13 +10,20 @@ import numpy as np
 
 from tf_ner.data.encoding import TagLabeler
 from tf_ner.metrics import EntityF1, TokenAccuracy
+from tf_ner.tasks.ner.heads.settings import TagSettings
 
 
 class NerHead:
     """Base of the NER heads; a subclass is registered with `register_head`.
 
+    A head's own settings are a frozen dataclass, its `settings_type` (fields made by
+    `tf_ner.ground.settings.setting` become `tf-ner train` flags); every method that
+    takes `settings` gets the task's `NerSettings`, the head's own in
+    `settings.head_settings`.
+
     Attributes:
         name: str, the `--head` value.
+        settings_type: the dataclass of the head's own settings.
         nested: bool, whether the head holds nested and overlapping entities.
         loss_over_windows: bool, whether the loss is a mean over a batch's windows
             (then batches of varying window counts, `--batch-tokens`, are weighted so
@@ -24,6 +31,7 @@ class NerHead:
     """
 
     name = None
+    settings_type = None
     nested = False
     loss_over_windows = True
 
@@ -111,12 +119,15 @@ class TagHead(NerHead):
 
     first_subtoken_only = False
 
+    settings_type = TagSettings
+
     def labeler(self, settings):
-        return TagLabeler(settings.types, settings.scheme, self.first_subtoken_only)
+        scheme = settings.head_settings.scheme
+        return TagLabeler(settings.types, scheme, self.first_subtoken_only)
 
     def metrics(self, settings):
         tags = self.labeler(settings).tags
-        return [EntityF1(tags=tags, scheme=settings.scheme), TokenAccuracy()]
+        return [EntityF1(tags=tags, scheme=settings.head_settings.scheme), TokenAccuracy()]
 
     def span_scores(self, settings, decoded, score_row, encoding, spans):
         if not spans:

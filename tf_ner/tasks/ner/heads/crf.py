@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_ner.layers import CRF, CRFModel, TokenClassifier
 from tf_ner.tasks.ner.heads.base import TagHead
+from tf_ner.tasks.ner.heads.settings import CrfSettings
 from tf_ner.tasks.ner.masks import SpanMask
 
 logger = logging.getLogger(__name__)
@@ -22,13 +23,15 @@ class CrfHead(TagHead):
     """
 
     name = "crf"
+    settings_type = CrfSettings
 
     def build_model(self, inputs, hidden, settings, dropout):
         labeler = self.labeler(settings)
         emissions = TokenClassifier(labeler.num_tags, dropout=dropout, name="emissions")(hidden)
         mask = SpanMask(name="span_mask")(inputs["token_ids"])
         emission_model = keras.Model(inputs, (emissions, mask), name="emission_model")
-        crf = CRF(labeler.num_tags, lr_multiplier=settings.crf_lr_multiplier, name="crf")
+        multiplier = settings.head_settings.crf_lr_multiplier
+        crf = CRF(labeler.num_tags, lr_multiplier=multiplier, name="crf")
         return CRFModel(emission_model, crf, name="ner_crf")
 
     def loss(self, settings):

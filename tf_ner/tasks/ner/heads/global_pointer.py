@@ -9,6 +9,7 @@ from tf_ner.layers import GlobalPointer
 from tf_ner.losses import sparse_global_pointer_loss
 from tf_ner.metrics import EntityF1
 from tf_ner.tasks.ner.heads.base import NerHead, token_positions
+from tf_ner.tasks.ner.heads.settings import GlobalPointerSettings
 from tf_ner.tasks.ner.masks import SpanMask
 
 
@@ -22,6 +23,7 @@ class GlobalPointerHead(NerHead):
     """
 
     name = "globalpointer"
+    settings_type = GlobalPointerSettings
     nested = True
     layer_class = GlobalPointer
 
@@ -32,7 +34,7 @@ class GlobalPointerHead(NerHead):
         mask = SpanMask(name="span_mask")(inputs["token_ids"])
         hidden = keras.layers.Dropout(dropout, name="head_dropout")(hidden)
         logits = self.layer_class(
-            len(settings.types), head_size=settings.head_size, name="global_pointer"
+            len(settings.types), head_size=settings.head_settings.head_size, name="global_pointer"
         )(hidden, mask=mask)
         return keras.Model(inputs, logits, name=f"ner_{self.name}")
 

@@ -1,0 +1,1 @@
+"""Classification reports: labels and probabilities, and the confusion matrix."""

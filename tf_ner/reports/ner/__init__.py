@@ -1,0 +1,1 @@
+"""NER reports: entities marked in their texts, and errors in categories."""

@@ -1,0 +1,33 @@
+"""`NerSettings`: the NER task's own settings, light (the CLI reads their flags)."""
+
+import dataclasses
+
+from tf_ner.data.windows import window_capacity
+from tf_ner.ground.settings import check, setting
+from tf_ner.tasks.ner.heads import HEADS
+
+
+@dataclasses.dataclass(frozen=True)
+class NerSettings:
+    """Everything besides the encoder that a trained NER model needs to run again.
+
+    Args:
+        head: a registered head name (`tf_ner.tasks.ner.heads.HEADS`).
+        stride: tokens shared by consecutive windows of a long text.
+        head_settings: the head's own settings (its `settings_type`); None: its defaults.
+        types: entity types (sorted; a type's id is its index), from the training data.
+        max_length: tokens per window, [CLS] and [SEP] included (the run's).
+        do_lower_case: the tokenizer's casing.
+    """
+
+    head: str = setting("crf", "the NER head", choices=HEADS.names, variants=HEADS)
+    stride: int = setting(32, "tokens shared by overlapping windows of long texts")
+    head_settings: object = None
+    types: tuple = ()
+    max_length: int = 128
+    do_lower_case: bool = True
+
+    def __post_init__(self):
+        check(self)
+        object.__setattr__(self, "types", tuple(sorted(set(self.types))))
+        window_capacity(self.max_length, self.stride)
