@@ -79,8 +79,15 @@ def main():
         "classification": ["--task", "classification", "--train", reviews["train"],
                            "--test", reviews["test"], *shlex.split(args.classification_flags)],
     }  # fmt: skip
-    results = {}
-    for task in args.tasks.split(","):
+    # Rows of the tasks not run now are kept from the earlier results file.
+    tasks_run = args.tasks.split(",")
+    earlier = pathlib.Path(f"{args.output}.json")
+    results = {
+        name: row
+        for name, row in (json.loads(earlier.read_text()) if earlier.is_file() else {}).items()
+        if name.split(",")[0] not in tasks_run
+    }
+    for task in tasks_run:
         for start, extra in (("pre-trained", []), ("random init", ["--random-init"])):
             name = f"{task}, {start}"
             folder = work / f"{task}_{start.replace(' ', '_')}"
@@ -102,7 +109,9 @@ def main():
             f"| {name} | {value} | {r['steps']} | {r['minutes']:.1f} | "
             f"{resolved['learning_rate']:g} | {resolved['warmup']:g} | {resolved['dropout']:g} |"
         )
-    lines += ["", "Commands:", "", *(f"    {r['command']}" for r in results.values())]
+    lines += ["", "Commands (each row's; the command below ran the rows of "
+              f"{', '.join(tasks_run)}, the others are kept from earlier runs):", "",
+              *(f"    {r['command']}" for r in results.values())]  # fmt: skip
     write_results(lines, results, "benchmarks/reference_finetune.py", args.output,
                   pathlib.Path(args.output).name)  # fmt: skip
 

@@ -395,7 +395,7 @@ def tiny_ner_folder(tmp_path_factory):
     from tests.data.tiny_vocab import write_tiny_vocab
     from tf_ner.bert.config import BertConfig
     from tf_ner.bert.tokenization import Tokenizer
-    from tf_ner.ground.settings import resolved
+    from tf_ner.ground.settings import Situation, resolved
     from tf_ner.tasks.folder import write_folder
     from tf_ner.tasks.ner.settings import NerSettings
     from tf_ner.tasks.ner.task import NerTask
@@ -404,7 +404,7 @@ def tiny_ner_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ner_folder")
     vocab = write_tiny_vocab(tmp_path_factory.mktemp("vocab"))
     settings = NerSettings(head="crf", types=["LOC", "ORG"], max_length=16, stride=4)
-    task = NerTask(resolved(settings, pretrained=False))
+    task = NerTask(resolved(settings, Situation.SCRATCH))
     lines = vocab.read_text(encoding="utf-8").splitlines()
     config = BertConfig(
         vocab_size=len(lines),

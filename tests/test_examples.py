@@ -253,7 +253,7 @@ def test_random_initialisation_is_refused(common, tmp_path, capsys):
 def test_help_shows_the_example_defaults(common):
     text = common.build_parser(common.CMEEE, common.CHINESE_GLOBALPOINTER, "doc", "x.py")
     text = " ".join(text.format_help().split())
-    assert "5e-5 with --bert-dir (default 2e-05)" in text  # learning rate: the recipe's
+    assert "(hidden < 768) (default 2e-05)" in text  # learning rate: the recipe's
     assert "global batch size (split across replicas) (default 16)" in text
     assert "tokens per window incl. [CLS]/[SEP] (default 256)" in text
     assert "the NER head (default globalpointer)" in text

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_ner.bert.config import BertConfig  # noqa: E402
-from tf_ner.ground.settings import resolved  # noqa: E402
+from tf_ner.ground.settings import Situation, resolved  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
 from tf_ner.tasks.ner.settings import NerSettings  # noqa: E402
 from tf_ner.tasks.ner.task import NerTask  # noqa: E402
@@ -41,7 +41,7 @@ def build(shape, head, xla, seed):
     settings = NerSettings(
         head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
     )
-    task = NerTask(resolved(settings, pretrained=False))
+    task = NerTask(resolved(settings, Situation.SCRATCH))
     model = task.build_model(bert_config(shape))
     optimizer = AdamWeightDecay(
         learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY

@@ -4,7 +4,7 @@ import pytest
 
 from tests.ground.variants import Shared, Top, Wide
 from tf_ner.ground.errors import SettingsError
-from tf_ner.ground.settings import differences, flag_fields, from_dict, resolved
+from tf_ner.ground.settings import Situation, differences, flag_fields, from_dict, resolved
 
 
 def test_a_chosen_variants_settings_are_its_defaults_read_or_refused():
@@ -27,12 +27,21 @@ def test_reading_refuses_unknown_keys_naming_them():
 
 def test_situational_defaults_resolve_the_variants_too():
     top = Top(kind="wide")
-    assert resolved(top, pretrained=False) == Top(kind="wide", rate=0.5,
-                                                  kind_settings=Wide(width=1))  # fmt: skip
-    assert resolved(top, pretrained=True) == Top(kind="wide", rate=0.1,
-                                                 kind_settings=Wide(width=8))  # fmt: skip
-    given = Top(kind="wide", rate=0.3, kind_settings=Wide(width=2))
-    assert resolved(given, pretrained=True) == given
+    assert resolved(top, Situation.SCRATCH) == Top(kind="wide", rate=0.5,
+                                                   kind_settings=Wide(width=1))  # fmt: skip
+    assert resolved(top, Situation.PRETRAINED) == Top(kind="wide", rate=0.1,
+                                                      kind_settings=Wide(width=8))  # fmt: skip
+    # A triple has a compact default; a pair gives compact the pre-trained one.
+    assert resolved(top, Situation.COMPACT) == Top(kind="wide", rate=0.3,
+                                                   kind_settings=Wide(width=8))  # fmt: skip
+    given = Top(kind="wide", rate=0.2, kind_settings=Wide(width=2))
+    assert resolved(given, Situation.COMPACT) == given
+
+
+def test_the_situation_is_compact_below_bert_bases_width():
+    assert Situation.of(False, 768) == Situation.of(False, 256) == Situation.SCRATCH
+    assert Situation.of(True, 768) == Situation.of(True, 1024) == Situation.PRETRAINED
+    assert Situation.of(True, 767) == Situation.of(True, 256) == Situation.COMPACT
 
 
 def test_differences_name_nested_settings():

@@ -30,7 +30,7 @@ KINDS = Registry("kind", "tests.ground.kinds", BUILTIN, attribute="KIND")
 class Top:
     kind: str = setting("tall", "the kind", choices=KINDS.names, variants=KINDS)
     kind_settings: object = None
-    rate: float | None = setting(None, "a rate", situational=(0.5, 0.1))
+    rate: float | None = setting(None, "a rate", situational=(0.5, 0.1, 0.3))
     label: str = "made from data"
 
     def __post_init__(self):

@@ -82,6 +82,15 @@ def test_a_study_runs_every_setting_and_seed_once_and_reports(tmp_path, capsys):
     assert "setting 'reinit': flags '--reinit-top-layers 1 --no-bias-correction' there" in error
     assert [path.stat().st_mtime_ns for path in finished] == stamps
 
+    # A study.json this version cannot read (an older layout) is named, not a traceback.
+    description = json.loads((study / "study.json").read_text())
+    description["base"]["crf_lr_multiplier"] = description["base"].pop("task_settings")
+    (study / "study.json").write_text(json.dumps(description))
+    assert main(command) == 2
+    error = capsys.readouterr().err
+    assert f"{study / 'study.json'} cannot be read as a study of this version" in error
+    assert "unknown setting(s) ['crf_lr_multiplier']" in error
+
 
 def first_update_matches_adam(bert_dir, folder, setting):
     """The one step a run took moved each embedding LayerNorm weight (loaded, never

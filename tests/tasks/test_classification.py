@@ -16,6 +16,7 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.data.classification import TextExample, write_classification
 from tf_ner.data.classification.truncation import encode_texts, truncate
+from tf_ner.ground.settings import Situation
 from tf_ner.tasks.classification.pooling import TextPooling
 from tf_ner.tasks.classification.settings import ClassificationSettings
 from tf_ner.tasks.classification.task import ClassificationTask
@@ -77,7 +78,7 @@ def test_settings_are_checked():
         ClassificationSettings(labels=("a", "b"), truncation="middle")
     with pytest.raises(ValueError, match="at least two"):
         ClassificationTask.from_training(
-            ClassificationSettings(), [TextExample("好", "a")], None, pretrained=False
+            ClassificationSettings(), [TextExample("好", "a")], None, Situation.SCRATCH
         )
     task = ClassificationTask(ClassificationSettings(labels=("neg", "pos"), pooling="cls"))
     with pytest.raises(ValueError, match=r"dev.jsonl \(dev.jsonl:3\): label\(s\) \['meh'\]"):

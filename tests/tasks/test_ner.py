@@ -16,7 +16,7 @@ from tf_ner.bert.tokenization import Encoding, Tokenizer
 from tf_ner.data.encoding import IGNORE_INDEX
 from tf_ner.data.example import Example
 from tf_ner.data.windows import window_encoding
-from tf_ner.ground.settings import resolved
+from tf_ner.ground.settings import Situation, resolved
 from tf_ner.tasks.base import forward_function
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.masks import span_mask
@@ -26,7 +26,7 @@ from tf_ner.tasks.ner.task import NerTask
 
 def ner_task(**values):
     """A task of `NerSettings(**values)`, its situational defaults from scratch."""
-    return NerTask(resolved(NerSettings(**values), pretrained=False))
+    return NerTask(resolved(NerSettings(**values), Situation.SCRATCH))
 
 
 # "[CLS] 李 鹏 在 北京 [SEP]" with 北京 one token of two characters.

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 
@@ -11,7 +12,8 @@ from tf_ner.bert import write_random_checkpoint
 from tf_ner.bert.config import BertConfig
 from tf_ner.cli import build_parser, main
 from tf_ner.data import read_dataset
-from tf_ner.ground.settings import resolved
+from tf_ner.ground.errors import MissingFileError
+from tf_ner.ground.settings import Situation, resolved
 from tf_ner.tasks.classification.settings import ClassificationSettings
 from tf_ner.tasks.folder import load_model, read_task, write_task
 from tf_ner.tasks.ner.heads.settings import TagSettings
@@ -289,19 +291,36 @@ def test_a_failed_run_writes_nothing_so_the_corrected_run_can_use_the_folder(cor
     assert result.steps > 0 and (out / "model.keras").is_file()
 
 
+def bert_dir_of_width(path, hidden_size):
+    path.mkdir()
+    config = BertConfig(vocab_size=8, hidden_size=hidden_size, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=8)  # fmt: skip
+    config.to_json_file(path / "bert_config.json")
+    return str(path)
+
+
 def test_defaults_fit_the_situation(corpus, tmp_path):
     scratch = TrainConfig(train="t", output_dir="o", bert_size="mini")
     assert [scratch.resolved(k) for k in ("learning_rate", "warmup", "dropout")] == [1e-3, 300, 0.0]
-    pretrained = TrainConfig(train="t", output_dir="o", bert_dir="b")
-    assert [pretrained.resolved(k) for k in ("learning_rate", "warmup")] == [5e-5, 0.1]
-    assert pretrained.resolved("dropout") is None  # the checkpoint's own
+    base = TrainConfig(train="t", output_dir="o", bert_dir=bert_dir_of_width(tmp_path / "b", 768))
+    assert [base.resolved(k) for k in ("learning_rate", "warmup")] == [5e-5, 0.1]
+    assert base.resolved("dropout") is None  # the checkpoint's own
+    compact = dataclasses.replace(base, bert_dir=bert_dir_of_width(tmp_path / "c", 256))
+    assert [compact.resolved(k) for k in ("learning_rate", "warmup")] == [2e-4, 0.1]
+    random_init = dataclasses.replace(compact, random_init=True)
+    assert random_init.situation == Situation.SCRATCH and random_init.resolved("dropout") == 0
+    with pytest.raises(MissingFileError, match=r"nowhere/bert_config.json"):
+        dataclasses.replace(base, bert_dir=str(tmp_path / "nowhere")).resolved("learning_rate")
     assert (
         TrainConfig(train="t", output_dir="o", bert_size="mini", warmup=20).warmup_steps(99) == 20
     )
-    assert pretrained.warmup_steps(1000) == 100
-    poolings = [resolved(ClassificationSettings(), p).pooling for p in (False, True)]
-    assert poolings == ["cls", "pooler"]
-    settings = resolved(NerSettings(types=["PER"], max_length=16, stride=4), pretrained=True)
+    assert base.warmup_steps(1000) == 100
+    poolings = [resolved(ClassificationSettings(), s).pooling for s in Situation]
+    assert poolings == ["cls", "pooler", "pooler"]
+    multipliers = [resolved(NerSettings(head="crf"), s).head_settings.crf_lr_multiplier
+                   for s in Situation]  # fmt: skip
+    assert multipliers == [1.0, 1000.0, 100.0]
+    settings = resolved(NerSettings(types=["PER"], max_length=16, stride=4), Situation.PRETRAINED)
     model = NerTask(settings).build_model(
         BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                    intermediate_size=8)

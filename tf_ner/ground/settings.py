@@ -9,15 +9,38 @@ from the training data, such as the entity types).
 A field may choose a variant of a registry (`variants=TASKS`, `variants=HEADS`): the
 chosen variant's own settings then live in the field named `<field>_settings`, so the
 run's settings hold the task's and the NER task's hold its head's. A default that
-depends on whether the encoder starts pre-trained is None with
-`situational=(from_scratch, pretrained)`.
+depends on where the encoder starts (`Situation`) is None with
+`situational=(from_scratch, pretrained)` or `(from_scratch, pretrained, compact)`.
 """
 
 import dataclasses
+import enum
 
 from tf_ner.ground.errors import SettingsError
 
 FLAG = "flag"
+# Narrower than BERT-base (hidden 768) a pre-trained encoder is `Situation.COMPACT`.
+BASE_HIDDEN_SIZE = 768
+
+
+class Situation(enum.IntEnum):
+    """Where the encoder starts, which situational defaults depend on; the value indexes
+    a `situational` tuple (a pair gives COMPACT the PRETRAINED default)."""
+
+    SCRATCH = 0  # random weights: --bert-size, or --bert-dir with --random-init
+    PRETRAINED = 1  # a checkpoint at least as wide as BERT-base
+    COMPACT = 2  # a checkpoint narrower than BERT-base
+
+    @classmethod
+    def of(cls, pretrained, hidden_size):
+        """The situation of an encoder `hidden_size` wide, pre-trained or not."""
+        if not pretrained:
+            return cls.SCRATCH
+        return cls.COMPACT if hidden_size < BASE_HIDDEN_SIZE else cls.PRETRAINED
+
+    def pick(self, situational):
+        """This situation's value of a `situational` tuple."""
+        return situational[min(self, len(situational) - 1)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +71,8 @@ def setting(default, help, *, choices=None, type=None, metavar=None, group=None,
         type: callable parsing the flag's text, when the field's type does not.
         metavar: str shown for the value.
         group: name of a group of mutually exclusive flags, exactly one required.
-        situational: `(from_scratch, pretrained)`, the default when `default` is None.
+        situational: `(from_scratch, pretrained)` or `(from_scratch, pretrained,
+            compact)`, the default of each `Situation` when `default` is None.
         variants: a `Registry` the value names a variant of; the variant's settings
             live in the field `<name>_settings`.
     """
@@ -114,20 +138,20 @@ def from_dict(settings_type, values, where):
     return settings_type(**values)
 
 
-def resolved(settings, pretrained):
+def resolved(settings, situation):
     """`settings` with each situational default set (the chosen variants' too).
 
     Args:
-        pretrained: bool, whether the encoder starts from a checkpoint's weights.
+        situation: a `Situation`, where the encoder starts.
     """
     changes = {}
     for field in flag_fields(settings):
         flag, value = field.metadata[FLAG], getattr(settings, field.name)
         if flag.situational is not None and value is None:
-            changes[field.name] = flag.situational[bool(pretrained)]
+            changes[field.name] = Situation(situation).pick(flag.situational)
         if flag.variants is not None:
             key = variants_field(field.name)
-            changes[key] = resolved(getattr(settings, key), pretrained)
+            changes[key] = resolved(getattr(settings, key), situation)
     return dataclasses.replace(settings, **changes)
 
 

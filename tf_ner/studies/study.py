@@ -82,7 +82,15 @@ def study_differences(previous, current):
 def _check_study_file(study_dir, description):
     path = study_dir / STUDY_FILE
     if path.is_file():
-        differences = study_differences(json.loads(path.read_text(encoding="utf-8")), description)
+        try:
+            differences = study_differences(
+                json.loads(path.read_text(encoding="utf-8")), description
+            )
+        except SettingsError as error:
+            raise SettingsError(
+                f"{path} cannot be read as a study of this version of tf_ner ({error}); "
+                f"use another --output-dir"
+            ) from None
         if differences:
             raise SettingsError(
                 f"study folder {study_dir} holds another study ({'; '.join(differences)}); "

@@ -100,14 +100,14 @@ class Task:
         return {}
 
     @classmethod
-    def from_training(cls, settings, examples, tokenizer, pretrained):
+    def from_training(cls, settings, examples, tokenizer, situation):
         """The task with `settings` completed from the training examples (types,
         labels), the tokenizer's casing and the situational defaults
         (`tf_ner.ground.settings.resolved`).
 
         Args:
             settings: the task's settings, as given.
-            pretrained: bool, whether the encoder starts from a checkpoint's weights.
+            situation: a `tf_ner.ground.settings.Situation`, where the encoder starts.
 
         Raises:
             InputError: training examples the task cannot learn from.

@@ -7,17 +7,29 @@ alone (`tf_ner.ground.settings`). `tf-ner train`'s flags are built from these
 dataclasses (`tf_ner.train.flags`), and `train_config.json` in the model folder is
 their JSON. Some defaults depend on the situation (`situational`): an encoder trained
 from random initialisation (`bert_size`) and a pre-trained one (`bert_dir`) want
-different learning rates, warmup and dropout.
+different learning rates, warmup and dropout, and a compact pre-trained one a larger
+rate than BERT-base.
 """
 
 import dataclasses
+import functools
 import json
+import pathlib
 
+from tf_ner.bert.config import BertConfig
 from tf_ner.data.buckets import check_buckets
 from tf_ner.data.windows import window_capacity
 from tf_ner.ground.errors import SettingsError
 from tf_ner.ground.flags import owned_fields, settings_from_flags
-from tf_ner.ground.settings import FLAG, check, default_of, differences, from_dict, setting
+from tf_ner.ground.settings import (
+    FLAG,
+    Situation,
+    check,
+    default_of,
+    differences,
+    from_dict,
+    setting,
+)
 from tf_ner.tasks import TASKS
 
 # Google's compact BERT shapes (Turc et al., "Well-Read Students Learn Better", 2019):
@@ -32,11 +44,17 @@ BERT_SIZES = {
 POSITION_INITS = ("random", "sinusoid")
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker")
 PRECISIONS = ("mixed_bfloat16", "mixed_float16")
-# Situational defaults, `situational=(from scratch, pre-trained)`. From scratch: the
-# recipe of benchmarks/msra_quality.py (results/msra_quality_mini_25min.md,
-# ablation_4min_*.md): a transformer trained from random weights wants a large peak
-# rate, a fixed warmup and no dropout within minutes of training. Fine-tuning: Google's
-# run_classifier.py (5e-5, 10% warmup) and the checkpoint's own dropout.
+# Situational defaults, `situational=(from scratch, pre-trained, compact)`
+# (`tf_ner.ground.settings.Situation`). From scratch: the recipe of
+# benchmarks/msra_quality.py (results/msra_quality_mini_25min.md, ablation_4min_*.md): a
+# transformer trained from random weights wants a large peak rate, a fixed warmup and no
+# dropout within minutes of training. Fine-tuning: Google's run_classifier.py (5e-5,
+# 10% warmup) and the checkpoint's own dropout. A compact checkpoint (narrower than
+# BERT-base) wants a larger rate, as ELECTRA-Small's 3e-4 against Base's 1e-4 (Clark et
+# al. 2020, table 7) and Turc et al. 2019's grid up to 3e-4 for BERT's small sizes; ours
+# is the rate picked on dev for the reference encoder (L4/H256) on 400 MSRA sentences and
+# on 1,000 reviews alike (results/compact_learning_rate.md).
+COMPACT_LEARNING_RATE = 2e-4
 
 
 def int_list(text):
@@ -127,7 +145,8 @@ class TrainConfig:
     eval_batch_size: int = setting(64, "batch size of evaluation")
     learning_rate: float | None = setting(
         None, "peak learning rate of the encoder; unless given: 1e-3 from scratch, 5e-5 with "
-        "--bert-dir", situational=(1e-3, 5e-5),
+        f"--bert-dir, {COMPACT_LEARNING_RATE:g} with a --bert-dir narrower than BERT-base "
+        "(hidden < 768)", situational=(1e-3, 5e-5, COMPACT_LEARNING_RATE),
     )  # fmt: skip
     head_learning_rate: float | None = setting(
         None, "peak learning rate of the head; unless given: --learning-rate"
@@ -317,9 +336,22 @@ class TrainConfig:
         """True when the encoder starts from a checkpoint's weights."""
         return self.bert_dir is not None and not self.random_init
 
+    @functools.cached_property
+    def situation(self):
+        """The `Situation` of the encoder: from scratch, or pre-trained and as wide as
+        BERT-base or narrower (compact; read from `bert_dir`'s bert_config.json).
+
+        Raises:
+            MissingFileError, BertConfigError: no readable bert_config.json in `bert_dir`.
+        """
+        if not self.pretrained:
+            return Situation.SCRATCH
+        bert_config = BertConfig.from_json_file(pathlib.Path(self.bert_dir) / "bert_config.json")
+        return Situation.of(True, bert_config.hidden_size)
+
     def resolved(self, name):
         """A setting's value; unless given, the task's default for it (its settings'
-        `run_defaults`), else its default for this situation (scratch or pre-trained)."""
+        `run_defaults`), else its default for this `situation`."""
         value = getattr(self, name)
         if value is not None:
             return value
@@ -328,7 +360,7 @@ class TrainConfig:
             return task_defaults[name]
         field = next(f for f in dataclasses.fields(self) if f.name == name)
         situational = field.metadata[FLAG].situational
-        return None if situational is None else situational[self.pretrained]
+        return None if situational is None else self.situation.pick(situational)
 
     def warmup_steps(self, total_steps):
         """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""

@@ -23,6 +23,7 @@ from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.data.buckets import default_buckets
 from tf_ner.ground.errors import InputError, MissingFileError, SettingsError
 from tf_ner.ground.files import atomic_write_text
+from tf_ner.ground.settings import Situation
 from tf_ner.optimization import AdamWeightDecay, WarmupLinearDecay
 from tf_ner.tasks import TASKS
 from tf_ner.tasks.folder import write_folder
@@ -158,7 +159,7 @@ def prepare(config):
     bert_config, vocab_file = encoder_config(config, task_class.texts(examples["train"]), work)
     tokenizer = Tokenizer(vocab_file)
     task = task_class.from_training(
-        config.task_settings, examples["train"], tokenizer, config.pretrained
+        config.task_settings, examples["train"], tokenizer, config.situation
     )
     for name in ("dev", "test"):
         if name in examples:
@@ -297,6 +298,13 @@ def start_folder(run, command):
     return resuming
 
 
+STARTS = {
+    Situation.SCRATCH: "random init",
+    Situation.PRETRAINED: "pre-trained",
+    Situation.COMPACT: "pre-trained, compact: the defaults of a narrower encoder than BERT-base",
+}
+
+
 def banner(run, model, resuming):
     config, train_data = run.config, run.splits["train"][2]
     parameters = sum(math.prod(v.shape) for v in model.weights)
@@ -311,7 +319,7 @@ def banner(run, model, resuming):
         f"training: {len(run.splits['train'][1])} examples in "
         f"{train_data.batches.rows} windows, {run.task.describe()}, encoder "
         f"L{run.bert_config.num_hidden_layers}/H{run.bert_config.hidden_size} "
-        f"({parameters:,} parameters, {'pre-trained' if config.pretrained else 'random init'}"
+        f"({parameters:,} parameters, {STARTS[config.situation]}"
         f", dropout {dropout:g}), {batch_text(config, train_data.batches)}, "
         f"{steps_per_epoch_text(run)}, "
         f"{run.total_steps} steps at most"

@@ -78,14 +78,14 @@ class ClassificationTask(Task):
         return description, scores
 
     @classmethod
-    def from_training(cls, settings, examples, tokenizer, pretrained):
+    def from_training(cls, settings, examples, tokenizer, situation):
         labels = {label for example in examples for label in example.labels}
         multi_label = settings.multi_label or any(len(e.labels) > 1 for e in examples)
         if len(labels) < 2 and not multi_label:
             raise InputError(
                 f"labels {sorted(labels)}: a classifier needs at least two in its training data"
             )
-        settings = resolved(settings, pretrained)
+        settings = resolved(settings, situation)
         head_tokens = settings.head_tokens
         if head_tokens is None:
             head_tokens = settings.max_length // 4

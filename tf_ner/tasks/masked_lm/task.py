@@ -96,7 +96,7 @@ class MaskedLmTask(Task):
         return train, held_out
 
     @classmethod
-    def from_training(cls, settings, examples, tokenizer, pretrained):
+    def from_training(cls, settings, examples, tokenizer, situation):
         return cls(
             dataclasses.replace(
                 settings, do_lower_case=tokenizer.do_lower_case,

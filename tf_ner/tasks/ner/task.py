@@ -60,11 +60,11 @@ class NerTask(Task):
         }
 
     @classmethod
-    def from_training(cls, settings, examples, tokenizer, pretrained):
+    def from_training(cls, settings, examples, tokenizer, situation):
         types = {t for e in examples for _, _, t in e.entities}
         if not types:
             raise InputError("the training data holds no entity: nothing to learn")
-        settings = resolved(settings, pretrained)
+        settings = resolved(settings, situation)
         return cls(
             dataclasses.replace(settings, types=types, do_lower_case=tokenizer.do_lower_case)
         )

@@ -35,12 +35,15 @@ class CrfSettings(TagSettings):
         scheme: as `TagSettings`.
         crf_lr_multiplier: float, learning-rate multiplier of the CRF transitions; None:
             1 from scratch, 1000 on a pre-trained encoder (bert4keras's recipe for a
-            CRF on BERT: its transitions start from zero while the encoder is trained).
+            CRF on BERT: its transitions start from zero while the encoder is trained),
+            100 on a compact one, whose encoder rate is 4x BERT-base's (measured on the
+            reference encoder: results/compact_learning_rate.md).
     """
 
     crf_lr_multiplier: float | None = setting(
         None, "learning-rate multiplier of the CRF transitions; unless given: 1 from scratch, "
-        "1000 with --bert-dir", situational=(1.0, 1000.0),
+        "1000 with --bert-dir, 100 with a --bert-dir narrower than BERT-base",
+        situational=(1.0, 1000.0, 100.0),
     )  # fmt: skip
 
     def __post_init__(self):
