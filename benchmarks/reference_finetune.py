@@ -66,6 +66,10 @@ def main():
     parser.add_argument("--classification-flags", default="",
                         help="extra flags of the classification rows")  # fmt: skip
     parser.add_argument("--tasks", default="ner,classification")
+    parser.add_argument("--starts", default="pre-trained,random init",
+                        help="which rows of each task: pre-trained, random init")  # fmt: skip
+    parser.add_argument("--label", default="",
+                        help="added to the rows' names: what these flags change")  # fmt: skip
     parser.add_argument("--output", default=str(RESULTS / "reference_finetune_10min"))
     args = parser.parse_args()
     work = pathlib.Path(args.workdir)
@@ -79,19 +83,21 @@ def main():
         "classification": ["--task", "classification", "--train", reviews["train"],
                            "--test", reviews["test"], *shlex.split(args.classification_flags)],
     }  # fmt: skip
-    # Rows of the tasks not run now are kept from the earlier results file.
-    tasks_run = args.tasks.split(",")
+    rows = {}  # name: (task, folder, extra flags)
+    for task in args.tasks.split(","):
+        for start in args.starts.split(","):
+            name = ", ".join([task, start, *([args.label] if args.label else [])])
+            folder = work / name.replace(", ", "_").replace(" ", "_")
+            rows[name] = (task, folder, ["--random-init"] if start == "random init" else [])
+    # Rows not run now are kept from the earlier results file.
     earlier = pathlib.Path(f"{args.output}.json")
     results = {
         name: row
         for name, row in (json.loads(earlier.read_text()) if earlier.is_file() else {}).items()
-        if name.split(",")[0] not in tasks_run
+        if name not in rows
     }
-    for task in tasks_run:
-        for start, extra in (("pre-trained", []), ("random init", ["--random-init"])):
-            name = f"{task}, {start}"
-            folder = work / f"{task}_{start.replace(' ', '_')}"
-            results[name] = run(folder, [*tasks[task], *common, *extra], work / "runs.log")
+    for name, (task, folder, extra) in rows.items():
+        results[name] = run(folder, [*tasks[task], *common, *extra], work / "runs.log")
     lines = [
         f"The encoder `{args.bert_dir}` fine-tuned for {args.minutes:g} minutes on whole "
         f"datasets, against random initialisation of its vocabulary and shape under the "
@@ -110,7 +116,7 @@ def main():
             f"{resolved['learning_rate']:g} | {resolved['warmup']:g} | {resolved['dropout']:g} |"
         )
     lines += ["", "Commands (each row's; the command below ran the rows of "
-              f"{', '.join(tasks_run)}, the others are kept from earlier runs):", "",
+              f"{', '.join(rows)}, the others are kept from earlier runs):", "",
               *(f"    {r['command']}" for r in results.values())]  # fmt: skip
     write_results(lines, results, "benchmarks/reference_finetune.py", args.output,
                   pathlib.Path(args.output).name)  # fmt: skip
