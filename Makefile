@@ -1,4 +1,4 @@
-# `make demo` trains on MSRA and prints entity F1; `make test` runs every test.
+# `make demo` fine-tunes the shipped encoder on MSRA and prints entity F1; `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

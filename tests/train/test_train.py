@@ -311,6 +311,14 @@ def test_defaults_fit_the_situation(corpus, tmp_path):
     assert random_init.situation == Situation.SCRATCH and random_init.resolved("dropout") == 0
     with pytest.raises(MissingFileError, match=r"nowhere/bert_config.json"):
         dataclasses.replace(base, bert_dir=str(tmp_path / "nowhere")).resolved("learning_rate")
+    recipe = ("learning_rate", "warmup", "adam_beta2", "decay_fraction", "position_init")
+    assert [scratch.resolved(k) for k in recipe] == [1e-3, 300, 0.999, 1.0, "random"]
+    # tf-ner pretrain from scratch: the shipped encoder's recipe; from a checkpoint: the
+    # run's defaults for it, unless given.
+    pretrain = dataclasses.replace(scratch, task="masked_lm", task_settings=None)
+    assert [pretrain.resolved(k) for k in recipe] == [5e-4, 0.1, 0.98, 0.2, "sinusoid"]
+    continued = dataclasses.replace(compact, task="masked_lm", task_settings=None, adam_beta2=0.9)
+    assert [continued.resolved(k) for k in recipe] == [2e-4, 0.1, 0.9, 1.0, "random"]
     assert (
         TrainConfig(train="t", output_dir="o", bert_size="mini", warmup=20).warmup_steps(99) == 20
     )

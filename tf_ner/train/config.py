@@ -55,6 +55,7 @@ PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 # is the rate picked on dev for the reference encoder (L4/H256) on 400 MSRA sentences and
 # on 1,000 reviews alike (results/compact_learning_rate.md).
 COMPACT_LEARNING_RATE = 2e-4
+BERT_ADAM_BETA2 = 0.999
 
 
 def int_list(text):
@@ -110,11 +111,12 @@ class TrainConfig:
         "weights, trained as from --bert-size (the floor that measures what pre-training "
         "bought, at the same vocabulary and shape)"
     )  # fmt: skip
-    position_init: str = setting(
-        "random", "starting values of a new encoder's position embeddings: random (BERT's "
+    position_init: str | None = setting(
+        None, "starting values of a new encoder's position embeddings: random (BERT's "
         "truncated normal) or sinusoid (Vaswani et al.'s sines and cosines, the same spread: "
-        "neighbouring positions start alike; see tf_ner.bert.positions)",
-        choices=POSITION_INITS,
+        "neighbouring positions start alike; see tf_ner.bert.positions); unless given: "
+        "random, sinusoid for tf-ner pretrain from scratch",
+        choices=POSITION_INITS, situational=("random",),
     )  # fmt: skip
     dropout: float | None = setting(
         None, "dropout of the encoder and head; unless given: 0 from scratch, the checkpoint's "
@@ -157,9 +159,10 @@ class TrainConfig:
         situational=(300, 0.1),
     )  # fmt: skip
     bias_correction: bool = setting(True, "Adam bias correction")
-    adam_beta2: float = setting(
-        0.999, "Adam's beta_2 (BERT's 0.999; 0.98 steadies pre-training at large rates, as "
-        "in RoBERTa and ELECTRA)"
+    adam_beta2: float | None = setting(
+        None, "Adam's beta_2; unless given: BERT's 0.999, 0.98 for tf-ner pretrain from "
+        "scratch (it steadies pre-training at large rates, as in RoBERTa and ELECTRA)",
+        situational=(BERT_ADAM_BETA2,),
     )  # fmt: skip
     adam_epsilon: float = setting(
         1e-6, "Adam's epsilon, added to the root of the second moment before bias "
@@ -171,10 +174,11 @@ class TrainConfig:
         "effective batch of N x the batch); steps, warmup and --max-steps count optimizer "
         "steps", metavar="N"
     )  # fmt: skip
-    decay_fraction: float = setting(
-        1.0, "the learning rate decays linearly to 0 over this final share of the training "
+    decay_fraction: float | None = setting(
+        None, "the learning rate decays linearly to 0 over this final share of the training "
         "(of the time under --time-budget) and holds at its peak before it, after warmup; "
-        "1: decay from the start, as Google BERT", metavar="F"
+        "1: decay from the start, as Google BERT; unless given: 1, 0.2 for tf-ner pretrain "
+        "from scratch", metavar="F", situational=(1.0,),
     )  # fmt: skip
     weight_decay: float = setting(0.01, "decoupled weight decay (LayerNorm and biases excluded)")
     reinit_top_layers: int = setting(0, "re-initialise the top L encoder layers of the checkpoint")
@@ -269,7 +273,7 @@ class TrainConfig:
 
     def _check_optimizer_options(self):
         """Adam's beta_2, clipping, accumulation, the decay's share, the dev curve."""
-        if not 0 <= self.adam_beta2 < 1:
+        if self.adam_beta2 is not None and not 0 <= self.adam_beta2 < 1:
             raise SettingsError(f"adam_beta2={self.adam_beta2}: expected a float in [0, 1)")
         if self.adam_epsilon < 0:
             raise SettingsError(f"adam_epsilon={self.adam_epsilon}: expected >= 0")
@@ -279,11 +283,11 @@ class TrainConfig:
             raise SettingsError(
                 f"gradient_accumulation={self.gradient_accumulation}: expected an int >= 1"
             )
-        if not 0 < self.decay_fraction <= 1:
+        if self.decay_fraction is not None and not 0 < self.decay_fraction <= 1:
             raise SettingsError(f"decay_fraction={self.decay_fraction}: expected a share in (0, 1]")
         if self.eval_every is not None and self.eval_every < 1:
             raise SettingsError(f"eval_every={self.eval_every}: expected a positive int")
-        if self.position_init != "random" and self.pretrained:
+        if self.position_init not in (None, "random") and self.pretrained:
             raise SettingsError(
                 f"position_init={self.position_init!r} starts a new encoder: a checkpoint's "
                 f"position embeddings are loaded (with --bert-dir add --random-init)"
@@ -350,17 +354,22 @@ class TrainConfig:
         return Situation.of(True, bert_config.hidden_size)
 
     def resolved(self, name):
-        """A setting's value; unless given, the task's default for it (its settings'
-        `run_defaults`), else its default for this `situation`."""
+        """A setting's value; unless given, the task's default for it in this `situation`
+        (its settings' `run_defaults`), else the setting's own default for it."""
         value = getattr(self, name)
-        if value is not None:
-            return value
-        task_defaults = getattr(type(self.task_settings), "run_defaults", {})
-        if name in task_defaults:
-            return task_defaults[name]
-        field = next(f for f in dataclasses.fields(self) if f.name == name)
-        situational = field.metadata[FLAG].situational
-        return None if situational is None else self.situation.pick(situational)
+        if value is None:
+            task_defaults = getattr(type(self.task_settings), "run_defaults", {})
+            value = self._in_situation(task_defaults.get(name))
+        if value is None:
+            field = next(f for f in dataclasses.fields(self) if f.name == name)
+            value = self._in_situation(field.metadata[FLAG].situational)
+        return value
+
+    def _in_situation(self, default):
+        """A default's value here: a tuple by `Situation` (one value: every situation)."""
+        if not isinstance(default, tuple):
+            return default
+        return default[0] if len(default) == 1 else self.situation.pick(default)
 
     def warmup_steps(self, total_steps):
         """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""

@@ -37,7 +37,7 @@ from tf_ner.train.callbacks import (
     StopTraining,
     loss_log_every,
 )
-from tf_ner.train.config import BERT_SIZES
+from tf_ner.train.config import BERT_ADAM_BETA2, BERT_SIZES
 from tf_ner.train.plots import plot_curves
 from tf_ner.train.schedules import TimeBudgetSchedule
 from tf_ner.train.strategy import describe, is_chief, make_strategy, prepare_fit
@@ -205,17 +205,18 @@ def make_schedule(config, total_steps):
     < 1 the rate holds at its peak until the decay starts."""
     peak = config.resolved("learning_rate")
     warmup = config.resolved("warmup")
+    decay_fraction = config.resolved("decay_fraction")
     if config.time_budget is None:
-        if config.decay_fraction == 1:
+        if decay_fraction == 1:
             return WarmupLinearDecay(
                 peak, decay_steps=total_steps, warmup_steps=config.warmup_steps(total_steps)
             )
         return TimeBudgetSchedule(
             peak, warmup_steps=config.warmup_steps(total_steps),
-            decay_fraction=config.decay_fraction, total_steps=total_steps,
+            decay_fraction=decay_fraction, total_steps=total_steps,
         )  # fmt: skip
     timing = {"warmup_fraction": warmup} if warmup < 1 else {"warmup_steps": int(warmup)}
-    return TimeBudgetSchedule(peak, decay_fraction=config.decay_fraction, **timing)
+    return TimeBudgetSchedule(peak, decay_fraction=decay_fraction, **timing)
 
 
 def make_optimizer(config, schedule):
@@ -239,7 +240,7 @@ def make_optimizer(config, schedule):
         layerwise_lr_decay=config.layerwise_lr_decay,
         lr_multipliers=multipliers,
         pretrained_weight_decay=config.pretrained_weight_decay,
-        beta_2=config.adam_beta2,
+        beta_2=config.resolved("adam_beta2"),
         epsilon=config.adam_epsilon,
         global_clipnorm=config.clip_norm or None,
         gradient_accumulation_steps=config.gradient_accumulation
@@ -260,7 +261,7 @@ def build(run):
         model = run.task.build_model(run.bert_config)
         if config.random_init:
             print(f"random init: the shape and vocabulary of {config.bert_dir}", flush=True)
-        if config.position_init == "sinusoid":
+        if config.resolved("position_init") == "sinusoid":
             print(f"{start_positions_as_sinusoids(model)} starts as sinusoids", flush=True)
         elif config.pretrained:
             check_pooler(model, config.reinit_pooler)
@@ -298,6 +299,8 @@ def start_folder(run, command):
     return resuming
 
 
+# The settings whose defaults depend on the situation or the task, as the run took them.
+RESOLVED = ("learning_rate", "warmup", "adam_beta2", "decay_fraction", "position_init")
 STARTS = {
     Situation.SCRATCH: "random init",
     Situation.PRETRAINED: "pre-trained",
@@ -352,8 +355,14 @@ def batch_text(config, batches):
 
 
 def fine_tuning_options(config):
-    """The few-sample fine-tuning options in effect, as short phrases for the banner."""
+    """The schedule and optimizer options that differ from Google BERT's and the
+    few-sample fine-tuning options in effect, as short phrases for the banner."""
     options = []
+    decay_fraction, beta_2 = config.resolved("decay_fraction"), config.resolved("adam_beta2")
+    if decay_fraction < 1:
+        options.append(f"held at the peak, then decaying over the last {decay_fraction:g}")
+    if beta_2 != BERT_ADAM_BETA2:
+        options.append(f"Adam beta_2 {beta_2:g}")
     if config.reinit_top_layers:
         options.append(f"top {config.reinit_top_layers} layer(s) re-initialised")
     if config.reinit_pooler:
@@ -477,7 +486,7 @@ def finish(run, model, stopper):
             "stop_reason": stop_reason,
             "training_seconds": stopper.training_seconds,
             "references": run.references,
-            "resolved": {name: config.resolved(name) for name in ("learning_rate", "warmup")}
+            "resolved": {name: config.resolved(name) for name in RESOLVED}
             | {"dropout": run.bert_config.hidden_dropout_prob},
         }
         atomic_write_text(out / "train_summary.json", json.dumps(summary, indent=2))
