@@ -54,7 +54,8 @@ class Tee(io.TextIOBase):
         return self.copy.getvalue()
 
 
-def main(argv=None):
+def parser():
+    """The demo's command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training time budget")
     start = parser.add_mutually_exclusive_group()
@@ -72,8 +73,12 @@ def main(argv=None):
         help=f"file that receives everything the demo prints, written when the run "
         f"completes (default {RESULTS}; '' for none)",
     )  # fmt: skip
+    return parser
+
+
+def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     tee = Tee(sys.stdout)
     with contextlib.redirect_stdout(tee):
         print(shlex.join(["python", "-m", "tf_ner.demo", *argv]), flush=True)

@@ -39,9 +39,9 @@ def test_situational_defaults_resolve_the_variants_too():
 
 
 def test_the_situation_is_compact_below_bert_bases_width():
-    assert Situation.of(False, 768) == Situation.of(False, 256) == Situation.SCRATCH
-    assert Situation.of(True, 768) == Situation.of(True, 1024) == Situation.PRETRAINED
-    assert Situation.of(True, 767) == Situation.of(True, 256) == Situation.COMPACT
+    of = Situation.of_checkpoint
+    assert of(768) == of(1024) == Situation.PRETRAINED
+    assert of(767) == of(256) == Situation.COMPACT
 
 
 def test_differences_name_nested_settings():

@@ -32,10 +32,8 @@ class Situation(enum.IntEnum):
     COMPACT = 2  # a checkpoint narrower than BERT-base
 
     @classmethod
-    def of(cls, pretrained, hidden_size):
-        """The situation of an encoder `hidden_size` wide, pre-trained or not."""
-        if not pretrained:
-            return cls.SCRATCH
+    def of_checkpoint(cls, hidden_size):
+        """The situation of a pre-trained encoder `hidden_size` wide."""
         return cls.COMPACT if hidden_size < BASE_HIDDEN_SIZE else cls.PRETRAINED
 
     def pick(self, situational):

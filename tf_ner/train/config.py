@@ -351,7 +351,7 @@ class TrainConfig:
         if not self.pretrained:
             return Situation.SCRATCH
         bert_config = BertConfig.from_json_file(pathlib.Path(self.bert_dir) / "bert_config.json")
-        return Situation.of(True, bert_config.hidden_size)
+        return Situation.of_checkpoint(bert_config.hidden_size)
 
     def resolved(self, name):
         """A setting's value; unless given, the task's default for it in this `situation`
@@ -367,9 +367,7 @@ class TrainConfig:
 
     def _in_situation(self, default):
         """A default's value here: a tuple by `Situation` (one value: every situation)."""
-        if not isinstance(default, tuple):
-            return default
-        return default[0] if len(default) == 1 else self.situation.pick(default)
+        return self.situation.pick(default) if isinstance(default, tuple) else default
 
     def warmup_steps(self, total_steps):
         """Warmup in steps, for a run of `total_steps` (a fraction of them if < 1)."""
