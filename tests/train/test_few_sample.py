@@ -131,6 +131,23 @@ def test_a_killed_run_resumes_with_the_original_pretrained_values(
     assert difference <= 1e-6, f"weights differ by up to {difference}"
 
 
+def test_the_compiled_update_trains_as_the_uncompiled_one(corpus, bert_dir, trained, tmp_path):
+    """`tf-ner train` compiles the optimizer's update by default; with Mixout, pre-trained
+    weight decay, a re-initialised layer and clipping, the run ends where the uncompiled
+    update takes it, to float32 rounding."""
+    assert trained.model.optimizer.compile_update
+    plain = train(config(corpus, bert_dir, tmp_path / "plain", compile_update=False))
+    assert plain.steps == trained.steps
+    ours = read_model_weights(f"{trained.output_dir}/model.keras")
+    theirs = read_model_weights(tmp_path / "plain" / "model.keras")
+    difference = max_abs_difference(ours, theirs)
+    assert difference <= 1e-5, f"weights differ by up to {difference}"
+    start = built_values(config(corpus, bert_dir, tmp_path / "start"))
+    end = {v.path: v.numpy() for v in plain.model.weights}
+    moved = max(float(np.max(np.abs(end[path] - value))) for path, value in start.items())
+    assert moved > 1e-2, "training barely moved: the comparison means little"
+
+
 def test_one_step_of_pretrained_weight_decay_matches_numpy(corpus, bert_dir, tmp_path):
     cfg = config(corpus, bert_dir, tmp_path / "m", mixout=0.0, reinit_top_layers=0,
                  learning_rate=0.05, weight_decay=0.5)  # fmt: skip

@@ -246,6 +246,7 @@ def make_optimizer(config, schedule):
         gradient_accumulation_steps=config.gradient_accumulation
         if config.gradient_accumulation > 1
         else None,
+        compile_update=config.compile_update,
     )
 
 
