@@ -1,8 +1,10 @@
-"""Classification files: every format, auto-detection, round trip, and every error."""
+"""Classification files: every format, auto-detection, round trip, and every error; the
+batches texts are predicted in."""
 
 import json
 import re
 
+import numpy as np
 import pytest
 
 from tests.data.test_formats_errors import write
@@ -14,6 +16,7 @@ from tf_ner.data import (
     read_classification,
     write_classification,
 )
+from tf_ner.data.classification.batches import prediction_batches
 
 
 @pytest.fixture(autouse=True)
@@ -273,3 +276,19 @@ def test_tsv_errors(tmp_path):
         write(tmp_path / "f.tsv", "\nlabel\ttext_a\ttext_b\n"), 2, r"sentence pair.*not supported"
     )
     raises_at(write(tmp_path / "g.tsv", "class\ttext\n1\tok\n"), 1, r"must name one 'label' column")
+
+
+def test_prediction_batches_sort_by_length_and_pad_to_the_longest():
+    lengths = [5, 2, 7, 2, 4]
+    token_ids = [np.arange(1, n + 1, dtype=np.int32) * (i + 1) for i, n in enumerate(lengths)]
+    batches = list(prediction_batches(token_ids, batch_size=2))
+    assert [rows.tolist() for rows, _ in batches] == [[1, 3], [4, 0], [2]]
+    assert [f["token_ids"].shape for _, f in batches] == [(2, 2), (2, 5), (1, 7)]
+    for rows, features in batches:
+        assert not features["segment_ids"].any()
+        for row, ids in zip(rows, features["token_ids"], strict=True):
+            n = lengths[row]
+            np.testing.assert_array_equal(ids[:n], token_ids[row])
+            assert not ids[n:].any()
+    with pytest.raises(ValueError, match="batch_size=0"):
+        next(prediction_batches(token_ids, batch_size=0))

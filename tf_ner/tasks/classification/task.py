@@ -7,11 +7,9 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.bert.modeling import BertEncoder
-from tf_ner.data.buckets import check_buckets
 from tf_ner.data.classification import label_counts, read_classification, write_classification
-from tf_ner.data.classification.batches import make_classification_dataset
+from tf_ner.data.classification.batches import make_classification_dataset, prediction_batches
 from tf_ner.data.classification.truncation import encode_texts
-from tf_ner.data.pipeline import EpochBatches, batched_dataset, bucket_arrays
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import resolved
 from tf_ner.metrics import MacroF1, prf
@@ -178,14 +176,10 @@ class ClassificationTask(Task):
         """`[texts, labels]` float32 probabilities (softmax, or a sigmoid per label)."""
         s = self.settings
         token_ids, _ = encode_texts(texts, tokenizer, s.max_length, s.truncation, s.head_tokens)
-        arrays = bucket_arrays(token_ids, check_buckets(None, s.max_length))
-        batches = EpochBatches(arrays, batch_size, shuffle=False, seed=0)
         forward = forward_function(model)
         result = np.zeros((len(token_ids), len(s.labels)), np.float32)
-        plan = batches.plan(0)
-        for (length, positions), features in zip(plan, batched_dataset(batches), strict=True):
+        for rows, features in prediction_batches(token_ids, batch_size):
             logits = tf.cast(forward(features), tf.float32)
-            rows = arrays[length][0][positions]
             result[rows] = (tf.sigmoid if s.multi_label else tf.nn.softmax)(logits).numpy()
         return result
 
