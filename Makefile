@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint clean
 
-$(STAMP): requirements.txt requirements-test.txt requirements-nodeps.txt setup.py
+$(STAMP): requirements.txt requirements-test.txt requirements-onnx.txt requirements-nodeps.txt setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt -r requirements-test.txt
+	$(PIP) install -q -r requirements.txt -r requirements-test.txt -r requirements-onnx.txt
 	$(PIP) install -q --no-deps -r requirements-nodeps.txt
 	$(PIP) install -q --no-deps -e .
 	touch $(STAMP)

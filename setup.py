@@ -22,6 +22,7 @@ setup(
     extras_require={
         "cpu": ["tensorflow-cpu>=2.21,<2.22"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
+        "onnx": read_requirements("requirements-onnx.txt"),
         "test": read_requirements("requirements-test.txt"),
     },
     entry_points={"console_scripts": ["tf-ner=tf_ner.cli:main"]},

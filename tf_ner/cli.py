@@ -109,7 +109,7 @@ def _predict(args):
     import tf_ner
     from tf_ner.reports import page_writer
 
-    predictor = tf_ner.load(args.model)
+    predictor = tf_ner.load(args.model, runtime=args.runtime)
     if args.html:
         write_page = page_writer(predictor.task, "predictions", "--html")
     texts = _read_texts(args.input, args.format)
@@ -121,6 +121,12 @@ def _predict(args):
     if args.html:
         write_page(predictor.task, records, args.html)
         print(f"wrote their page to {args.html}")
+
+
+def _export(args):
+    from tf_ner.tasks.folder import export_onnx
+
+    print(f"wrote {export_onnx(args.model, args.output)}")
 
 
 def _read_texts(path, format):
@@ -220,7 +226,20 @@ def build_parser():
         metavar="FILE.html",
         help="also write one HTML page of the predictions (NER: entities marked in the texts; classification: labels and probabilities)",
     )
+    predict.add_argument(
+        "--runtime", default="tensorflow", choices=("tensorflow", "onnx"),
+        help="onnx: the folder's model.onnx (tf-ner export) run by ONNX Runtime "
+        "(default %(default)s)",
+    )  # fmt: skip
     predict.set_defaults(run=_predict)
+
+    export = commands.add_parser(
+        "export", help="write a model folder's model in another format (ONNX)"
+    )
+    export.add_argument("--model", required=True, help="a model folder written by tf-ner train")
+    export.add_argument("--format", required=True, choices=("onnx",), help="onnx: model.onnx")
+    export.add_argument("--output", help="file to write (default: model.onnx in the folder)")
+    export.set_defaults(run=_export)
     return parser
 
 

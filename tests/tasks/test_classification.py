@@ -145,6 +145,16 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     correct = sum(line["label"] == e.labels[0] for line, e in zip(lines, dev, strict=True))
     assert correct / len(dev) == pytest.approx(scores["overall"]["accuracy"])
     check_pages(tmp_path / "out.html", tmp_path / "errors.html", lines, dev)
+    # ONNX: exported by one process, run by ONNX Runtime in another; the same labels,
+    # the probabilities to float32 rounding.
+    run_python(["-m", "tf_ner.cli", "export", "--model", str(out), "--format", "onnx"])
+    run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
+                "--format", "lines", "--output", str(tmp_path / "onnx.jsonl"),
+                "--runtime", "onnx"])  # fmt: skip
+    found = [json.loads(x) for x in (tmp_path / "onnx.jsonl").read_text().splitlines()]
+    assert [x["label"] for x in found] == [x["label"] for x in lines]
+    for ours, theirs in zip(found, lines, strict=True):
+        assert ours["probabilities"] == pytest.approx(theirs["probabilities"], abs=2e-4)
 
 
 def check_pages(predictions_page, errors_page, lines, dev):

@@ -74,6 +74,32 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
                                        for e in entities)  # fmt: skip
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("head", HEADS)
+def test_the_onnx_export_predicts_the_same_entities_in_new_processes(trained, head):
+    """`tf-ner export --format onnx` in one process, `tf-ner predict --runtime onnx` in
+    another: the spans of the training process's model, and its scores to float32
+    rounding (a mixed_bfloat16 model is exported to compute in float32: to bfloat16's,
+    8 bits of mantissa)."""
+    folder, expected = trained / head, in_memory(trained, head)
+    tf_ner_command("export", "--model", str(folder), "--format", "onnx")
+    output = trained / f"{head}.onnx_predictions.jsonl"
+    tf_ner_command(
+        "predict", "--model", str(folder), "--input", str(trained / "texts.txt"),
+        "--format", "lines", "--output", str(output), "--runtime", "onnx",
+    )  # fmt: skip
+    found = [json.loads(line)["entities"] for line in output.read_text("utf-8").splitlines()]
+    assert any(expected["predictions"]), "the trained model should find some entity"
+    spans = [[(e["start"], e["end"], e["type"]) for e in entities] for entities in found]
+    assert spans == [[(e["start"], e["end"], e["type"]) for e in entities]
+                     for entities in expected["predictions"]]  # fmt: skip
+    scores = [e["score"] for entities in found for e in entities]
+    expected_scores = [e["score"] for entities in expected["predictions"] for e in entities]
+    config = json.loads((folder / "train_config.json").read_text(encoding="utf-8"))
+    tolerance = 2e-4 if config["mixed_precision"] is None else 1e-2
+    assert scores == pytest.approx(expected_scores, abs=tolerance)
+
+
 def read_page(path):
     root = parse_page(path.read_text(encoding="utf-8"))
     assert not list(root.iter("script"))

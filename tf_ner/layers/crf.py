@@ -267,7 +267,11 @@ class CRF(keras.layers.Layer):
         def backward(tag, back_pointer):
             return tf.gather(back_pointer, tag, axis=1, batch_dims=1)
 
-        earlier = tf.scan(backward, back_pointers, initializer=last_tag, reverse=True)
+        # Backwards over time, written as a forward scan over reversed steps (the ONNX
+        # converter writes `tf.scan(reverse=True)` with its outputs in the wrong order).
+        earlier = tf.reverse(
+            tf.scan(backward, tf.reverse(back_pointers, [0]), initializer=last_tag), [0]
+        )
         # `last_tag` sits on the appended identity step; `earlier` covers the real ones.
         path = tf.transpose(earlier)  # compacted order
         path = tf.gather(path, inverse, axis=1, batch_dims=1)

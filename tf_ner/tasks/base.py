@@ -15,6 +15,7 @@ import tensorflow as tf
 from tf_ner.data.pipeline import FEATURES_SPEC
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import from_dict
+from tf_ner.tasks.onnx import OnnxModel
 
 
 class Task:
@@ -207,6 +208,19 @@ class Predictor:
     def settings(self):
         return self.task.settings
 
+    def tensorflow_model(self, purpose):
+        """The Keras model, for what only it does (`purpose`, e.g. "evaluate").
+
+        Raises:
+            InputError: the predictor runs an ONNX graph.
+        """
+        if isinstance(self.model, OnnxModel):
+            raise InputError(
+                f"{purpose} needs the TensorFlow model: load {self.model.path.parent} "
+                f"without runtime='onnx'"
+            )
+        return self.model
+
 
 _FORWARD = weakref.WeakKeyDictionary()
 
@@ -218,8 +232,11 @@ def forward_function(model, features_spec=FEATURES_SPEC):
     every replica (and across workers), where inference needs no collective at all.
     Its input signature has any batch size and length, so it traces once for all
     bucket lengths. The function holds the model weakly: a model nobody else holds is
-    freed with its function.
+    freed with its function. An `OnnxModel` is its own forward function (numpy in and
+    out).
     """
+    if isinstance(model, OnnxModel):  # runs outside TensorFlow, on numpy
+        return model
     forward = _FORWARD.get(model)
     if forward is None:
         reference = weakref.ref(model)

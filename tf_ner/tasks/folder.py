@@ -17,6 +17,7 @@ import importlib
 import json
 import pathlib
 import shutil
+import tempfile
 import zipfile
 
 import keras
@@ -29,12 +30,15 @@ from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.ground.errors import InputError, MissingFileError
 from tf_ner.ground.files import atomic_dir, atomic_path, atomic_write_text
 from tf_ner.tasks import TASKS
+from tf_ner.tasks.onnx import OnnxModel, convert_to_onnx, file_sha256
 
 SETTINGS_FILE = "task.json"
 CONFIG_FILE = "bert_config.json"
 VOCAB_FILE = "vocab.txt"
 MODEL_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
+ONNX_FILE = "model.onnx"
+RUNTIMES = ("tensorflow", "onnx")
 
 
 def write_folder(task, model, folder, bert_config, vocab_file):
@@ -97,7 +101,7 @@ def read_task(folder):
     return TASKS.get(values["task"]).from_settings(values["settings"], path)
 
 
-def load_model(task, folder):
+def load_model(task, folder, float32=False):
     """The trained model of a folder, for inference.
 
     A kept model is read from `model.keras` without its optimizer or compiled loss:
@@ -105,6 +109,10 @@ def load_model(task, folder):
     of the training state (`keras.models.load_model(path)` after
     `import tf_ner.keras_objects` restores them too, e.g. to train further). Other
     tasks' models are built and given the checkpoint (`Task.inference_model`).
+
+    Args:
+        float32: compute in float32 a model trained under a mixed-precision policy
+            (its variables are float32 either way).
     """
     folder = pathlib.Path(folder)
     if not task.saves_model:
@@ -115,7 +123,39 @@ def load_model(task, folder):
     if not path.is_file():
         raise MissingFileError(f"{path} not found: is {folder} a trained tf_ner model folder?")
     register_named_modules(path)
-    return keras.models.load_model(path, compile=False)
+    if not float32:
+        return keras.models.load_model(path, compile=False)
+    with tempfile.TemporaryDirectory() as directory:
+        return keras.models.load_model(float32_copy(path, directory), compile=False)
+
+
+def float32_copy(path, directory):
+    """A copy in `directory` of the `.keras` file `path` whose mixed-precision dtype
+    policies are float32 (`path` itself when it has none)."""
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+        if not _policies_to_float32(config):
+            return path
+        copy = pathlib.Path(directory) / MODEL_FILE
+        with zipfile.ZipFile(copy, "w") as out:
+            for item in archive.infolist():
+                data = json.dumps(config) if item.filename == "config.json" else None
+                out.writestr(item, data or archive.read(item))
+    return copy
+
+
+def _policies_to_float32(config):
+    """Sets every mixed-precision `DTypePolicy` in a Keras config to float32; how many."""
+    changed = 0
+    if isinstance(config, dict):
+        inner = config.get("config")
+        if config.get("class_name") == "DTypePolicy" and inner["name"].startswith("mixed_"):
+            inner["name"] = "float32"
+            changed += 1
+        values = config.values()
+    else:
+        values = config if isinstance(config, list) else ()
+    return changed + sum(_policies_to_float32(value) for value in values)
 
 
 def register_named_modules(path):
@@ -151,11 +191,15 @@ def named_classes(config):
             yield from named_classes(value)
 
 
-def load(model_dir):
+def load(model_dir, runtime="tensorflow", threads=None):
     """The predictor of a model folder, for whichever task it holds.
 
     Args:
         model_dir: a folder written by `tf-ner train` (or `tf-ner pretrain`).
+        runtime: `"tensorflow"`, or `"onnx"`: the folder's `model.onnx` (written by
+            `tf-ner export --format onnx`, `export_onnx`) run by ONNX Runtime; it predicts
+            (NER and classification) but does not evaluate.
+        threads: ONNX Runtime's threads (None: its default).
 
     Returns:
         The task's predictor: a `Recognizer` for NER, a `TextClassifier` for
@@ -163,9 +207,46 @@ def load(model_dir):
 
     Raises:
         MissingFileError: a file of the folder is missing (named).
+        InputError: an unknown runtime, or an ONNX graph of another model.
     """
     model_dir = pathlib.Path(model_dir)
     task = read_task(model_dir)
     do_lower_case = getattr(task.settings, "do_lower_case", None)
     tokenizer = Tokenizer(model_dir / VOCAB_FILE, do_lower_case=do_lower_case)
+    if runtime == "onnx":
+        path = model_dir / ONNX_FILE
+        if not path.is_file():
+            raise MissingFileError(
+                f"{path} not found: write it with tf-ner export --model {model_dir} --format onnx"
+            )
+        return task.predictor(OnnxModel(path, model_dir / MODEL_FILE, threads), tokenizer)
+    if runtime != "tensorflow":
+        raise InputError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     return task.predictor(load_model(task, model_dir), tokenizer)
+
+
+def export_onnx(model_dir, output=None):
+    """Writes the folder's model as an ONNX graph (`tf_ner.tasks.onnx`), by default
+    `model.onnx` in the folder, where `load(model_dir, runtime="onnx")` finds it; in
+    float32, whatever precision it was trained in (ONNX Runtime's CPU kernels have no
+    bfloat16 matrix products).
+
+    Returns:
+        The path written.
+
+    Raises:
+        InputError: a folder whose task keeps no model (a pre-trained encoder), or the
+            optional packages missing.
+    """
+    model_dir = pathlib.Path(model_dir)
+    task = read_task(model_dir)
+    if not task.saves_model or task.predictor_class is None:
+        raise InputError(
+            f"{model_dir} holds a {task.name} folder: only NER and classification models "
+            f"export to ONNX"
+        )
+    model = load_model(task, model_dir, float32=True)
+    output = pathlib.Path(output) if output else model_dir / ONNX_FILE
+    with atomic_path(output) as temporary:
+        convert_to_onnx(model, temporary, file_sha256(model_dir / MODEL_FILE))
+    return output

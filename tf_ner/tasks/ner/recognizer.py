@@ -62,4 +62,5 @@ class Recognizer(Predictor):
         """Scores over `Example`s (see `NerTask.evaluate`); unknown entity types refused."""
         examples = list(examples)
         self.task.check(examples, "the examples")
-        return self.task.evaluate(self.model, self.tokenizer, examples, batch_size)
+        model = self.tensorflow_model("evaluate")
+        return self.task.evaluate(model, self.tokenizer, examples, batch_size)

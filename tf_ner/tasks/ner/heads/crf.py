@@ -3,6 +3,7 @@
 import logging
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_ner.layers import CRF, CRFModel, TokenClassifier
@@ -57,10 +58,10 @@ class CrfHead(TagHead):
         return outputs["tags"]
 
     def decodable(self, outputs):
-        return outputs["tags"].numpy()
+        return np.asarray(outputs["tags"])
 
     def score_rows(self, outputs):
-        return outputs["emissions"].numpy()
+        return np.asarray(outputs["emissions"])
 
     def serving_outputs(self, outputs, token_ids):
         return {"tags": tf.cast(outputs["tags"], tf.int32)}

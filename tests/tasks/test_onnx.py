@@ -1,0 +1,67 @@
+"""ONNX export and ONNX Runtime prediction (`tf_ner/tasks/onnx.py`, `folder.export_onnx`),
+on the tiny folders of `tests/fixtures/folders_0_1`: the same predictions as TensorFlow
+(across processes: `tests/train/test_fresh_process.py`, `tests/tasks/
+test_classification.py`), and the errors a user meets."""
+
+import shutil
+
+import pytest
+
+from tests.tasks.test_folder import EXPECTED, FOLDERS
+from tf_ner import load
+from tf_ner.ground.errors import InputError, MissingFileError
+from tf_ner.tasks.folder import export_onnx
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Copies of the NER (CRF) and classification folders, each with its model.onnx."""
+    out = tmp_path_factory.mktemp("onnx")
+    for name in ("ner_crf", "cls"):
+        shutil.copytree(FOLDERS / name, out / name)
+        assert export_onnx(out / name) == out / name / "model.onnx"
+    return out
+
+
+def test_onnx_runtime_predicts_what_tensorflow_does(exported):
+    texts = EXPECTED["ner_crf"]["texts"] + ["", "北京" * 40]  # windows of many lengths
+    ours = load(exported / "ner_crf", runtime="onnx").predict(texts)
+    theirs = load(exported / "ner_crf").predict(texts)
+    assert [[e["start"] for e in found] for found in theirs] != [[]] * len(texts)
+    assert [[{**e, "score": None} for e in found] for found in ours] == [
+        [{**e, "score": None} for e in found] for found in theirs
+    ]
+    scores = [e["score"] for found in ours for e in found]
+    assert scores == pytest.approx([e["score"] for found in theirs for e in found], abs=2e-4)
+    texts = EXPECTED["cls"]["texts"]
+    ours = load(exported / "cls", runtime="onnx").predict(texts)
+    theirs = load(exported / "cls").predict(texts)
+    assert [p["label"] for p in ours] == [p["label"] for p in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert a["probabilities"] == pytest.approx(b["probabilities"], abs=2e-4)
+
+
+def test_an_export_of_another_model_is_refused(exported, tmp_path):
+    folder = tmp_path / "retrained"
+    shutil.copytree(exported / "ner_crf", folder)
+    with open(folder / "model.keras", "ab") as f:  # as if trained again into the folder
+        f.write(b"\0")
+    with pytest.raises(InputError, match=r"retrained/model.onnx was exported from another "
+                       r"model.keras: run tf-ner export again"):  # fmt: skip
+        load(folder, runtime="onnx")
+
+
+def test_what_cannot_run_on_onnx_says_so(exported, tmp_path):
+    shutil.copytree(FOLDERS / "ner_gp", tmp_path / "ner_gp")
+    with pytest.raises(MissingFileError, match=r"model.onnx not found: write it with tf-ner "
+                       r"export --model .*ner_gp --format onnx"):  # fmt: skip
+        load(tmp_path / "ner_gp", runtime="onnx")
+    with pytest.raises(InputError, match=r"runtime 'torch': expected one of tensorflow, onnx"):
+        load(exported / "ner_crf", runtime="torch")
+    with pytest.raises(InputError, match=r"holds a masked_lm folder: only NER and "
+                       r"classification models export to ONNX"):  # fmt: skip
+        export_onnx(FOLDERS / "mlm")
+    recognizer = load(exported / "ner_crf", runtime="onnx")
+    with pytest.raises(InputError, match=r"evaluate needs the TensorFlow model: load .*ner_crf "
+                       r"without runtime='onnx'"):  # fmt: skip
+        recognizer.evaluate([])

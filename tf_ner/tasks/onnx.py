@@ -1,0 +1,133 @@
+"""ONNX: a trained model's forward pass converted to an ONNX graph (`convert_to_onnx`),
+and that graph run by ONNX Runtime in place of the Keras model (`OnnxModel`).
+
+The graph is the model's inference call, `model(features, training=False)`: inputs
+`token_ids` and `segment_ids` int32 `[batch, length]` ([CLS] ... [SEP], 0-padded), the
+outputs the model's own (a CRF's Viterbi tags included; the tf2onnx converter writes
+its loop as an ONNX `Loop`). The predictors decode them as they decode TensorFlow's, so
+the same code turns either into spans or labels.
+
+The converter (`tf2onnx`) and the runtime (`onnxruntime`) are optional: each is
+imported by the function that needs it.
+"""
+
+import hashlib
+
+import numpy as np
+import tensorflow as tf
+
+from tf_ner.ground.errors import InputError
+
+INPUTS = ("token_ids", "segment_ids")
+# Opset 17: ONNX Runtime 1.14 and later run it.
+OPSET = 17
+# Metadata keys of the exported graph.
+STRUCTURE_KEY = "tf_ner.outputs"  # "dict": named outputs; "tensor": one, named OUTPUT
+SOURCE_KEY = "tf_ner.model_sha256"  # the model.keras it was converted from
+OUTPUT = "outputs"
+
+
+def _optional(module):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise InputError(
+            f"ONNX needs the optional package {module}: pip install onnx onnxruntime tf2onnx"
+        ) from None
+
+
+def file_sha256(path):
+    """The hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _erfc(ctx, node, name, args):
+    """tf2onnx has no converter for TensorFlow's `Erfc` (exact GELU: `0.5 x erfc(-x/√2)`):
+    written as `1 - Erf(x)` (ONNX has `Erf`), which differs from erfc only where erfc is
+    below float32's resolution near 1, where GELU's product is then 0 against a value
+    under 1e-7 |x|."""
+    from tf2onnx import utils
+
+    x = node.input[0]
+    one = np.array(1.0, utils.map_onnx_to_numpy_type(ctx.get_dtype(x)))
+    constant = ctx.make_const(utils.make_name(f"{name}_one"), one)
+    erf = ctx.make_node("Erf", [x])
+    node.type = "Sub"
+    ctx.replace_inputs(node, [constant.output[0], erf.output[0]])
+    return node
+
+
+def convert_to_onnx(model, path, source_sha256):
+    """Writes `model`'s inference call as an ONNX graph at `path`.
+
+    Args:
+        model: the Keras model of a model folder (`tf_ner.tasks.folder.load_model`).
+        path: the `.onnx` file to write.
+        source_sha256: the `model.keras` it came from, kept in the graph's metadata so
+            that a stale export is refused at load.
+    """
+    tf2onnx = _optional("tf2onnx")
+    spec = [tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUTS]
+
+    single = []  # set while tracing: whether the model returns one tensor
+
+    def call(token_ids, segment_ids):
+        outputs = model({"token_ids": token_ids, "segment_ids": segment_ids}, training=False)
+        single.append(not isinstance(outputs, dict))
+        return {OUTPUT: outputs} if single[-1] else outputs
+
+    function = tf.function(call, input_signature=spec, autograph=False)
+    function.get_concrete_function()
+    proto, _ = tf2onnx.convert.from_function(
+        function, input_signature=spec, opset=OPSET, custom_op_handlers={"Erfc": (_erfc, [])}
+    )
+    structure = "tensor" if single[-1] else "dict"
+    for key, value in ((STRUCTURE_KEY, structure), (SOURCE_KEY, source_sha256)):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    with open(path, "wb") as f:
+        f.write(proto.SerializeToString())
+
+
+class OnnxModel:
+    """An exported graph run by ONNX Runtime, called like the model it came from:
+    `features` (`{"token_ids", "segment_ids"}` int32 numpy `[batch, L]`) -> the model's
+    outputs as numpy arrays (a dict of them, or one array).
+
+    Args:
+        path: the `.onnx` file (`convert_to_onnx`).
+        source: the `model.keras` it must have been converted from; a graph converted
+            from another is refused.
+        threads: ONNX Runtime's intra-op threads; None: its default (the cores).
+
+    Raises:
+        InputError: a graph without tf_ner's metadata, or converted from another model.
+    """
+
+    def __init__(self, path, source, threads=None):
+        onnxruntime = _optional("onnxruntime")
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.path = path
+        self.session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if STRUCTURE_KEY not in metadata:
+            raise InputError(f"{path}: not written by tf-ner export (no {STRUCTURE_KEY})")
+        if metadata.get(SOURCE_KEY) != file_sha256(source):
+            raise InputError(
+                f"{path} was exported from another {source.name}: run tf-ner export again"
+            )
+        self.names = [output.name for output in self.session.get_outputs()]
+        self.single = metadata[STRUCTURE_KEY] == "tensor"
+
+    def __call__(self, features):
+        feed = {name: np.asarray(features[name], np.int32) for name in INPUTS}
+        values = self.session.run(self.names, feed)
+        return values[0] if self.single else dict(zip(self.names, values, strict=True))
