@@ -139,8 +139,8 @@ def float32_copy(path, directory):
         copy = pathlib.Path(directory) / MODEL_FILE
         with zipfile.ZipFile(copy, "w") as out:
             for item in archive.infolist():
-                data = json.dumps(config) if item.filename == "config.json" else None
-                out.writestr(item, data or archive.read(item))
+                changed = item.filename == "config.json"
+                out.writestr(item, json.dumps(config) if changed else archive.read(item))
     return copy
 
 
@@ -209,6 +209,8 @@ def load(model_dir, runtime="tensorflow", threads=None):
         MissingFileError: a file of the folder is missing (named).
         InputError: an unknown runtime, or an ONNX graph of another model.
     """
+    if runtime not in RUNTIMES:
+        raise InputError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     model_dir = pathlib.Path(model_dir)
     task = read_task(model_dir)
     do_lower_case = getattr(task.settings, "do_lower_case", None)
@@ -220,8 +222,6 @@ def load(model_dir, runtime="tensorflow", threads=None):
                 f"{path} not found: write it with tf-ner export --model {model_dir} --format onnx"
             )
         return task.predictor(OnnxModel(path, model_dir / MODEL_FILE, threads), tokenizer)
-    if runtime != "tensorflow":
-        raise InputError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     return task.predictor(load_model(task, model_dir), tokenizer)
 
 

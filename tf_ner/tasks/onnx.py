@@ -12,6 +12,7 @@ imported by the function that needs it.
 """
 
 import hashlib
+import importlib
 
 import numpy as np
 import tensorflow as tf
@@ -29,7 +30,7 @@ OUTPUT = "outputs"
 
 def _optional(module):
     try:
-        return __import__(module)
+        return importlib.import_module(module)
     except ImportError:
         raise InputError(
             f"ONNX needs the optional package {module}: pip install onnx onnxruntime tf2onnx"
