@@ -16,7 +16,18 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      at batch 1 (its default) and each of `--hf-batch-sizes`
     hf-forward       plain batched PyTorch forward + argmax of the same windows,
                      length-sorted, batch 32, no decoding
+    hf-onnx, hf-onnx-optimized, hf-onnx-int8
+                     the same windows and batches, run by ONNX Runtime on the Hugging
+                     Face model exported to ONNX: as exported, after ONNX Runtime's
+                     transformer optimizer (fused attention, LayerNorm, GELU), and that
+                     graph quantised to int8 (`peers/hf_onnx.py`); argmax, no decoding
+    ours-onnx, ours-onnx-int8
+                     `Recognizer.predict` on `tf_ner.load(model, runtime="onnx")` and
+                     `"onnx-int8"`: the folder exported by `tf-ner export`
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
+
+With ONNX (the default; `--no-onnx` leaves it out), the F1 each runtime gets on the
+sentences, float32 and int8, on both sides (`peers/predict_onnx_quality.py`).
 
 Every run first measures the machine's float32 matmul peak (TensorFlow and PyTorch,
 same threads; `processes.machine_peak`); each runner's GFLOP/s counts the encoder's
@@ -50,6 +61,8 @@ import rounds  # noqa: E402
 from results_file import write_results  # noqa: E402
 
 CLI_NAME = "tf-ner predict"
+ONNX_GRAPHS = ("onnx", "onnx-optimized", "onnx-int8")  # peers/hf_onnx.py
+ONNX_RUNTIMES = ("onnx", "onnx-int8")  # tf_ner.load
 
 
 def forward_flops(config, batch_shapes):
@@ -71,13 +84,17 @@ def runner_plan(args, prepared, corpus):
     data = ["--prepared", prepared, "--corpus", corpus]
     plan = []
     if not args.no_peers:
-        forward = [*data, "--mode", "forward", "--batch-size", 32]
-        plan.append(("hf-forward", "predict_hf_runner.py", forward))
+        for mode in ("forward", *(ONNX_GRAPHS if args.onnx else ())):
+            arguments = [*data, "--mode", mode, "--batch-size", 32]
+            plan.append((f"hf-{mode}", "predict_hf_runner.py", arguments))
         for size in args.hf_batch_sizes:
             arguments = [*data, "--mode", "pipeline", "--batch-size", size]
             plan.append((f"hf-pipeline-{size}", "predict_hf_runner.py", arguments))
     ours = [*data, "--model", args.model, "--batch-size", args.batch_size]
     plan.append(("ours", "predict_ours_runner.py", ours))
+    for runtime in ONNX_RUNTIMES if args.onnx else ():
+        arguments = [*ours, "--runtime", runtime]
+        plan.append((f"ours-{runtime}", "predict_ours_runner.py", arguments))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
     cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]
     plan.append((CLI_NAME, "predict_process_runner.py", cli))
@@ -126,12 +143,13 @@ def corpus_table(records, config, peak):
     pipelines = [r for r in records if r["name"].startswith("hf-pipeline")]
     pipeline_best = max(pipelines, key=lambda r: r["texts_per_s"]) if pipelines else None
     forward = next((r for r in records if r["name"] == "hf-forward"), None)
+    hf_onnx = next((r for r in records if r["name"] == "hf-onnx-optimized"), None)
     ours = next((r for r in records if r["name"] == "ours"), None)
     lines = [
         "| runner | batch | texts/s | characters/s | x pipeline best | x batched forward "
-        "| GFLOP/s | of matmul peak | peak RSS MB | wall s | CPU s | x batched forward, CPU "
-        "| entities |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| x HF ONNX optimized | GFLOP/s | of matmul peak | peak RSS MB | wall s | CPU s "
+        "| x batched forward, CPU | entities |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in records:
         shapes = r.get("batch_shapes")
@@ -145,6 +163,7 @@ def corpus_table(records, config, peak):
             f"| {r['characters_per_s']:,.0f} "
             f"| {rounds.show(rounds.ratios(r, pipeline_best, 'texts_per_s'), '.2f')} "
             f"| {rounds.show(rounds.ratios(r, forward, 'texts_per_s'), '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, hf_onnx, 'texts_per_s'), '.2f')} "
             f"| {fmt(gflops, '.1f')} "
             f"| {fmt(gflops and processes.peak_fraction(gflops, peak), '.1%')} "
             f"| {r.get('child_peak_rss_mb', r['peak_rss_mb']):,.0f} | {r['seconds']:.2f} "
@@ -152,6 +171,28 @@ def corpus_table(records, config, peak):
             f"| {fmt(r.get('entities'), ',')} |"
         )
     return lines
+
+
+def quality_table(quality, prepare):
+    """What ONNX and int8 cost in F1 (`peers/predict_onnx_quality.py`)."""
+    f1 = quality["f1"]
+    fused = ", ".join(f"{name} {count}" for name, count in prepare["hf_onnx"]["fused"].items())
+    return [
+        "## What ONNX and int8 cost in F1",
+        "",
+        f"Micro entity F1 on the {quality['texts']:,} sentences against their gold "
+        "entities. Each side's int8 row is compared with its own float32 row: the two "
+        "sides decode differently (ours: the model's head and window merging; Hugging "
+        "Face: argmax tags read as BIO spans). ONNX Runtime's optimizer fused in the "
+        f"Hugging Face graph: {fused}.",
+        "",
+        "| side | float32 | int8 | int8 cost |",
+        "|---|--:|--:|--:|",
+        f"| ours (TensorFlow {f1['ours-tensorflow']:.2%}) | {f1['ours-onnx']:.2%} "
+        f"| {f1['ours-onnx-int8']:.2%} | {f1['ours-onnx-int8'] - f1['ours-onnx']:+.2%} |",
+        f"| Hugging Face ONNX optimized | {f1['hf-onnx-optimized']:.2%} "
+        f"| {f1['hf-onnx-int8']:.2%} | {f1['hf-onnx-int8'] - f1['hf-onnx-optimized']:+.2%} |",
+    ]
 
 
 def startup_table(records):
@@ -243,6 +284,10 @@ def parse(argv):
         "--no-peers", action="store_true", help="run ours and tf-ner predict only (no PyTorch)"
     )
     p.add_argument(
+        "--onnx", action=argparse.BooleanOptionalAction, default=True,
+        help="also both sides on ONNX Runtime, float32 and int8, and their F1 (default on)",
+    )  # fmt: skip
+    p.add_argument(
         "--rounds", type=int, default=None,
         help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",
     )  # fmt: skip
@@ -288,10 +333,20 @@ def main(argv=None):
         prepared = args.work_dir or temporary
         (prepare,) = processes.run_script(
             "predict_prepare.py",
-            ["--model", args.model, "--out", prepared, "--texts", args.texts],
+            ["--model", args.model, "--out", prepared, "--texts", args.texts]
+            + ["--onnx"] * args.onnx,
             args.timeout,
             env=env,
         )
+        quality = None
+        if args.onnx:
+            (quality,) = processes.run_script(
+                "predict_onnx_quality.py",
+                ["--model", args.model, "--prepared", prepared, "--data", prepare["data"],
+                 "--texts", args.texts],
+                args.timeout,
+                env=env,
+            )  # fmt: skip
         results = {
             corpus: run_rounds(runner_plan(args, prepared, corpus), args.rounds, env, args.timeout)
             for corpus in args.corpora
@@ -306,6 +361,8 @@ def main(argv=None):
             f"`ours` and `{CLI_NAME}` predicted {'the same' if same else 'DIFFERENT'} spans.",
             "",
         ]
+    if quality:
+        lines += [*quality_table(quality, prepare), ""]
     lines += [
         "## Start-up",
         "",
@@ -320,6 +377,7 @@ def main(argv=None):
         "argv": sys.argv[1:] if argv is None else argv,
         "matmul_peak": peak,
         "prepare": prepare,
+        "onnx_quality": quality,
         "corpora": results,
         "startup": startup,
     }

@@ -9,6 +9,7 @@ import importlib.util
 import itertools
 import json
 import random
+import shutil
 import sys
 
 import pytest
@@ -330,6 +331,7 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
         ),
         dict(common, name="hf-pipeline-1", texts_per_s=100.0, seconds=50.0, batch=1),
         dict(common, name="hf-pipeline-8", texts_per_s=200.0, seconds=25.0, batch=8),
+        dict(common, name="hf-onnx-optimized", texts_per_s=600.0, seconds=1.0),
         dict(common, name="ours", texts_per_s=750.0, seconds=1.0, batch_shapes=[[2, 10]]),
         dict(common, name="tf-ner predict", texts_per_s=250.0, seconds=2.0, child_peak_rss_mb=9.0),
     ]
@@ -339,12 +341,13 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
         for line in driver.corpus_table(records, config, peak)
     }
     assert rows["hf-pipeline-8 (best)"][4:6] == ["1.00", "0.40"]
-    # ours: 750 / 200 the best pipeline, 750 / 500 the forward; 0.127 GFLOP/s = 25.3% of 0.5.
-    assert rows["ours"][4:8] == ["3.75", "1.50", "0.1", "25.3%"]
-    assert rows["ours"][10:12] == ["1.00", "3.00"]  # texts per CPU second: 3x the forward's
+    # ours: 750 / 200 the best pipeline, 750 / 500 the forward, 750 / 600 Hugging Face's
+    # optimized ONNX graph; 0.127 GFLOP/s = 25.3% of 0.5.
+    assert rows["ours"][4:9] == ["3.75", "1.50", "1.25", "0.1", "25.3%"]
+    assert rows["ours"][11:13] == ["1.00", "3.00"]  # texts per CPU second: 3x the forward's
     # tf-ner predict runs the same batches as ours: half the rate in 2 s; its own peak RSS.
-    assert rows["tf-ner predict"][6:9] == ["0.1", "12.7%", "9"]
-    assert rows["hf-pipeline-1"][6] == "–"  # no shapes recorded
+    assert rows["tf-ner predict"][7:10] == ["0.1", "12.7%", "9"]
+    assert rows["hf-pipeline-1"][7] == "–"  # no shapes recorded
 
 
 def test_documents_join_every_text_once_in_order():
@@ -430,7 +433,9 @@ def test_prediction_runner_measures_predict_on_a_tiny_folder(tiny_ner_folder):
     runner = load_peer("predict_ours_runner")
     import tf_ner
 
-    record = runner.measure(str(tiny_ner_folder), TINY_TEXTS, "sentences", 2, warmup=1)
+    record = runner.measure(
+        str(tiny_ner_folder), TINY_TEXTS, "sentences", 2, warmup=1, runtime="tensorflow"
+    )
     assert record["texts"] == 3 and record["characters"] == sum(map(len, TINY_TEXTS))
     assert record["seconds"] > 0 and record["texts_per_s"] == 3 / record["seconds"]
     predicted = tf_ner.load(tiny_ner_folder).predict_spans(TINY_TEXTS)
@@ -443,18 +448,42 @@ def test_prediction_runner_measures_predict_on_a_tiny_folder(tiny_ner_folder):
     assert all(length <= 16 for _, length in record["batch_shapes"])
 
 
+def test_prediction_runner_measures_the_onnx_runtimes(tiny_ner_folder, tmp_path):
+    """The float32 export predicts TensorFlow's spans; the int8 one is timed alike."""
+    runner = load_peer("predict_ours_runner")
+    from tf_ner.tasks.folder import export_onnx
+
+    folder = tmp_path / "folder"
+    shutil.copytree(tiny_ner_folder, folder)
+    records = {}
+    for runtime in ("tensorflow", "onnx", "onnx-int8"):
+        if runtime != "tensorflow":
+            export_onnx(folder, int8=runtime == "onnx-int8")
+        records[runtime] = runner.measure(str(folder), TINY_TEXTS, "sentences", 2, 1, runtime)
+    assert records["onnx"]["runner"] == "ours-onnx" and records["tensorflow"]["entities"] > 0
+    assert records["onnx"]["spans_digest"] == records["tensorflow"]["spans_digest"]
+    assert records["onnx-int8"]["runner"] == "ours-onnx-int8"
+    assert "onnxruntime" in records["onnx-int8"]["framework_version"]
+
+
 @pytest.mark.slow
 def test_hugging_face_peers_run_our_model_on_a_tiny_folder(tiny_ner_folder, tmp_path):
     prepare = load_peer("predict_prepare")
     hf = load_peer("predict_hf_runner")
+    hf_onnx = load_peer("hf_onnx")
+    quality = load_peer("predict_onnx_quality")
+    import transformers
+
     import tf_ner
 
     recognizer = tf_ner.load(tiny_ner_folder)
     prepare.write_hf_folder(recognizer, tiny_ner_folder, tmp_path)
     assert prepare.largest_score_difference(recognizer, tmp_path, TINY_TEXTS) < 1e-4
-    _, forward = hf.run_forward(str(tmp_path), batch_size=2, stride=4)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    shapes = []
+    forward = hf.windows_call(tokenizer, hf.torch_forward(tmp_path), 2, 4, shapes)
     tags = forward(TINY_TEXTS)
-    assert len(tags) > len(TINY_TEXTS)  # the long text is split into windows
+    assert len(tags) == sum(rows for rows, _ in shapes) > len(TINY_TEXTS)  # windows
     assert all(len(t) <= 16 and t.max() < len(recognizer.task.labeler.tags) for t in tags)
     _, pipeline = hf.run_pipeline(str(tmp_path), batch_size=2, stride=4)
     found = pipeline(TINY_TEXTS)
@@ -466,3 +495,25 @@ def test_hugging_face_peers_run_our_model_on_a_tiny_folder(tiny_ner_folder, tmp_
     assert [labels[t] for t in tags[0][3:5]] == ["B-LOC", "I-LOC"]
     ours = recognizer.predict_spans(TINY_TEXTS[:2])
     assert found[:2] == ours == [[(2, 4, "LOC")], [(0, 2, "LOC"), (2, 6, "ORG")]]
+    # ONNX: the float graphs score as PyTorch does; the optimizer fused the one layer's
+    # attention; each graph tags the windows as PyTorch does on these clear names, and
+    # the quality runner reads its tags as the pipeline's spans.
+    exported = hf_onnx.export_hf_onnx(tmp_path, prepare.padded_ids(recognizer, TINY_TEXTS))
+    differences = exported["largest_score_difference"]
+    assert differences["onnx"] < 1e-4 and differences["onnx-optimized"] < 1e-4
+    assert 1e-4 < differences["onnx-int8"] < 0.5  # quantised: close, not equal
+    assert exported["fused"]["Attention"] == 1
+    for graph in hf_onnx.GRAPHS:
+        call = hf.windows_call(tokenizer, hf.onnx_forward(tmp_path, graph), 2, 4, [])
+        assert [t[3:5].tolist() for t in call(TINY_TEXTS[:1])] == [tags[0][3:5].tolist()]
+        spans = quality.hf_spans(tmp_path, graph, TINY_TEXTS[:2], labels, batch_size=2, stride=4)
+        assert spans == found[:2]
+
+
+def test_bio_tags_read_as_character_spans():
+    quality = load_peer("predict_onnx_quality")
+    offsets = [(0, 1), (1, 2), (2, 5), (5, 6), (6, 7), (7, 8)]
+    tags = ["B-PER", "I-PER", "I-PER", "I-LOC", "O", "B-ORG"]
+    # An I- of another type starts an entity, as seqeval reads it.
+    assert quality.bio_spans(offsets, tags) == [(0, 5, "PER"), (5, 6, "LOC"), (7, 8, "ORG")]
+    assert quality.f1([[(0, 5, "PER")], []], [[(0, 5, "PER"), (5, 6, "LOC")], []]) == 2 / 3

@@ -1,4 +1,5 @@
-"""The PyTorch peers of prediction, on the Hugging Face copy of the model (`hf/`).
+"""The Hugging Face peers of prediction, on its copy of the model (`hf/`): PyTorch and
+ONNX Runtime.
 
     python benchmarks/peers/predict_hf_runner.py --prepared /tmp/predict --corpus sentences \
         --mode pipeline --batch-size 1
@@ -11,8 +12,11 @@ splits them), giving entity spans. `forward`: the plain batched forward, the low
 bound of any predictor on this model: the fast tokenizer's windows (`max_length` 128,
 `stride`, overflowing tokens), sorted by length, batches of `batch_size` padded to their
 longest row, `BertForTokenClassification` in eval mode under `torch.inference_mode()`,
-the argmax read back as numpy; no decoding to spans. Both time from the list of texts
-to their results, after a warm-up on `--warmup` texts, with PyTorch's default threads.
+the argmax read back as numpy; no decoding to spans. `onnx`, `onnx-optimized`,
+`onnx-int8`: the same windows and batches run by ONNX Runtime on the graphs of
+`hf_onnx.py` (written by `predict_prepare.py --onnx`), argmax as numpy. Each times from
+the list of texts to their results, after a warm-up on `--warmup` texts, with PyTorch's
+default threads (ONNX Runtime: its default, the physical cores).
 """
 
 import argparse
@@ -20,6 +24,7 @@ import os
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import hf_onnx  # noqa: E402
 import numpy as np  # noqa: E402
 import prediction  # noqa: E402
 import torch  # noqa: E402
@@ -51,10 +56,11 @@ def run_pipeline(hf_dir, batch_size, stride):
     return pipe.model, call
 
 
-def run_forward(hf_dir, batch_size, stride):
-    """`(model, call)`: the call to time gives each window's argmax tags."""
-    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_dir)
-    model = transformers.BertForTokenClassification.from_pretrained(hf_dir).eval()
+def windows_call(tokenizer, forward, batch_size, stride, shapes):
+    """The call to time: each text's windows (the fast tokenizer's, `stride` tokens
+    shared), sorted by length, run by `forward` (int64 ids [rows, length] -> tag scores)
+    in batches of `batch_size` padded to their longest row; gives each window's argmax
+    tags. Appends every batch's `[rows, length]` to `shapes`."""
 
     def call(part):
         windows = tokenizer(
@@ -66,37 +72,74 @@ def run_forward(hf_dir, batch_size, stride):
         )["input_ids"]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         tags = [None] * len(windows)
-        with torch.inference_mode():
-            for k in range(0, len(order), batch_size):
-                rows = order[k : k + batch_size]
-                ids = np.zeros((len(rows), max(len(windows[i]) for i in rows)), np.int64)
-                for r, i in enumerate(rows):
-                    ids[r, : len(windows[i])] = windows[i]
-                ids = torch.from_numpy(ids)
-                logits = model(input_ids=ids, attention_mask=(ids != 0).long()).logits
-                best = logits.argmax(-1).numpy()
-                for r, i in enumerate(rows):
-                    tags[i] = best[r, : len(windows[i])]
+        for k in range(0, len(order), batch_size):
+            rows = order[k : k + batch_size]
+            ids = np.zeros((len(rows), max(len(windows[i]) for i in rows)), np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : len(windows[i])] = windows[i]
+            shapes.append(list(ids.shape))
+            best = forward(ids).argmax(-1)
+            for r, i in enumerate(rows):
+                tags[i] = best[r, : len(windows[i])]
         return tags
 
-    return model, call
+    return call
+
+
+def torch_forward(hf_dir):
+    """`BertForTokenClassification` in eval mode under `torch.inference_mode()`."""
+    model = transformers.BertForTokenClassification.from_pretrained(hf_dir).eval()
+
+    def forward(ids):
+        with torch.inference_mode():
+            ids = torch.from_numpy(ids)
+            return model(input_ids=ids, attention_mask=(ids != 0).long()).logits.numpy()
+
+    return forward
+
+
+def onnx_forward(hf_dir, graph):
+    """One of `hf_onnx.GRAPHS` run by ONNX Runtime, its threads those of PyTorch's
+    default (`OMP_NUM_THREADS` where the driver sets it)."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or None
+    session = hf_onnx.session(f"{hf_dir}/{hf_onnx.GRAPHS[graph]}", threads)
+    return lambda ids: hf_onnx.logits(session, ids)
+
+
+def framework_version(mode):
+    version = f"torch {torch.__version__}, transformers {transformers.__version__}"
+    if mode in hf_onnx.GRAPHS:
+        import onnxruntime
+
+        version += f", onnxruntime {onnxruntime.__version__}"
+    return version
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--prepared", required=True, help="the folder predict_prepare.py wrote")
     p.add_argument("--corpus", choices=prediction.CORPORA, default="sentences")
-    p.add_argument("--mode", choices=("pipeline", "forward"), required=True)
+    p.add_argument("--mode", choices=("pipeline", "forward", *hf_onnx.GRAPHS), required=True)
     p.add_argument("--batch-size", type=int, default=32, help="texts (pipeline) or windows")
     p.add_argument("--stride", type=int, default=32, help="tokens shared by a text's windows")
     p.add_argument("--warmup", type=int, default=8, help="texts run before timing")
     args = p.parse_args()
     texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))
     hf_dir = f"{args.prepared}/{prediction.HF_DIR}"
-    make = run_pipeline if args.mode == "pipeline" else run_forward
-    model, call = make(hf_dir, args.batch_size, args.stride)
-    call(texts[: args.warmup])
-    shapes = record_shapes(model)
+    if args.mode == "pipeline":
+        model, call = run_pipeline(hf_dir, args.batch_size, args.stride)
+        call(texts[: args.warmup])
+        shapes = record_shapes(model)
+    else:
+        if args.mode == "forward":
+            forward = torch_forward(hf_dir)
+        else:
+            forward = onnx_forward(hf_dir, args.mode)
+        shapes = []
+        tokenizer = transformers.AutoTokenizer.from_pretrained(hf_dir)
+        call = windows_call(tokenizer, forward, args.batch_size, args.stride, shapes)
+        call(texts[: args.warmup])
+        shapes.clear()
     result, seconds, cpu_s = prediction.timed(lambda: call(texts))
     fields = {}
     if args.mode == "pipeline":
@@ -114,7 +157,7 @@ def main():
             cpu_s=cpu_s,
             batch_shapes=shapes,
             intra_op_threads=torch.get_num_threads(),
-            framework_version=f"torch {torch.__version__}, transformers {transformers.__version__}",
+            framework_version=framework_version(args.mode),
             **fields,
         )
     )

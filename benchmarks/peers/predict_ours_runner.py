@@ -3,7 +3,8 @@
     python benchmarks/peers/predict_ours_runner.py --model runs/demo_msra_crf \
         --prepared /tmp/predict --corpus sentences --batch-size 64
 
-Loads the model folder (`tf_ner.load`, timed), predicts `--warmup` texts once (the
+Loads the model folder (`tf_ner.load` with `--runtime`, timed; ONNX Runtime's threads
+`OMP_NUM_THREADS` where the driver sets it), predicts `--warmup` texts once (the
 first call traces the forward function), then times `predict` over the whole corpus:
 tokenisation, windows, the model (the CRF's Viterbi included), decoding to spans with
 their scores, and merging the windows of long texts. After timing, it records the
@@ -29,18 +30,21 @@ def batch_shapes(recognizer, texts, batch_size):
     return [list(features["token_ids"].shape) for features in batches.dataset.as_numpy_iterator()]
 
 
-def measure(model_dir, texts, corpus, batch_size, warmup):
+def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
     """The record of one timed `Recognizer.predict` over `texts`."""
     import tensorflow as tf
 
     import tf_ner
 
-    recognizer, load_s, _ = prediction.timed(lambda: tf_ner.load(model_dir))
+    threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or None  # ONNX Runtime's
+    recognizer, load_s, _ = prediction.timed(
+        lambda: tf_ner.load(model_dir, runtime=runtime, threads=threads)
+    )
     _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
     predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))
     spans = [[(e["start"], e["end"], e["type"]) for e in found] for found in predictions]
     return prediction.record(
-        "ours",
+        "ours" if runtime == "tensorflow" else f"ours-{runtime}",
         corpus,
         texts,
         seconds,
@@ -52,8 +56,18 @@ def measure(model_dir, texts, corpus, batch_size, warmup):
         spans_digest=prediction.spans_digest(spans),
         batch_shapes=batch_shapes(recognizer, texts, batch_size),
         intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
-        framework_version=tf.__version__,
+        framework_version=framework_version(runtime),
     )
+
+
+def framework_version(runtime):
+    import tensorflow as tf
+
+    if runtime == "tensorflow":
+        return f"tensorflow {tf.__version__}"
+    import onnxruntime
+
+    return f"onnxruntime {onnxruntime.__version__}"
 
 
 def main():
@@ -63,9 +77,15 @@ def main():
     p.add_argument("--corpus", choices=prediction.CORPORA, default="sentences")
     p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
     p.add_argument("--warmup", type=int, default=8, help="texts predicted before timing")
+    p.add_argument(
+        "--runtime", default="tensorflow", choices=("tensorflow", "onnx", "onnx-int8"),
+        help="tf_ner.load's runtime (onnx: the folder's export, predict_prepare.py --onnx)",
+    )  # fmt: skip
     args = p.parse_args()
     texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))
-    prediction.emit(measure(args.model, texts, args.corpus, args.batch_size, args.warmup))
+    prediction.emit(
+        measure(args.model, texts, args.corpus, args.batch_size, args.warmup, args.runtime)
+    )
 
 
 if __name__ == "__main__":

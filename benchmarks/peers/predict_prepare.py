@@ -12,7 +12,11 @@ Writes to `--out`:
                     `BertForTokenClassification` (config.json, vocab.txt,
                     model.safetensors, tokenizer_config.json): the classifier is the
                     Dense over the encoder that gives the tag scores (a CRF head's
-                    emissions), labels in the model's tag order
+                    emissions), labels in the model's tag order; with `--onnx`, also
+                    its ONNX graphs (`hf_onnx.py`)
+
+With `--onnx` it also exports the model folder itself (`tf_ner.tasks.folder.export_onnx`,
+float32 and int8: `model.onnx`, `model.int8.onnx` in the folder, as `tf-ner export` does).
 
 and prints one JSON line: the corpora's sizes and the largest difference between the
 Hugging Face model's tag scores and tf_ner's on the first texts (it fails above 1e-3).
@@ -26,6 +30,7 @@ import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import hf_onnx  # noqa: E402
 import numpy as np  # noqa: E402
 import prediction  # noqa: E402
 
@@ -34,6 +39,7 @@ from tf_ner.bert.convert import convert_google_to_hf  # noqa: E402
 from tf_ner.data import read_dataset  # noqa: E402
 from tf_ner.demo import msra_files  # noqa: E402
 from tf_ner.layers import TokenClassifier  # noqa: E402
+from tf_ner.tasks.folder import export_onnx  # noqa: E402
 
 CHECKED_TEXTS = 16
 
@@ -84,16 +90,22 @@ def write_hf_folder(recognizer, model_dir, out):
     (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config) + "\n")
 
 
+def padded_ids(recognizer, texts):
+    """The texts' token ids (cut at the model's length), int64, 0-padded."""
+    tokenizer = recognizer.tokenizer
+    rows = [tokenizer.encode(t).ids[: recognizer.settings.max_length] for t in texts]
+    ids = np.zeros((len(rows), max(map(len, rows))), np.int64)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = row
+    return ids
+
+
 def largest_score_difference(recognizer, hf_dir, texts):
     """Max |tag score| difference between tf_ner's classifier and the HF model's."""
     import torch
     import transformers
 
-    tokenizer = recognizer.tokenizer
-    rows = [tokenizer.encode(t).ids[: recognizer.settings.max_length] for t in texts]
-    ids = np.zeros((len(rows), max(map(len, rows))), np.int32)
-    for r, row in enumerate(rows):
-        ids[r, : len(row)] = row
+    ids = padded_ids(recognizer, texts).astype(np.int32)
     encoder = next(layer for layer in layers_of(recognizer.model) if layer.name == "bert")
     hidden = encoder((ids, np.zeros_like(ids)))["sequence_output"]
     ours = tag_classifier(recognizer.model)(hidden).numpy()
@@ -114,6 +126,7 @@ def main():
     p.add_argument("--data", default=None, help="NER file of the texts (default: MSRA test)")
     p.add_argument("--texts", type=int, default=5000, help="texts taken from its start")
     p.add_argument("--seed", type=int, default=0, help="seed of the paragraph lengths")
+    p.add_argument("--onnx", action="store_true", help="also write both sides' ONNX graphs")
     args = p.parse_args()
     data = pathlib.Path(args.data) if args.data else msra_files()[1]
     out = pathlib.Path(args.out)
@@ -130,6 +143,11 @@ def main():
     if difference > 1e-3:
         raise SystemExit(f"the Hugging Face copy's tag scores differ by {difference:.3g}")
     lengths = [len(d) for d in documents]
+    onnx = {}
+    if args.onnx:
+        for int8 in (False, True):
+            export_onnx(args.model, int8=int8)
+        onnx = hf_onnx.export_hf_onnx(hf_dir, padded_ids(recognizer, texts[:CHECKED_TEXTS]))
     prediction.emit(
         {
             "runner": "prepare",
@@ -143,6 +161,7 @@ def main():
             "longest_document": max(lengths),
             "tags": list(recognizer.task.labeler.tags),
             "hf_score_difference": difference,
+            "hf_onnx": onnx,
         }
     )
 

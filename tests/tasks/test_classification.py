@@ -155,6 +155,15 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     assert [x["label"] for x in found] == [x["label"] for x in lines]
     for ours, theirs in zip(found, lines, strict=True):
         assert ours["probabilities"] == pytest.approx(theirs["probabilities"], abs=2e-4)
+    # Its int8 version: close to TensorFlow's probabilities, not equal.
+    run_python(["-m", "tf_ner.cli", "export", "--model", str(out), "--format", "onnx-int8"])
+    run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
+                "--format", "lines", "--output", str(tmp_path / "int8.jsonl"),
+                "--runtime", "onnx-int8"])  # fmt: skip
+    found = [json.loads(x) for x in (tmp_path / "int8.jsonl").read_text().splitlines()]
+    differences = [abs(ours["probabilities"]["pos"] - theirs["probabilities"]["pos"])
+                   for ours, theirs in zip(found, lines, strict=True)]  # fmt: skip
+    assert 0 < max(differences) < 0.05
 
 
 def check_pages(predictions_page, errors_page, lines, dev):

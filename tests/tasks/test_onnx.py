@@ -5,12 +5,15 @@ test_classification.py`), and the errors a user meets."""
 
 import shutil
 
+import numpy as np
+import onnx
 import pytest
 
 from tests.tasks.test_folder import EXPECTED, FOLDERS
 from tf_ner import load
 from tf_ner.ground.errors import InputError, MissingFileError
 from tf_ner.tasks.folder import export_onnx
+from tf_ner.tasks.onnx import OnnxModel
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +24,30 @@ def exported(tmp_path_factory):
         shutil.copytree(FOLDERS / name, out / name)
         assert export_onnx(out / name) == out / name / "model.onnx"
     return out
+
+
+def test_the_int8_export_quantises_the_matrix_products_and_stays_close(exported):
+    """`export_onnx(int8=True)` writes `model.int8.onnx`: the float graph's matrix
+    products on int8 weights (MatMulInteger), predicting close to TensorFlow, not equal
+    to it."""
+    folder = exported / "cls"
+    assert export_onnx(folder, int8=True) == folder / "model.int8.onnx"
+    graph = onnx.load(folder / "model.int8.onnx").graph
+    kinds = [node.op_type for node in graph.node]
+    # Six per encoder layer (one layer here) and the classifier's (pooling "cls": no
+    # pooler); the attention's products of activations stay float.
+    assert kinds.count("MatMulInteger") == 6 + 1 and kinds.count("MatMul") == 2
+    features = {
+        "token_ids": np.random.default_rng(0).integers(1, 44, (8, 12), dtype=np.int32),
+        "segment_ids": np.zeros((8, 12), np.int32),
+    }
+    source = folder / "model.keras"
+    ours = OnnxModel(folder / "model.int8.onnx", source)(features)
+    theirs = OnnxModel(folder / "model.onnx", source)(features)
+    difference = np.abs(ours - theirs).max()
+    assert 1e-6 < difference < 0.05 * np.abs(theirs).max(), difference  # close, not equal
+    prediction = load(folder, runtime="onnx-int8").predict(EXPECTED["cls"]["texts"])
+    assert [p["label"] for p in prediction] == [p["label"] for p in EXPECTED["cls"]["predictions"]]
 
 
 def test_onnx_runtime_predicts_what_tensorflow_does(exported):
@@ -56,7 +83,8 @@ def test_what_cannot_run_on_onnx_says_so(exported, tmp_path):
     with pytest.raises(MissingFileError, match=r"model.onnx not found: write it with tf-ner "
                        r"export --model .*ner_gp --format onnx"):  # fmt: skip
         load(tmp_path / "ner_gp", runtime="onnx")
-    with pytest.raises(InputError, match=r"runtime 'torch': expected one of tensorflow, onnx"):
+    with pytest.raises(InputError, match=r"runtime 'torch': expected one of tensorflow, "
+                       r"onnx, onnx-int8"):  # fmt: skip
         load(exported / "ner_crf", runtime="torch")
     with pytest.raises(InputError, match=r"holds a masked_lm folder: only NER and "
                        r"classification models export to ONNX"):  # fmt: skip

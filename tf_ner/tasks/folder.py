@@ -30,15 +30,16 @@ from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.ground.errors import InputError, MissingFileError
 from tf_ner.ground.files import atomic_dir, atomic_path, atomic_write_text
 from tf_ner.tasks import TASKS
-from tf_ner.tasks.onnx import OnnxModel, convert_to_onnx, file_sha256
+from tf_ner.tasks.onnx import OnnxModel, convert_to_onnx, file_sha256, quantize_int8
 
 SETTINGS_FILE = "task.json"
 CONFIG_FILE = "bert_config.json"
 VOCAB_FILE = "vocab.txt"
 MODEL_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
-ONNX_FILE = "model.onnx"
-RUNTIMES = ("tensorflow", "onnx")
+# The exported graphs: float32, and dynamically quantised to int8.
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
+RUNTIMES = ("tensorflow", *ONNX_FILES)
 
 
 def write_folder(task, model, folder, bert_config, vocab_file):
@@ -196,9 +197,10 @@ def load(model_dir, runtime="tensorflow", threads=None):
 
     Args:
         model_dir: a folder written by `tf-ner train` (or `tf-ner pretrain`).
-        runtime: `"tensorflow"`, or `"onnx"`: the folder's `model.onnx` (written by
-            `tf-ner export --format onnx`, `export_onnx`) run by ONNX Runtime; it predicts
-            (NER and classification) but does not evaluate.
+        runtime: `"tensorflow"`; `"onnx"`: the folder's `model.onnx` (written by
+            `tf-ner export --format onnx`, `export_onnx`) run by ONNX Runtime;
+            `"onnx-int8"`: its int8 version `model.int8.onnx` (`--format onnx-int8`).
+            An ONNX predictor predicts (NER and classification) but does not evaluate.
         threads: ONNX Runtime's threads (None: its default).
 
     Returns:
@@ -215,21 +217,23 @@ def load(model_dir, runtime="tensorflow", threads=None):
     task = read_task(model_dir)
     do_lower_case = getattr(task.settings, "do_lower_case", None)
     tokenizer = Tokenizer(model_dir / VOCAB_FILE, do_lower_case=do_lower_case)
-    if runtime == "onnx":
-        path = model_dir / ONNX_FILE
+    if runtime in ONNX_FILES:
+        path = model_dir / ONNX_FILES[runtime]
         if not path.is_file():
             raise MissingFileError(
-                f"{path} not found: write it with tf-ner export --model {model_dir} --format onnx"
+                f"{path} not found: write it with tf-ner export --model {model_dir} "
+                f"--format {runtime}"
             )
         return task.predictor(OnnxModel(path, model_dir / MODEL_FILE, threads), tokenizer)
     return task.predictor(load_model(task, model_dir), tokenizer)
 
 
-def export_onnx(model_dir, output=None):
-    """Writes the folder's model as an ONNX graph (`tf_ner.tasks.onnx`), by default
-    `model.onnx` in the folder, where `load(model_dir, runtime="onnx")` finds it; in
-    float32, whatever precision it was trained in (ONNX Runtime's CPU kernels have no
-    bfloat16 matrix products).
+def export_onnx(model_dir, output=None, int8=False):
+    """Writes the folder's model as an ONNX graph (`tf_ner.tasks.onnx`), by default in
+    the folder, where `load` finds it: in float32 whatever precision it was trained in
+    (ONNX Runtime's CPU kernels have no bfloat16 matrix products), as `model.onnx`
+    (`runtime="onnx"`); with `int8`, that graph dynamically quantised to int8
+    (`quantize_int8`), as `model.int8.onnx` (`runtime="onnx-int8"`).
 
     Returns:
         The path written.
@@ -246,7 +250,14 @@ def export_onnx(model_dir, output=None):
             f"export to ONNX"
         )
     model = load_model(task, model_dir, float32=True)
-    output = pathlib.Path(output) if output else model_dir / ONNX_FILE
+    runtime = "onnx-int8" if int8 else "onnx"
+    output = pathlib.Path(output) if output else model_dir / ONNX_FILES[runtime]
     with atomic_path(output) as temporary:
-        convert_to_onnx(model, temporary, file_sha256(model_dir / MODEL_FILE))
+        if not int8:
+            convert_to_onnx(model, temporary, file_sha256(model_dir / MODEL_FILE))
+        else:
+            with tempfile.TemporaryDirectory() as work:
+                float_path = pathlib.Path(work) / ONNX_FILES["onnx"]
+                convert_to_onnx(model, float_path, file_sha256(model_dir / MODEL_FILE))
+                quantize_int8(float_path, temporary)
     return output

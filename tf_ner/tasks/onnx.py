@@ -94,6 +94,24 @@ def convert_to_onnx(model, path, source_sha256):
         f.write(proto.SerializeToString())
 
 
+def quantize_int8(float_path, path):
+    """Writes the graph at `float_path` with dynamic int8 quantisation (ONNX Runtime's
+    `quantize_dynamic`) at `path`: the weights of its matrix products stored as int8,
+    one scale per tensor, and their inputs quantised per call from their own range; the
+    rest stays float32. tf_ner's metadata is kept. Its outputs are not the float
+    graph's: what it costs in F1 is measured in `benchmarks/predict_throughput.py`."""
+    quantization = _optional("onnxruntime.quantization")
+    onnx = _optional("onnx")
+    # ONNX Runtime's quantizer needs the type of every tensor it rewrites; its shape
+    # inference stops at the CRF's Loop, so tensors it could not type are float32.
+    quantization.quantize_dynamic(
+        str(float_path),
+        str(path),
+        weight_type=quantization.QuantType.QInt8,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
 class OnnxModel:
     """An exported graph run by ONNX Runtime, called like the model it came from:
     `features` (`{"token_ids", "segment_ids"}` int32 numpy `[batch, L]`) -> the model's
