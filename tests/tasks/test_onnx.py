@@ -3,6 +3,7 @@ on the tiny folders of `tests/fixtures/folders_0_1`: the same predictions as Ten
 (across processes: `tests/train/test_fresh_process.py`, `tests/tasks/
 test_classification.py`), and the errors a user meets."""
 
+import json
 import shutil
 
 import numpy as np
@@ -24,6 +25,26 @@ def exported(tmp_path_factory):
         shutil.copytree(FOLDERS / name, out / name)
         assert export_onnx(out / name) == out / name / "model.onnx"
     return out
+
+
+def test_onnx_runtime_fuses_every_layer_norm_and_gelu_of_the_export(exported, tmp_path):
+    """The exported graph keeps the patterns ONNX Runtime fuses: after its graph
+    optimisations, one LayerNormalization kernel per LayerNorm (embeddings + two per
+    layer) and one Gelu per layer, none of their parts left."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    onnxruntime.InferenceSession(
+        str(exported / "ner_crf" / "model.onnx"), options, providers=["CPUExecutionProvider"]
+    )
+    kinds = [node.op_type for node in onnx.load(tmp_path / "optimized.onnx").graph.node]
+    layers = json.loads((exported / "ner_crf" / "bert_config.json").read_text())[
+        "num_hidden_layers"
+    ]
+    assert kinds.count("LayerNormalization") == 1 + 2 * layers
+    assert kinds.count("Gelu") == layers
+    assert not {"Erf", "Pow", "Sqrt", "GlobalAveragePool", "ReduceMean"} & set(kinds)
 
 
 def test_the_int8_export_quantises_the_matrix_products_and_stays_close(exported):

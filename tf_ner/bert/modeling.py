@@ -13,11 +13,24 @@ from tf_ner.bert.config import BertConfig
 from tf_ner.bert.primitives import FlatDense, LayerNorm
 from tf_ner.ground.masking import large_negative
 
+SQRT_2 = 1.4142135623730951
+
+
+def gelu(x):
+    """Exact GELU, `x Φ(x)`, in the form of Google's BERT code: `x/2 (1 + erf(x/√2))`.
+
+    Keras's exact GELU (`0.5 x erfc(-x/√2)`) differs from it by under 1e-7 |x|, where
+    erfc of a large argument keeps digits that `1 + erf` rounds away; this form
+    exports to the ONNX pattern that ONNX Runtime fuses into one Gelu kernel
+    (`tf_ner.tasks.onnx`), which the erfc form, an op ONNX lacks, does not.
+    """
+    return x * 0.5 * (1.0 + tf.math.erf(x / SQRT_2))
+
 
 def activation(name):
     """The Keras activation for a `BertConfig.hidden_act`."""
     if name == "gelu":
-        return lambda x: keras.activations.gelu(x, approximate=False)
+        return gelu
     if name in ("gelu_approximate", "gelu_new"):
         return lambda x: keras.activations.gelu(x, approximate=True)
     return {"relu": keras.activations.relu, "tanh": keras.activations.tanh}.get(

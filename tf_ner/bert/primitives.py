@@ -67,12 +67,18 @@ class FlatDense(keras.layers.Dense):
 
 @tf.custom_gradient
 def _layer_norm(x, gamma, beta, epsilon):
-    """LayerNorm over the last axis of float32 `x`, with its gradient in closed form."""
+    """LayerNorm over the last axis of float32 `x`, with its gradient in closed form.
+
+    The forward is written `(x - mean) / sqrt(mean((x - mean)^2) + epsilon)`, the ops
+    (Pow, Sqrt, Div) of the pattern that ONNX Runtime fuses into one LayerNormalization
+    kernel when the model is exported (`tf_ner.tasks.onnx`).
+    """
     mean = tf.reduce_mean(x, axis=-1, keepdims=True)
     centered = x - mean
-    variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
-    inverse_std = tf.math.rsqrt(variance + epsilon)
-    normalized = centered * inverse_std
+    variance = tf.reduce_mean(tf.pow(centered, 2.0), axis=-1, keepdims=True)
+    std = tf.sqrt(variance + epsilon)
+    inverse_std = 1.0 / std
+    normalized = centered / std
 
     def grad(upstream):
         reduce_axes = list(range(len(x.shape) - 1))

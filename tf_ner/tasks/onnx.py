@@ -46,20 +46,46 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def _erfc(ctx, node, name, args):
-    """tf2onnx has no converter for TensorFlow's `Erfc` (exact GELU: `0.5 x erfc(-x/√2)`):
-    written as `1 - Erf(x)` (ONNX has `Erf`), which differs from erfc only where erfc is
-    below float32's resolution near 1, where GELU's product is then 0 against a value
-    under 1e-7 |x|."""
-    from tf2onnx import utils
+def _undo_rewrites_that_block_fusion(proto):
+    """Rewrites two of tf2onnx's substitutions back, in place, so that ONNX Runtime
+    fuses each LayerNorm and GELU of the encoder into one kernel (its LayerNormFusion
+    and GeluFusion match `ReduceMean` and a `Div` before `Erf`):
 
-    x = node.input[0]
-    one = np.array(1.0, utils.map_onnx_to_numpy_type(ctx.get_dtype(x)))
-    constant = ctx.make_const(utils.make_name(f"{name}_one"), one)
-    erf = ctx.make_node("Erf", [x])
-    node.type = "Sub"
-    ctx.replace_inputs(node, [constant.output[0], erf.output[0]])
-    return node
+    - `GlobalAveragePool` of a rank-3 tensor (tf2onnx's form of a mean over the last
+      axis) becomes `ReduceMean` over axis 2, keepdims: the same values;
+    - `Mul` by a constant `c` whose product feeds `Erf` (TensorFlow's constant folding
+      of `x / √2`) becomes `Div` by `1 / c`: the same values to float32 rounding.
+    """
+    from onnx import helper, numpy_helper, shape_inference
+
+    graph = proto.graph
+    inferred = shape_inference.infer_shapes(proto).graph
+    ranks = {
+        value.name: len(value.type.tensor_type.shape.dim)
+        for value in [*inferred.value_info, *inferred.input]
+        if value.type.tensor_type.HasField("shape")
+    }
+    constants = {tensor.name: tensor for tensor in graph.initializer}
+    erf_inputs = {node.input[0] for node in graph.node if node.op_type == "Erf"}
+    for index, node in enumerate(graph.node):
+        if node.op_type == "GlobalAveragePool" and ranks.get(node.input[0]) == 3:
+            replacement = helper.make_node(
+                "ReduceMean", node.input, node.output, name=node.name, axes=[2], keepdims=1
+            )
+        elif (
+            node.op_type == "Mul"
+            and node.output[0] in erf_inputs
+            and sum(name in constants for name in node.input) == 1
+        ):
+            factor, x = sorted(node.input, key=lambda name: name not in constants)
+            divisor = 1.0 / numpy_helper.to_array(constants[factor])
+            name = f"{node.name}/divisor"
+            graph.initializer.append(numpy_helper.from_array(divisor.astype(np.float32), name))
+            replacement = helper.make_node("Div", [x, name], node.output, name=node.name)
+        else:
+            continue
+        graph.node.remove(node)
+        graph.node.insert(index, replacement)
 
 
 def convert_to_onnx(model, path, source_sha256):
@@ -83,9 +109,8 @@ def convert_to_onnx(model, path, source_sha256):
 
     function = tf.function(call, input_signature=spec, autograph=False)
     function.get_concrete_function()
-    proto, _ = tf2onnx.convert.from_function(
-        function, input_signature=spec, opset=OPSET, custom_op_handlers={"Erfc": (_erfc, [])}
-    )
+    proto, _ = tf2onnx.convert.from_function(function, input_signature=spec, opset=OPSET)
+    _undo_rewrites_that_block_fusion(proto)
     structure = "tensor" if single[-1] else "dict"
     for key, value in ((STRUCTURE_KEY, structure), (SOURCE_KEY, source_sha256)):
         entry = proto.metadata_props.add()
