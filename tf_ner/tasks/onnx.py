@@ -86,6 +86,10 @@ def _undo_rewrites_that_block_fusion(proto):
             continue
         graph.node.remove(node)
         graph.node.insert(index, replacement)
+    used = {name for node in graph.node for name in node.input}
+    used |= {output.name for output in graph.output}
+    for tensor in [tensor for tensor in graph.initializer if tensor.name not in used]:
+        graph.initializer.remove(tensor)  # the factors replaced by divisors
 
 
 def convert_to_onnx(model, path, source_sha256):
