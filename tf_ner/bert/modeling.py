@@ -19,10 +19,10 @@ SQRT_2 = 1.4142135623730951
 def gelu(x):
     """Exact GELU, `x Φ(x)`, in the form of Google's BERT code: `x/2 (1 + erf(x/√2))`.
 
-    Keras's exact GELU (`0.5 x erfc(-x/√2)`) differs from it by under 1e-7 |x|, where
-    erfc of a large argument keeps digits that `1 + erf` rounds away; this form
-    exports to the ONNX pattern that ONNX Runtime fuses into one Gelu kernel
-    (`tf_ner.tasks.onnx`), which the erfc form, an op ONNX lacks, does not.
+    Keras's exact GELU (`0.5 x erfc(-x/√2)`) differs from it by float32 rounding (at
+    most 2.4e-7 |x| on [-12, 12], measured); this form exports to the ONNX pattern that
+    ONNX Runtime fuses into one Gelu kernel (`tf_ner.tasks.onnx`), which the erfc form,
+    an op ONNX lacks, does not.
     """
     return x * 0.5 * (1.0 + tf.math.erf(x / SQRT_2))
 
