@@ -123,6 +123,12 @@ def table(records, peak, lengths):
     return "\n".join(lines) + "\n"
 
 
+def compiled_update(records):
+    """Whether tf_ner's runners compiled the optimizer update: yes, no or mixed."""
+    found = {r.get("compile_update") for r in records if r["runner"].startswith("ours")}
+    return {frozenset({True}): "yes", frozenset({False}): "no"}.get(frozenset(found), "mixed")
+
+
 def check_and_show(record, info):
     """Refuse a runner that trained on other data than the slice; print its line."""
     if record["real_tokens"] != info["real_tokens"]:
@@ -245,6 +251,8 @@ def main(argv=None):
         f"ran once in each of {args.rounds} rounds (order rotated every round): figures are "
         "medians over the rounds with the least and the most in brackets, ratios medians of "
         "the same round's ratios.\n\n"
+        f"tf_ner's optimizer update compiled with XLA (`compile_update`, the default of "
+        f"`tf-ner train`): {compiled_update(records)}.\n\n"
         f"{peak_line(peak)}\n\n"
     )
     text = header + table(records, peak, lengths)

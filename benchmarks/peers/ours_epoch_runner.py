@@ -109,6 +109,7 @@ def run_head(args, shape, head, info, checkpoint, threads):
             buckets=list(data.bucket_lengths),
             batch_tokens=args.batch_tokens,
             xla=args.xla,
+            compile_update=config.compile_update,
             length=info["max_length"],
             vocab=run.tokenizer.vocab_size,
             versions={"tensorflow": tf.__version__, "keras": keras.__version__},
