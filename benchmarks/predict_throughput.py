@@ -232,7 +232,8 @@ def header(args, prepare, peak, config, started, load_start, load_end):
         f"{', '.join(prepare['tags'])}; the peers run it as a Hugging Face "
         f"`BertForTokenClassification` whose classifier is the model's tag-score Dense "
         f"(largest tag-score difference {prepare['hf_score_difference']:.1e}), so they tag "
-        "like our emissions without the CRF's transitions (their entity counts differ).",
+        "as our softmax head does; of a CRF head they take the emissions without the "
+        "transitions (their entity counts then differ).",
         "",
         f"Corpora: `sentences`, the first {prepare['sentences']:,} texts of "
         f"{pathlib.Path(prepare['data']).name} "
