@@ -25,7 +25,7 @@ import os
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import hf_onnx  # noqa: E402
-import numpy as np  # noqa: E402
+import hf_windows  # noqa: E402
 import prediction  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
@@ -63,20 +63,12 @@ def windows_call(tokenizer, forward, batch_size, stride, shapes):
     tags. Appends every batch's `[rows, length]` to `shapes`."""
 
     def call(part):
-        windows = tokenizer(
-            part,
-            truncation=True,
-            max_length=tokenizer.model_max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-        )["input_ids"]
+        windows = hf_windows.windows(tokenizer, part, stride)["input_ids"]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         tags = [None] * len(windows)
         for k in range(0, len(order), batch_size):
             rows = order[k : k + batch_size]
-            ids = np.zeros((len(rows), max(len(windows[i]) for i in rows)), np.int64)
-            for r, i in enumerate(rows):
-                ids[r, : len(windows[i])] = windows[i]
+            ids = hf_windows.padded([windows[i] for i in rows])
             shapes.append(list(ids.shape))
             best = forward(ids).argmax(-1)
             for r, i in enumerate(rows):
@@ -101,8 +93,7 @@ def torch_forward(hf_dir):
 def onnx_forward(hf_dir, graph):
     """One of `hf_onnx.GRAPHS` run by ONNX Runtime, its threads those of PyTorch's
     default (`OMP_NUM_THREADS` where the driver sets it)."""
-    threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or None
-    session = hf_onnx.session(f"{hf_dir}/{hf_onnx.GRAPHS[graph]}", threads)
+    session = hf_onnx.session(f"{hf_dir}/{hf_onnx.GRAPHS[graph]}", prediction.onnx_threads())
     return lambda ids: hf_onnx.logits(session, ids)
 
 

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import hf_onnx  # noqa: E402
-import numpy as np  # noqa: E402
+import hf_windows  # noqa: E402
 import prediction  # noqa: E402
 
 import tf_ner  # noqa: E402
@@ -58,20 +58,11 @@ def hf_spans(hf_dir, graph, texts, labels, batch_size=32, stride=32):
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(hf_dir)
     session = hf_onnx.session(f"{hf_dir}/{hf_onnx.GRAPHS[graph]}")
-    encoded = tokenizer(
-        texts,
-        truncation=True,
-        max_length=tokenizer.model_max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-    )
+    encoded = hf_windows.windows(tokenizer, texts, stride, return_offsets_mapping=True)
     tokens = [{} for _ in texts]  # per text: token start offset -> (end, tag)
     for k in range(0, len(encoded["input_ids"]), batch_size):
         rows = encoded["input_ids"][k : k + batch_size]
-        ids = np.zeros((len(rows), max(map(len, rows))), np.int64)
-        for r, row in enumerate(rows):
-            ids[r, : len(row)] = row
+        ids = hf_windows.padded(rows)
         best = hf_onnx.logits(session, ids).argmax(-1)
         for r in range(len(rows)):
             window = k + r

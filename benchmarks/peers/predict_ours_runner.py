@@ -36,9 +36,8 @@ def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
 
     import tf_ner
 
-    threads = int(os.environ.get("OMP_NUM_THREADS", 0)) or None  # ONNX Runtime's
     recognizer, load_s, _ = prediction.timed(
-        lambda: tf_ner.load(model_dir, runtime=runtime, threads=threads)
+        lambda: tf_ner.load(model_dir, runtime=runtime, threads=prediction.onnx_threads())
     )
     _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
     predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))

@@ -31,6 +31,7 @@ import pathlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import hf_onnx  # noqa: E402
+import hf_windows  # noqa: E402
 import numpy as np  # noqa: E402
 import prediction  # noqa: E402
 
@@ -93,11 +94,9 @@ def write_hf_folder(recognizer, model_dir, out):
 def padded_ids(recognizer, texts):
     """The texts' token ids (cut at the model's length), int64, 0-padded."""
     tokenizer = recognizer.tokenizer
-    rows = [tokenizer.encode(t).ids[: recognizer.settings.max_length] for t in texts]
-    ids = np.zeros((len(rows), max(map(len, rows))), np.int64)
-    for r, row in enumerate(rows):
-        ids[r, : len(row)] = row
-    return ids
+    return hf_windows.padded(
+        [tokenizer.encode(t).ids[: recognizer.settings.max_length] for t in texts]
+    )
 
 
 def largest_score_difference(recognizer, hf_dir, texts):

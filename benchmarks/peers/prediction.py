@@ -95,6 +95,12 @@ def record(runner, corpus, texts, seconds, **fields):
     }
 
 
+def onnx_threads():
+    """ONNX Runtime's intra-op threads for a runner: `OMP_NUM_THREADS` where the driver
+    sets it (`--threads`), else None (ONNX Runtime's default, the physical cores)."""
+    return int(os.environ.get("OMP_NUM_THREADS", 0)) or None
+
+
 def emit(values):
     sys.stdout.flush()
     print(json.dumps(values), flush=True)
