@@ -147,7 +147,11 @@ def main():
             batch=args.batch_size,
             cpu_s=cpu_s,
             batch_shapes=shapes,
-            intra_op_threads=torch.get_num_threads(),
+            intra_op_threads=(
+                torch.get_num_threads()
+                if args.mode in ("pipeline", "forward")
+                else prediction.onnx_threads() or "onnxruntime default"
+            ),
             framework_version=framework_version(args.mode),
             **fields,
         )

@@ -54,7 +54,11 @@ def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
         entities=sum(map(len, spans)),
         spans_digest=prediction.spans_digest(spans),
         batch_shapes=batch_shapes(recognizer, texts, batch_size),
-        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
+        intra_op_threads=(
+            tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+            if runtime == "tensorflow"
+            else prediction.onnx_threads() or "onnxruntime default"
+        ),
         framework_version=framework_version(runtime),
     )
 
