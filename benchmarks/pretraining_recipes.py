@@ -193,8 +193,12 @@ def report(results, floor, args, corpus_report, output):
         )
     if results:
         references = next(iter(results.values()))["pretraining"]["references"]
-        lines += ["", "Trivial baselines on the held-out masks (character masking): "
-                  + ", ".join(f"{k} {100 * v:.2f}%" for k, v in references.items()) + "."]
+        lines += [
+            "",
+            "Trivial baselines on the held-out masks (character masking): "
+            + ", ".join(f"{k} {100 * v:.2f}%" for k, v in references.items())
+            + ".",
+        ]
         # fmt: skip
     write_results(lines, {"recipes": results, "random_init": floor, "corpus": corpus_report},
                   "benchmarks/pretraining_recipes.py", output, output.name)  # fmt: skip

@@ -115,14 +115,20 @@ def card(args, folder, corpus_report, command):
         f"(trivial baselines on the same masks: "
         + ", ".join(f"{k} {100 * v:.2f}%" for k, v in references.items())
         + ")"
-        + (f"; replaced-token accuracy {100 * scores['discriminator_accuracy']:.2f}%"
-           if "discriminator_accuracy" in scores else "")  # fmt: skip
+        + (
+            f"; replaced-token accuracy {100 * scores['discriminator_accuracy']:.2f}%"
+            if "discriminator_accuracy" in scores
+            else ""
+        )  # fmt: skip
         + ". For ELECTRA the accuracy is the generator's.",
         "",
         "| step | held-out accuracy | loss |",
         "|--:|--:|--:|",
-        *(f"| {int(float(r['step']))} | {100 * float(r['accuracy']):.2f} | "
-          f"{float(r['loss']):.3f} |" for r in curve),  # fmt: skip
+        *(
+            f"| {int(float(r['step']))} | {100 * float(r['accuracy']):.2f} | "
+            f"{float(r['loss']):.3f} |"
+            for r in curve
+        ),  # fmt: skip
         "",
         "Curves: `curves.png` (training loss, held-out scores and the baselines).",
         "",
@@ -150,8 +156,11 @@ def main():
     parser.add_argument("--minutes", type=float, default=120.0)
     parser.add_argument("--bert-size", default="mini")
     parser.add_argument("--corpus", help="text file (default: --sources assembled)")
-    parser.add_argument("--sources", default="msra_train,peoples_daily_1998",
-                        help="tf_ner.data.pretraining_corpus sources, comma-separated")
+    parser.add_argument(
+        "--sources",
+        default="msra_train,peoples_daily_1998",
+        help="tf_ner.data.pretraining_corpus sources, comma-separated",
+    )
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--output", default=str(ROOT / "checkpoints" / NAME))
     args = parser.parse_args()

@@ -16,6 +16,16 @@ Runners (one process each, run one after another, never concurrently):
     keras-hub                                   keras-hub `BertBackbone` + `Dense`, Keras 3,
                                                 `keras.optimizers.AdamW` (`--xla`: also XLA)
     bert4keras-crf, bert4keras-globalpointer     bert4keras 0.11.5 under tf-keras, its AdamW
+Pre-training (training only, on masked rows with 15% of the positions masked):
+    ours-mlm, ours-electra                      `tf-ner pretrain --objective mlm|electra`'s
+                                                model and compile (`MaskedLmTask`)
+    hf-mlm                                      Hugging Face `BertForMaskedLM` as users run
+                                                it: it projects every position onto the
+                                                vocabulary, ours only the masked ones
+    hf-mlm-gathered                             the same model with the masked positions
+                                                gathered before its MLM head, as ours: the
+                                                same work, the reference of the pre-training
+                                                rows ("x HF"; hf-mlm's where it is not run)
 
 Each runner times `--warmup` untimed steps, then `--steps` timed ones, for training
 (forward, loss, backward, optimizer update) and inference (forward, outputs read back;
@@ -34,6 +44,7 @@ average before and after each runner.
     .venv/bin/python benchmarks/throughput.py --xla     # also ours and keras-hub with XLA
     .venv/bin/python benchmarks/throughput.py --quick   # smoke run: mini, 2 steps, 2 rounds
     .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
+    .venv/bin/python benchmarks/throughput.py --heads mlm,electra --peers hf-mlm,hf-mlm-gathered
 """
 
 import argparse
@@ -57,9 +68,13 @@ from benchmarks.processes import (  # noqa: E402
     run_script,
 )
 
-OUR_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
+NER_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
+PRETRAINING = ("mlm", "electra")
+OUR_HEADS = NER_HEADS + PRETRAINING
 PEERS = {
     "hf": ["hf_runner.py"],
+    "hf-mlm": ["hf_runner.py", "--head", "mlm", "--modes", "train"],
+    "hf-mlm-gathered": ["hf_runner.py", "--head", "mlm-gathered", "--modes", "train"],
     "keras-hub": ["keras_hub_runner.py"],
     "bert4keras-crf": ["bert4keras_runner.py", "--head", "crf"],
     "bert4keras-globalpointer": ["bert4keras_runner.py", "--head", "globalpointer"],
@@ -89,14 +104,17 @@ def runner_commands(args):
     for head in heads:
         if head not in OUR_HEADS:
             raise SystemExit(f"--heads {head!r}: expected some of {', '.join(OUR_HEADS)}")
-    if "hf" in peers:
-        commands.append(("hf", PEERS["hf"]))
+    references = [p for p in ("hf", "hf-mlm", "hf-mlm-gathered") if p in peers]
+    commands += [(name, PEERS[name]) for name in references]
     for head in heads:
-        commands.append((f"ours-{head}", ["ours_runner.py", "--head", head]))
+        runner = ["ours_runner.py", "--head", head]
+        if head in PRETRAINING:
+            runner += ["--modes", "train"]
+        commands.append((f"ours-{head}", runner))
         if args.xla:
-            commands.append((f"ours-{head}-xla", ["ours_runner.py", "--head", head, "--xla"]))
+            commands.append((f"ours-{head}-xla", [*runner, "--xla"]))
     for name in peers:
-        if name == "hf":
+        if name in references:
             continue
         commands.append((name, PEERS[name]))
         if name == "keras-hub" and args.xla:
@@ -132,8 +150,8 @@ def table(records, peak=None):
     lines = []
     for size in dict.fromkeys(r["size"] for r in records):
         rows = [r for r in records if r["size"] == size]
-        reference = next((r for r in rows if r["runner"] == "hf" and "error" not in r), None)
-        dense = next((r for r in rows if r["runner"] == "ours-dense" and "error" not in r), None)
+        found = {r["runner"]: r for r in rows if "error" not in r}
+        dense = found.get("ours-dense")
         shape = next((r for r in rows if "error" not in r), None)
         if shape is not None:
             lines.append(
@@ -155,7 +173,14 @@ def table(records, peak=None):
             if "error" in r:
                 lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 16)
                 continue
-            ours = r["runner"].startswith("ours")
+            pretraining = r.get("head") in (*PRETRAINING, "mlm-gathered")
+            reference = (
+                found.get("hf-mlm-gathered", found.get("hf-mlm"))
+                if pretraining
+                else found.get("hf")
+            )
+            floor = None if pretraining else dense
+            ours = r["runner"].startswith("ours") and not pretraining
             cells = []
             for mode in ("train", "infer"):
                 tokens = f"{mode}_tokens_per_s"
@@ -163,7 +188,7 @@ def table(records, peak=None):
                 cells.append({
                     "tokens": rounds.show(rounds.over_rounds(r, tokens), ",.0f"),
                     "x hf": rounds.show(rounds.ratios(r, reference, tokens), ".2f"),
-                    "x dense": rounds.show(rounds.ratios(r, dense, tokens), ".2f"),
+                    "x dense": rounds.show(rounds.ratios(r, floor, tokens), ".2f"),
                     "ms": fmt(r.get(f"{mode}_median_s", 0) * 1e3 or None, ".0f"),
                     "cpu ms": fmt(r.get(cpu) and r[cpu] * 1e3, ".0f"),
                     # PyTorch's threads spin while they wait: CPU time compares ours only.
@@ -200,8 +225,14 @@ def peak_line(peak):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="mini,base", help="comma list of mini,base (tiny: tests)")
-    p.add_argument("--heads", default=",".join(OUR_HEADS), help="tf_ner heads to measure")
-    p.add_argument("--peers", default=",".join(PEERS), help=f"peers to run: {','.join(PEERS)}")
+    p.add_argument(
+        "--heads", default=",".join(NER_HEADS),
+        help=f"tf_ner heads to measure, of {','.join(OUR_HEADS)} (default: the NER heads)",
+    )  # fmt: skip
+    p.add_argument(
+        "--peers", default=",".join(p for p in PEERS if not p.startswith("hf-mlm")),
+        help=f"peers to run, of {','.join(PEERS)} (default: the NER peers)",
+    )  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="timed steps (default: mini 10, base 5)")
     p.add_argument(
         "--warmup", type=int, default=None, help="warm-up steps (default: mini 3, base 2)"
@@ -259,7 +290,10 @@ def main(argv=None):
         f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
         f"Command: `{shlex.join(['python', 'benchmarks/throughput.py', *(argv or sys.argv[1:])])}`"
         f"\n\nTokens/s = batch x length / median step time (every token is real; no padding). "
-        "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run. "
+        "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run "
+        "(pre-training rows: to `BertForMaskedLM` with the masked positions gathered before "
+        "its MLM head, `hf-mlm-gathered`, the work ours does; `hf-mlm` projects every "
+        "position). "
         "x dense = ratio to the encoder with a plain Dense (`ours-dense`); x dense CPU = "
         "the same from the process's CPU seconds per step (all threads: steadier than wall "
         "time while other jobs share the cores). "

@@ -60,6 +60,19 @@ def assert_positive(record, fields):
             ["ours-dense", "ours-crf", "ours-globalpointer", "ours-softmax"],
         ),
         ("hf_runner.py", [], None, ["hf"]),
+        (
+            "ours_runner.py",
+            ["--head", "mlm,electra", "--modes", "train"],
+            None,
+            ["ours-mlm", "ours-electra"],
+        ),
+        ("hf_runner.py", ["--head", "mlm", "--modes", "train"], None, ["hf-mlm"]),
+        (
+            "hf_runner.py",
+            ["--head", "mlm-gathered", "--modes", "train"],
+            None,
+            ["hf-mlm-gathered"],
+        ),
         ("keras_hub_runner.py", [], None, ["keras-hub"]),
         (
             "bert4keras_runner.py",
@@ -68,7 +81,15 @@ def assert_positive(record, fields):
             ["bert4keras-crf", "bert4keras-globalpointer"],
         ),
     ],
-    ids=["ours", "hf", "keras_hub", "bert4keras"],
+    ids=[
+        "ours",
+        "hf",
+        "ours_pretraining",
+        "hf_pretraining",
+        "hf_pretraining_gathered",
+        "keras_hub",
+        "bert4keras",
+    ],
 )
 def test_fixed_shape_runner_prints_its_measurements(script, extra, env, runners):
     if script == "keras_hub_runner.py":
@@ -76,9 +97,13 @@ def test_fixed_shape_runner_prints_its_measurements(script, extra, env, runners)
     result = run_python([str(PEERS / script), *TINY, *extra], env=env, timeout=300)
     found = records(result)
     assert [r["runner"] for r in found] == runners
+    modes = ["train"] if "--modes" in extra else ["train", "infer"]
     for record in found:
-        assert_positive(record, FIXED_FIELDS)
-        assert len(record["train_step_s"]) == 2 and len(record["infer_step_s"]) == 2
+        assert_positive(
+            record, [f for f in FIXED_FIELDS if f.split("_")[0] in modes + ["batch", "length"]]
+        )
+        for mode in ("train", "infer"):
+            assert len(record.get(f"{mode}_step_s", [])) == (2 if mode in modes else 0)
         assert record["batch"] == 4 and record["length"] == 32
 
 
@@ -209,6 +234,74 @@ def test_torch_adamw_runner_times_both_update_paths_and_clipping():
     for record in found:
         assert_positive(record, ("median_s", "min_s"))
         assert record["min_s"] <= record["median_s"] and record["steps"] == 2
+
+
+def test_masked_batch_masks_15_percent_inside_each_row_and_labels_only_those():
+    harness = load_driver("peers/harness")
+    shape = dict(harness.SHAPES["tiny"], length=40)
+    batch = harness.masked_batch(shape, seed=3)
+    original, masked = batch["original_ids"], batch["token_ids"]
+    positions, labels = batch["masked_positions"], batch["masked_labels"]
+    assert positions.shape == labels.shape == (4, 6)  # ceil(0.15 x 40)
+    for row in range(4):
+        chosen = set(positions[row].tolist())
+        assert len(chosen) == 6 and min(chosen) >= 1 and max(chosen) <= 38
+        assert list(positions[row]) == sorted(chosen)
+        for position in range(40):
+            if position in chosen:
+                assert masked[row, position] == harness.MASK_ID
+                assert batch["token_labels"][row, position] == original[row, position]
+            else:
+                assert masked[row, position] == original[row, position] != harness.MASK_ID
+                assert batch["token_labels"][row, position] == -100
+        assert list(labels[row]) == [original[row, p] for p in positions[row]]
+    assert (original >= 2).all() and (original < shape["vocab"]).all()
+
+
+def test_throughput_driver_measures_pretraining_against_bert_for_masked_lm():
+    driver = load_driver("throughput")
+    args = driver.argparse.Namespace(
+        heads="dense,mlm,electra", peers="hf-mlm-gathered,hf,hf-mlm", xla=False
+    )
+    commands = dict(driver.runner_commands(args))
+    assert list(commands) == [
+        "hf", "hf-mlm", "hf-mlm-gathered", "ours-dense", "ours-mlm", "ours-electra"
+    ]  # fmt: skip
+    assert commands["ours-mlm"][-2:] == ["--modes", "train"]
+    assert commands["hf-mlm"][1:] == ["--head", "mlm", "--modes", "train"]
+    assert "--modes" not in commands["ours-dense"]
+    shape = dict(
+        size="mini",
+        layers=4,
+        hidden=256,
+        heads=4,
+        intermediate=1024,
+        vocab=21128,
+        batch=32,
+        length=128,
+        steps=10,
+        warmup=3,
+        load_before=1.0,
+        load_after=1.0,
+    )
+    rows = [
+        dict(shape, runner="hf", head="softmax", train_tokens_per_s=1000.0, train_median_s=4.0),
+        dict(shape, runner="hf-mlm", head="mlm", train_tokens_per_s=800.0, train_median_s=5.0),
+        dict(shape, runner="ours-dense", head="dense", train_tokens_per_s=900.0,
+             train_median_s=4.5),
+        dict(shape, runner="ours-mlm", head="mlm", train_tokens_per_s=1200.0,
+             train_median_s=3.4),
+    ]  # fmt: skip
+    text = driver.table(rows)
+    # Against BertForMaskedLM (1.50), not the token classifier (1.20); no Dense floor.
+    assert "| ours-mlm | 1,200 | 1.50 | – |" in text
+    assert "| ours-dense | 900 | 0.90 | 1.00 |" in text
+    # With the gathered Hugging Face model run, against it: the same work.
+    gathered = dict(rows[1], runner="hf-mlm-gathered", head="mlm-gathered",
+                    train_tokens_per_s=1000.0)  # fmt: skip
+    text = driver.table([*rows, gathered])
+    assert "| ours-mlm | 1,200 | 1.20 | – |" in text
+    assert "| hf-mlm | 800 | 0.80 | – |" in text
 
 
 def test_throughput_driver_orders_runners_and_tabulates_ratios():

@@ -14,6 +14,7 @@ training and for inference, the load average before and after, and versions.
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -43,6 +44,9 @@ SPANS_PER_ROW = 4
 LEARNING_RATE = 1e-4
 WEIGHT_DECAY = 0.01
 DROPOUT = 0.1
+# Masked-LM batches: BERT's share of predicted tokens; the id that stands for [MASK].
+MASK_RATE = 0.15
+MASK_ID = 1
 
 
 def bert_config_fields(shape, vocab_size=None):
@@ -183,6 +187,42 @@ def random_batch(shape, seed):
         "segment_ids": np.zeros_like(token_ids),
         "tags": tags,
         "spans": spans,
+    }
+
+
+def masked_batch(shape, seed):
+    """Random rows of one fixed-shape masked-LM batch: `ceil(0.15 x length)` positions of
+    each row (never the first or the last, where [CLS] and [SEP] sit) replaced by the
+    mask id 1; every other id in `[2, vocab)`.
+
+    Returns:
+        dict of numpy int32 arrays: `original_ids` and `token_ids` (masked) `[batch,
+        length]`, `segment_ids` zeros, `masked_positions` and `masked_labels` (the
+        original ids there) `[batch, P]`, `token_labels` `[batch, length]`: the original
+        id at a masked position, -100 elsewhere (Hugging Face's labels).
+    """
+    rng = np.random.default_rng(seed)
+    batch, length = shape["batch"], shape["length"]
+    original = rng.integers(2, shape["vocab"], size=(batch, length), dtype=np.int32)
+    predictions = math.ceil(round(MASK_RATE * length, 9))
+    positions = np.sort(
+        np.stack(
+            [rng.choice(np.arange(1, length - 1), predictions, replace=False) for _ in range(batch)]
+        ),  # fmt: skip
+        axis=1,
+    ).astype(np.int32)
+    rows = np.arange(batch)[:, None]
+    token_ids = original.copy()
+    token_ids[rows, positions] = MASK_ID
+    token_labels = np.full_like(original, -100)
+    token_labels[rows, positions] = original[rows, positions]
+    return {
+        "original_ids": original,
+        "token_ids": token_ids,
+        "segment_ids": np.zeros_like(original),
+        "masked_positions": positions,
+        "masked_labels": original[rows, positions],
+        "token_labels": token_labels,
     }
 
 

@@ -5,7 +5,13 @@ One training step: `model(..., labels=...)` (token cross-entropy), `loss.backwar
 `torch.inference_mode()` in eval mode, logits read back as numpy. Random init, the
 library's default attention implementation, PyTorch's default threads.
 
-    python benchmarks/peers/hf_runner.py --size mini
+`--head mlm`: `BertForMaskedLM` on `harness.masked_batch`, labels -100 where nothing is
+masked (as `DataCollatorForLanguageModeling` writes them): the model projects every
+position onto the vocabulary and its loss reads the masked ones, as users run it.
+`--head mlm-gathered`: the same model with the masked positions' states gathered before
+its MLM head (`model.cls`), as Google's BERT and tf_ner do: the same work as ours.
+
+    python benchmarks/peers/hf_runner.py --size mini [--head mlm|mlm-gathered]
 """
 
 import os
@@ -16,38 +22,54 @@ import harness  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 
+HEADS = ("softmax", "mlm", "mlm-gathered")
 
-def build(shape, seed):
+
+def build(shape, head, seed):
     torch.manual_seed(seed)
     config = transformers.BertConfig(
         **harness.bert_config_fields(shape), num_labels=harness.NUM_TAGS
     )
+    if head.startswith("mlm"):
+        return transformers.BertForMaskedLM(config)
     return transformers.BertForTokenClassification(config)
 
 
 def main():
-    args = harness.parser(__doc__.splitlines()[0]).parse_args()
+    args = harness.parser(__doc__.splitlines()[0], heads=HEADS).parse_args()
+    if args.head not in HEADS:
+        raise SystemExit(f"--head {args.head!r}: expected one of {', '.join(HEADS)}")
     shape = harness.resolve(args)
     if args.threads:
         torch.set_num_threads(args.threads)
-    data = harness.random_batch(shape, args.seed)
+    if args.head.startswith("mlm"):
+        data = harness.masked_batch(shape, args.seed)
+        labels = torch.from_numpy(data["token_labels"]).long()
+        masked = labels != -100
+    else:
+        data = harness.random_batch(shape, args.seed)
+        labels = torch.from_numpy(data["tags"]).long()
     input_ids = torch.from_numpy(data["token_ids"]).long()
     token_type_ids = torch.from_numpy(data["segment_ids"]).long()
     attention_mask = torch.ones_like(input_ids)
-    labels = torch.from_numpy(data["tags"]).long()
-    model = build(shape, args.seed)
+    model = build(shape, args.head, args.seed)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=harness.LEARNING_RATE, weight_decay=harness.WEIGHT_DECAY
     )
 
+    inputs = dict(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+
+    def gathered_loss():
+        states = model.bert(**inputs).last_hidden_state
+        logits = model.cls(states[masked])
+        return torch.nn.functional.cross_entropy(logits, labels[masked])
+
     def train_step():
         model.train()
-        loss = model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            labels=labels,
-        ).loss
+        if args.head == "mlm-gathered":
+            loss = gathered_loss()
+        else:
+            loss = model(**inputs, labels=labels).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -56,15 +78,13 @@ def main():
     def infer_step():
         model.eval()
         with torch.inference_mode():
-            model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).logits.numpy()
+            model(**inputs).logits.numpy()
 
     record = harness.base_record(
-        "hf",
+        "hf" if args.head == "softmax" else f"hf-{args.head}",
         shape,
         framework="Hugging Face transformers (PyTorch)",
-        head="softmax",
+        head=args.head,
         optimizer="torch.optim.AdamW",
         params=harness.count_parameters(model.parameters()),
         attention=getattr(model.config, "_attn_implementation", None),

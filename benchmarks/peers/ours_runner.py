@@ -5,9 +5,14 @@ One training step is `model.train_on_batch` (forward, the head's loss, backward,
 `NerTask.predict_spans` calls it (the CRF decodes with Viterbi in the graph;
 GlobalPointer returns the `[batch, types, length, length]` logits). `dense` is the
 encoder with a plain `Dense` and Keras's cross-entropy (`dense_head.py`): the floor
-each head is measured against.
+each head is measured against. `mlm` and `electra` are pre-training (`tf-ner pretrain
+--objective`, `MaskedLmTask.build_model` + `compile`) on `harness.masked_batch`: the
+masked-LM logits at the masked positions only, or ELECTRA's generator (1 layer),
+sampling and discriminator on every token. The optimizer's update is compiled with XLA,
+as `tf-ner train` and `tf-ner pretrain` run it (`--no-compile-update` turns it off).
 
     python benchmarks/peers/ours_runner.py --size mini --head crf [--xla]
+    python benchmarks/peers/ours_runner.py --size mini --head mlm,electra
 """
 
 import os
@@ -24,10 +29,14 @@ import tensorflow as tf  # noqa: E402
 from tf_ner.bert.config import BertConfig  # noqa: E402
 from tf_ner.ground.settings import Situation, resolved  # noqa: E402
 from tf_ner.optimization import AdamWeightDecay  # noqa: E402
+from tf_ner.tasks.masked_lm.settings import MaskedLmSettings  # noqa: E402
+from tf_ner.tasks.masked_lm.task import MaskedLmTask  # noqa: E402
 from tf_ner.tasks.ner.settings import NerSettings  # noqa: E402
 from tf_ner.tasks.ner.task import NerTask  # noqa: E402
 
-HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer", "dense")
+NER_HEADS = ("crf", "globalpointer", "softmax", "efficient_globalpointer", "dense")
+PRETRAINING = ("mlm", "electra")
+HEADS = NER_HEADS + PRETRAINING
 TYPES = ("LOC", "ORG", "PER")[: harness.NUM_TYPES]
 
 
@@ -35,29 +44,50 @@ def bert_config(shape):
     return BertConfig(**harness.bert_config_fields(shape))
 
 
-def build(shape, head, xla, seed):
-    """The compiled model and its training labels for `head`."""
-    keras.utils.set_random_seed(seed)
+def task_for(shape, head):
+    """The task that builds and compiles the model of `head`."""
+    if head in PRETRAINING:
+        return MaskedLmTask(MaskedLmSettings(max_length=shape["length"], objective=head))
     settings = NerSettings(
         head=head, types=TYPES, max_length=shape["length"], stride=shape["length"] // 4
     )
-    task = NerTask(resolved(settings, Situation.SCRATCH))
+    return NerTask(resolved(settings, Situation.SCRATCH))
+
+
+def build(shape, head, xla, seed, compile_update):
+    """The compiled model of `head`."""
+    keras.utils.set_random_seed(seed)
+    task = task_for(shape, head)
     model = task.build_model(bert_config(shape))
     optimizer = AdamWeightDecay(
-        learning_rate=harness.LEARNING_RATE, weight_decay_rate=harness.WEIGHT_DECAY
+        learning_rate=harness.LEARNING_RATE,
+        weight_decay_rate=harness.WEIGHT_DECAY,
+        compile_update=compile_update,
     )
     task.compile(model, optimizer, jit_compile=xla)
     return model
 
 
-def run_head(shape, head, xla, seed, threads):
+def batch_for(shape, head, seed):
+    """`(features, labels)` of the fixed batch `head` trains on."""
+    if head in PRETRAINING:
+        data = harness.masked_batch(shape, seed)
+        names = ["token_ids", "segment_ids", "masked_positions"]
+        if head == "electra":
+            names.append("original_ids")
+        return {name: data[name] for name in names}, data["masked_labels"]
     data = harness.random_batch(shape, seed)
     features = {"token_ids": data["token_ids"], "segment_ids": data["segment_ids"]}
-    labels = data["spans"] if "globalpointer" in head else data["tags"]
-    model = build(shape, head, xla, seed)
+    return features, data["spans"] if "globalpointer" in head else data["tags"]
+
+
+def run_head(shape, head, xla, seed, threads, compile_update):
+    features, labels = batch_for(shape, head, seed)
+    model = build(shape, head, xla, seed, compile_update)
 
     def train_step():
-        float(np.asarray(model.train_on_batch(features, labels)))
+        # The loss (and the metrics after it, where the model has some) read back.
+        float(np.atleast_1d(np.asarray(model.train_on_batch(features, labels)))[0])
 
     def infer_step():
         outputs = model.predict_on_batch(features)
@@ -71,6 +101,7 @@ def run_head(shape, head, xla, seed, threads):
         framework="tf_ner (Keras 3)",
         head=head,
         xla=xla,
+        compile_update=compile_update,
         optimizer="tf_ner AdamWeightDecay",
         params=harness.count_parameters(model.weights),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
@@ -85,13 +116,17 @@ def run_head(shape, head, xla, seed, threads):
 def main():
     p = harness.parser(__doc__.splitlines()[0], heads=HEADS)
     p.add_argument("--xla", action="store_true", help="compile the train/predict step with XLA")
+    p.add_argument(
+        "--no-compile-update", dest="compile_update", action="store_false",
+        help="run the optimizer's update uncompiled",
+    )  # fmt: skip
     args = p.parse_args()
     shape = harness.resolve(args)
     threads = harness.set_tf_threads(tf, args.threads)
     for head in args.head.split(","):
         if head not in HEADS:
             raise SystemExit(f"--head {head!r}: expected one of {', '.join(HEADS)}")
-        run_head(shape, head, args.xla, args.seed, threads)
+        run_head(shape, head, args.xla, args.seed, threads, args.compile_update)
 
 
 if __name__ == "__main__":
