@@ -10,7 +10,9 @@ Runners (one process each, run one after another, never concurrently):
                                                 (`peers/dense_head.py`), "x dense" below
     ours-crf, ours-globalpointer, ours-softmax   tf_ner's `NerTask.build_model` + `compile`
                                                 (`AdamWeightDecay`), Keras 3; `--xla` adds
-                                                the same with `jit_compile=True` (`...-xla`)
+                                                the same with `jit_compile=True` (`...-xla`);
+                                                `--dynamic-shapes` the same traced with the
+                                                length unknown, as in `fit` (`...-dynamic`)
     hf                                          Hugging Face `BertForTokenClassification`,
                                                 PyTorch, `torch.optim.AdamW` (the reference)
     keras-hub                                   keras-hub `BertBackbone` + `Dense`, Keras 3,
@@ -42,6 +44,8 @@ average before and after each runner.
 
     .venv/bin/python benchmarks/throughput.py           # mini + base, 5 rounds: ~60 min, 2 cores
     .venv/bin/python benchmarks/throughput.py --xla     # also ours and keras-hub with XLA
+    .venv/bin/python benchmarks/throughput.py --dynamic-shapes  # also ours as fit traces it
+    .venv/bin/python benchmarks/throughput.py --sizes mini --length 48 --heads softmax --peers hf
     .venv/bin/python benchmarks/throughput.py --quick   # smoke run: mini, 2 steps, 2 rounds
     .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
     .venv/bin/python benchmarks/throughput.py --heads mlm,electra --peers hf-mlm,hf-mlm-gathered
@@ -113,6 +117,8 @@ def runner_commands(args):
         commands.append((f"ours-{head}", runner))
         if args.xla:
             commands.append((f"ours-{head}-xla", [*runner, "--xla"]))
+        if getattr(args, "dynamic_shapes", False):
+            commands.append((f"ours-{head}-dynamic", [*runner, "--dynamic-shapes"]))
     for name in peers:
         if name in references:
             continue
@@ -125,8 +131,9 @@ def runner_commands(args):
 def run_runner(name, argv, size, args):
     """Runs one runner in a fresh process; returns its JSON record (or an error record)."""
     arguments = [*argv[1:], "--size", size]
-    if args.steps is not None:
-        arguments += ["--steps", args.steps]
+    for option in ("batch", "length", "steps"):
+        if getattr(args, option, None) is not None:
+            arguments += [f"--{option}", getattr(args, option)]
     if args.warmup is not None:
         arguments += ["--warmup", args.warmup]
     if args.threads:
@@ -233,11 +240,17 @@ def main(argv=None):
         "--peers", default=",".join(p for p in PEERS if not p.startswith("hf-mlm")),
         help=f"peers to run, of {','.join(PEERS)} (default: the NER peers)",
     )  # fmt: skip
+    p.add_argument("--batch", type=int, default=None, help="rows a batch (default: the size's)")
+    p.add_argument("--length", type=int, default=None, help="tokens a row (default 128)")
     p.add_argument("--steps", type=int, default=None, help="timed steps (default: mini 10, base 5)")
     p.add_argument(
         "--warmup", type=int, default=None, help="warm-up steps (default: mini 3, base 2)"
     )
     p.add_argument("--xla", action="store_true", help="also run ours and keras-hub with XLA")
+    p.add_argument(
+        "--dynamic-shapes", action="store_true",
+        help="also run ours traced for any batch length, as fit over tf-ner's dataset runs",
+    )  # fmt: skip
     p.add_argument(
         "--rounds", type=int, default=None,
         help=f"rounds of every runner, medians (default {rounds.DEFAULT_ROUNDS}; --quick: 2)",

@@ -62,6 +62,12 @@ def assert_positive(record, fields):
         ("hf_runner.py", [], None, ["hf"]),
         (
             "ours_runner.py",
+            ["--head", "softmax,globalpointer", "--dynamic-shapes"],
+            None,
+            ["ours-softmax-dynamic", "ours-globalpointer-dynamic"],
+        ),
+        (
+            "ours_runner.py",
             ["--head", "mlm,electra", "--modes", "train"],
             None,
             ["ours-mlm", "ours-electra"],
@@ -84,6 +90,7 @@ def assert_positive(record, fields):
     ids=[
         "ours",
         "hf",
+        "ours_dynamic_shapes",
         "ours_pretraining",
         "hf_pretraining",
         "hf_pretraining_gathered",
@@ -309,6 +316,10 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     args = driver.argparse.Namespace(heads="crf", peers="hf,keras-hub", xla=True)
     names = [name for name, _ in driver.runner_commands(args)]
     assert names == ["hf", "ours-crf", "ours-crf-xla", "keras-hub", "keras-hub-xla"]
+    args.dynamic_shapes = True
+    commands = dict(driver.runner_commands(args))
+    assert list(commands)[1:4] == ["ours-crf", "ours-crf-xla", "ours-crf-dynamic"]
+    assert commands["ours-crf-dynamic"][-1] == "--dynamic-shapes"
     shape = dict(
         size="mini",
         layers=4,

@@ -11,7 +11,12 @@ masked-LM logits at the masked positions only, or ELECTRA's generator (1 layer),
 sampling and discriminator on every token. The optimizer's update is compiled with XLA,
 as `tf-ner train` and `tf-ner pretrain` run it (`--no-compile-update` turns it off).
 
-    python benchmarks/peers/ours_runner.py --size mini --head crf [--xla]
+`--dynamic-shapes` traces the steps for any batch length, as `fit` over `tf-ner train`'s
+dataset does (its element spec is `[None, None]`): before the warm-up, one step on the
+batch made 8 tokens longer, so that Keras's `reduce_retracing` retraces with the length
+unknown. Without it the steps are traced for the fixed shape, which `fit` never sees.
+
+    python benchmarks/peers/ours_runner.py --size mini --head crf [--xla] [--dynamic-shapes]
     python benchmarks/peers/ours_runner.py --size mini --head mlm,electra
 """
 
@@ -81,9 +86,31 @@ def batch_for(shape, head, seed):
     return features, data["spans"] if "globalpointer" in head else data["tags"]
 
 
-def run_head(shape, head, xla, seed, threads, compile_update):
+def longer(features, labels, extra=8):
+    """The batch with `extra` more positions: real token ids (the same in `original_ids`),
+    segment 0, tag 0; spans and masked positions stay where they are."""
+    batch = features["token_ids"].shape[0]
+    tokens = np.random.default_rng(0).integers(2, 100, (batch, extra))
+    zeros = np.zeros((batch, extra))
+    added = {"token_ids": tokens, "original_ids": tokens, "segment_ids": zeros}
+
+    def grow(values, more):
+        return np.concatenate([values, more.astype(values.dtype)], axis=1)
+
+    grown = {n: grow(v, added[n]) if n in added else v for n, v in features.items()}
+    if labels.shape == features["token_ids"].shape:  # tags, one per token
+        labels = grow(labels, zeros)
+    return grown, labels
+
+
+def run_head(shape, head, xla, seed, threads, compile_update, dynamic_shapes):
     features, labels = batch_for(shape, head, seed)
     model = build(shape, head, xla, seed, compile_update)
+    if dynamic_shapes:  # the first trace at another length: the next ones relax it
+        grown_features, grown_labels = longer(features, labels)
+        model.train_on_batch(grown_features, grown_labels)
+        if "infer" in shape["modes"]:
+            model.predict_on_batch(grown_features)
 
     def train_step():
         # The loss (and the metrics after it, where the model has some) read back.
@@ -96,12 +123,13 @@ def run_head(shape, head, xla, seed, threads, compile_update):
             np.asarray(value)
 
     record = harness.base_record(
-        f"ours-{head}" + ("-xla" if xla else ""),
+        f"ours-{head}" + ("-xla" if xla else "") + ("-dynamic" if dynamic_shapes else ""),
         shape,
         framework="tf_ner (Keras 3)",
         head=head,
         xla=xla,
         compile_update=compile_update,
+        dynamic_shapes=dynamic_shapes,
         optimizer="tf_ner AdamWeightDecay",
         params=harness.count_parameters(model.weights),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
@@ -120,13 +148,19 @@ def main():
         "--no-compile-update", dest="compile_update", action="store_false",
         help="run the optimizer's update uncompiled",
     )  # fmt: skip
+    p.add_argument(
+        "--dynamic-shapes", action="store_true",
+        help="trace the steps for any batch length, as fit over tf-ner's dataset does",
+    )  # fmt: skip
     args = p.parse_args()
     shape = harness.resolve(args)
     threads = harness.set_tf_threads(tf, args.threads)
     for head in args.head.split(","):
         if head not in HEADS:
             raise SystemExit(f"--head {head!r}: expected one of {', '.join(HEADS)}")
-        run_head(shape, head, args.xla, args.seed, threads, args.compile_update)
+        run_head(
+            shape, head, args.xla, args.seed, threads, args.compile_update, args.dynamic_shapes
+        )
 
 
 if __name__ == "__main__":
