@@ -256,6 +256,8 @@ class Driver:
             run["differs"] = [list(d) for d in found]
             if pair["row"] == job.row:  # a pair of this row: the same differences
                 pair["differs"] = run["differs"]
+            else:  # a run of the `same` row, perhaps from --reference: its scores kept
+                run["paired"] = paired_scores(pair, self.args.task)
         self.runs.append(run)
         metrics = ", ".join(f"{m} {record[m]:.4f}" for m in METRICS[self.args.task])
         print(
@@ -349,9 +351,9 @@ class Driver:
             "written": now(),
             "summary": summary,
             "runs": self.runs,
-            "reference": None if not a.reference_file else str(a.reference_file),
+            "reference": a.reference_file and reference_source(a.reference_file),
         }
-        lines = report(a, self.files["description"], summary, self.runs, results["machine"]["cpu"])
+        lines = report(a, results, summary, self.runs)
         write_results(lines, results, "benchmarks/same_recipe.py", a.output, None, echo=False)
 
 
@@ -465,6 +467,26 @@ def parse(argv):
     suffix = "" if a.rows == ["same"] else "_" + "_".join(a.rows)
     a.output = a.output or str(RESULTS / f"{stem}{suffix}")
     return a
+
+
+def paired_scores(pair, task):
+    """What a run is compared with: the paired run's side, row, seed, scores and steps."""
+    record = pair["record"]
+    scores = {m: record[m] for m in METRICS[task]}
+    return {"side": pair["side"], "row": pair["row"], "seed": pair["seed"], **scores,
+            "steps": record["steps"]}  # fmt: skip
+
+
+def reference_source(path):
+    """The `--reference` file as the results name it: its path (within the repository
+    where it lies there), when and on which CPU its runs were made."""
+    path = pathlib.Path(path).resolve()
+    results = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        name = str(path.relative_to(processes.REPO_ROOT))
+    except ValueError:
+        name = str(path)
+    return {"file": name, "written": results["written"], "cpu": results["machine"]["cpu"]}
 
 
 def load_reference(path):

@@ -58,18 +58,28 @@ def fmt(entry, key="mean", spec=".2f", scale=100):
     return "–" if value is None else format(value * scale, spec)
 
 
-def report(a, data, summary, runs, cpu):
-    """The Markdown lines of the results file."""
+def report(a, results, summary, runs):
+    """The Markdown lines of the results file (`results`: its JSON, without the runs)."""
     metrics = METRICS[a.task]
     head = " | ".join(f"{m} mean | sd | min | max" for m in metrics)
     lines = [
         f"# Same recipe: tf_ner against Hugging Face, {a.task}, {a.minutes:g} minutes a run",
         "",
-        f"Written {now()} on {cpu} ({os.cpu_count()} CPUs); each run "
-        "alone in its own process, one after another, the sides taking turns seed by seed.",
+        f"Written {results['written']} on {results['machine']['cpu']} ({os.cpu_count()} CPUs); "
+        "each run alone in its own process, one after another, the sides taking turns seed "
+        "by seed.",
         "",
-        f"Recipe: {recipe_text(a)}. Data: {data}.",
+        f"Recipe: {recipe_text(a)}. Data: {results['data']}.",
         "",
+    ]
+    if results["reference"]:
+        source = results["reference"]
+        lines += [
+            f"Paired runs (the 'same' row of each seed) from `{source['file']}`, written "
+            f"{source['written']} on {source['cpu']}.",
+            "",
+        ]
+    lines += [
         "Different by construction in every row: the libraries and their execution (Keras "
         "`fit` of a `tf.function` against eager PyTorch), the feed (tf_ner: its default "
         "buckets every 8 tokens; Hugging Face: `LengthGroupedSampler`, batches padded to their "
@@ -100,8 +110,8 @@ def report(a, data, summary, runs, cpu):
         "",
         "| # | row | side | seed | split | "
         + " | ".join(metrics)
-        + " | steps | training s | tokens/s | load before -> after |",
-        "|--:|---|---|--:|---|" + "--:|" * (len(metrics) + 3) + "---|",
+        + " | steps | training s | tokens/s | load before -> after | paired run |",
+        "|--:|---|---|--:|---|" + "--:|" * (len(metrics) + 3) + "---|---|",
     ]
     for k, run in enumerate(runs, 1):
         r = run["record"]
@@ -110,6 +120,15 @@ def report(a, data, summary, runs, cpu):
             f"| {k} | {run['row']}: {run['label']} | {run['side']} | {run['seed']} "
             f"| {run['split']} | {scores} | {r['steps']} | {r['training_seconds']:.0f} "
             f"| {r['tokens_per_s']:,.0f} | {run['load_before'][0]:.2f} -> "
-            f"{run['load_after'][0]:.2f} |"
+            f"{run['load_after'][0]:.2f} | {paired_text(run.get('paired'), metrics)} |"
         )
     return lines
+
+
+def paired_text(paired, metrics):
+    """`row side seed s: scores, steps` of the run a run is compared with, or '–'."""
+    if not paired:
+        return "–"
+    scores = ", ".join(f"{m} {100 * paired[m]:.2f}" for m in metrics)
+    who = f"{paired['row']} {paired['side']} seed {paired['seed']}"
+    return f"{who}: {scores}, {paired['steps']} steps"

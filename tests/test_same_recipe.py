@@ -213,7 +213,7 @@ def test_a_deliberately_different_setting_is_caught(tiny_same_row, tmp_path):
 
 @pytest.mark.slow
 def test_suspect_rows_pair_with_the_same_rows_runs(tiny_same_row):
-    folder, common, _ = tiny_same_row
+    folder, common, same = tiny_same_row
     driver = str(REPO_ROOT / "benchmarks" / "same_recipe.py")
     output = folder / "suspects"
     run_python(
@@ -230,3 +230,13 @@ def test_suspect_rows_pair_with_the_same_rows_runs(tiny_same_row):
     assert epsilon["optimizer.epsilon"] == 1e-8 and runs[0]["differs"] == []
     assert init["model.initializer"] == "truncated normal, stddev 0.02"
     assert runs[1]["differs"] == [["optimizer.epsilon", 1e-6, 1e-8]]
+    # Each run keeps the other side's same-row run it is compared with, and the file
+    # says where those runs come from.
+    by_side = {run["side"]: run["record"] for run in same["runs"]}
+    for run, other in zip(runs, ("hf", "ours"), strict=True):
+        assert run["paired"]["side"] == other and run["paired"]["row"] == "same"
+        assert run["paired"]["f1"] == by_side[other]["f1"]
+        assert run["paired"]["steps"] == by_side[other]["steps"] > 0
+    text = output.with_suffix(".md").read_text(encoding="utf-8")
+    assert f"from `{(folder / 'same.json').resolve()}`, written {same['written']}" in text
+    assert f"same hf seed 1: f1 {100 * by_side['hf']['f1']:.2f}" in text
