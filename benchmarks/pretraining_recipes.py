@@ -199,7 +199,6 @@ def report(results, floor, args, corpus_report, output):
             + ", ".join(f"{k} {100 * v:.2f}%" for k, v in references.items())
             + ".",
         ]
-        # fmt: skip
     write_results(lines, {"recipes": results, "random_init": floor, "corpus": corpus_report},
                   "benchmarks/pretraining_recipes.py", output, output.name)  # fmt: skip
     plot(results, output.parent / f"{output.name}.png")

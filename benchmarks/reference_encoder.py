@@ -119,7 +119,7 @@ def card(args, folder, corpus_report, command):
             f"; replaced-token accuracy {100 * scores['discriminator_accuracy']:.2f}%"
             if "discriminator_accuracy" in scores
             else ""
-        )  # fmt: skip
+        )
         + ". For ELECTRA the accuracy is the generator's.",
         "",
         "| step | held-out accuracy | loss |",
@@ -128,7 +128,7 @@ def card(args, folder, corpus_report, command):
             f"| {int(float(r['step']))} | {100 * float(r['accuracy']):.2f} | "
             f"{float(r['loss']):.3f} |"
             for r in curve
-        ),  # fmt: skip
+        ),
         "",
         "Curves: `curves.png` (training loss, held-out scores and the baselines).",
         "",

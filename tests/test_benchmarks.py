@@ -35,6 +35,11 @@ EPOCH_FIELDS = (
     "real_tokens_per_s",
 )
 LEGACY_ENV = {"TF_USE_LEGACY_KERAS": "1", "TF_KERAS": "1"}
+# The shape fields of a fixed-shape runner's record (mini), for the driver's tables.
+MINI_SHAPE_RECORD = dict(
+    size="mini", layers=4, hidden=256, heads=4, intermediate=1024, vocab=21128, batch=32,
+    length=128, steps=10, warmup=3, load_before=1.0, load_after=1.0,
+)  # fmt: skip
 
 
 def records(result):
@@ -265,6 +270,18 @@ def test_masked_batch_masks_15_percent_inside_each_row_and_labels_only_those():
     assert (original >= 2).all() and (original < shape["vocab"]).all()
 
 
+def test_runner_heads_are_checked_by_the_shared_parser():
+    harness = load_driver("peers/harness")
+    several = harness.parser("x", heads=("crf", "softmax"))
+    assert several.parse_args([]).head == ["crf"]
+    assert several.parse_args(["--head", "softmax,crf"]).head == ["softmax", "crf"]
+    one = harness.parser("x", heads=("softmax", "mlm"), several=False)
+    assert one.parse_args(["--head", "mlm"]).head == "mlm"
+    for p, text in ((several, "crf,typo"), (one, "typo"), (one, "softmax,mlm")):
+        with pytest.raises(SystemExit):
+            p.parse_args(["--head", text])
+
+
 def test_throughput_driver_measures_pretraining_against_bert_for_masked_lm():
     driver = load_driver("throughput")
     args = driver.argparse.Namespace(
@@ -277,20 +294,7 @@ def test_throughput_driver_measures_pretraining_against_bert_for_masked_lm():
     assert commands["ours-mlm"][-2:] == ["--modes", "train"]
     assert commands["hf-mlm"][1:] == ["--head", "mlm", "--modes", "train"]
     assert "--modes" not in commands["ours-dense"]
-    shape = dict(
-        size="mini",
-        layers=4,
-        hidden=256,
-        heads=4,
-        intermediate=1024,
-        vocab=21128,
-        batch=32,
-        length=128,
-        steps=10,
-        warmup=3,
-        load_before=1.0,
-        load_after=1.0,
-    )
+    shape = MINI_SHAPE_RECORD
     rows = [
         dict(shape, runner="hf", head="softmax", train_tokens_per_s=1000.0, train_median_s=4.0),
         dict(shape, runner="hf-mlm", head="mlm", train_tokens_per_s=800.0, train_median_s=5.0),
@@ -320,20 +324,7 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     commands = dict(driver.runner_commands(args))
     assert list(commands)[1:4] == ["ours-crf", "ours-crf-xla", "ours-crf-dynamic"]
     assert commands["ours-crf-dynamic"][-1] == "--dynamic-shapes"
-    shape = dict(
-        size="mini",
-        layers=4,
-        hidden=256,
-        heads=4,
-        intermediate=1024,
-        vocab=21128,
-        batch=32,
-        length=128,
-        steps=10,
-        warmup=3,
-        load_before=1.0,
-        load_after=1.0,
-    )
+    shape = MINI_SHAPE_RECORD
     rows = [
         dict(
             shape,

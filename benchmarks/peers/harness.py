@@ -13,6 +13,7 @@ training and for inference, the load average before and after, and versions.
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -111,8 +112,18 @@ def bert_variable_shapes(layers, hidden, intermediate, vocab, positions):
     return shapes
 
 
-def parser(description, heads=None):
-    """The arguments every fixed-shape runner takes (plus `--head` when it has heads)."""
+def head_names(heads, text):
+    """`--head`'s comma list, each name one of `heads`."""
+    names = text.split(",")
+    unknown = [name for name in names if name not in heads]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{unknown}: expected some of {', '.join(heads)}")
+    return names
+
+
+def parser(description, heads=None, several=True):
+    """The arguments every fixed-shape runner takes, plus `--head` when it has `heads`:
+    a checked list of names, each measured in turn, or with `several=False` one name."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--size", default="mini", choices=sorted(SHAPES), help="model shape")
     p.add_argument("--batch", type=int, default=None, help="batch size (default: the size's)")
@@ -126,12 +137,15 @@ def parser(description, heads=None):
     p.add_argument(
         "--threads", type=int, default=0, help="intra-op threads (default 0: the framework's)"
     )
-    if heads:
+    if heads and several:
         p.add_argument(
             "--head",
             default=heads[0],
+            type=functools.partial(head_names, heads),
             help=f"comma list of heads, each measured in turn: {','.join(heads)}",
         )
+    elif heads:
+        p.add_argument("--head", default=heads[0], choices=heads, help="the head to measure")
     return p
 
 

@@ -36,9 +36,7 @@ def build(shape, head, seed):
 
 
 def main():
-    args = harness.parser(__doc__.splitlines()[0], heads=HEADS).parse_args()
-    if args.head not in HEADS:
-        raise SystemExit(f"--head {args.head!r}: expected one of {', '.join(HEADS)}")
+    args = harness.parser(__doc__.splitlines()[0], heads=HEADS, several=False).parse_args()
     shape = harness.resolve(args)
     if args.threads:
         torch.set_num_threads(args.threads)
