@@ -131,11 +131,9 @@ def runner_commands(args):
 def run_runner(name, argv, size, args):
     """Runs one runner in a fresh process; returns its JSON record (or an error record)."""
     arguments = [*argv[1:], "--size", size]
-    for option in ("batch", "length", "steps"):
+    for option in ("batch", "length", "steps", "warmup"):
         if getattr(args, option, None) is not None:
             arguments += [f"--{option}", getattr(args, option)]
-    if args.warmup is not None:
-        arguments += ["--warmup", args.warmup]
     if args.threads:
         arguments += ["--threads", args.threads]
     try:
