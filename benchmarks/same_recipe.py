@@ -26,6 +26,7 @@ Rows (`--rows`, comma-separated; each row says what differs from Hugging Face's 
     heads      tf_ner's other heads (`--heads`, NER) at the recipe, with every seed
     suspects   one setting of one side changed at a time (`--suspects`), every seed:
                epsilon  tf_ner's epsilon at PyTorch's 1e-8
+               hf-epsilon  Hugging Face's epsilon at tf_ner's 1e-6
                steps    tf_ner trains Hugging Face's step count of the seed (from the
                         same row), without a time budget
                init     Hugging Face starts from tf_ner's truncated normal
@@ -52,7 +53,7 @@ model folder). On 2 cores, 10-minute runs:
     python benchmarks/same_recipe.py --task classification    # ~70 min
     python benchmarks/same_recipe.py --rows grid              # 8 cells x 2 + 6 runs, ~4 h 10
     python benchmarks/same_recipe.py --rows heads             # 2 heads x 3 seeds, ~75 min
-    python benchmarks/same_recipe.py --rows suspects          # 4 suspects x 3 seeds, ~2 h 20
+    python benchmarks/same_recipe.py --rows suspects          # 5 suspects x 3 seeds, ~2 h 55
 """
 
 import argparse
@@ -118,6 +119,12 @@ SUSPECTS = {
         "ours",
         ("--adam-epsilon", "1e-8"),
         "tf_ner's Adam epsilon 1e-8 (PyTorch's value; still added before bias correction)",
+        equal=EPSILON,
+    ),
+    "hf-epsilon": Suspect(
+        "hf",
+        ("--adam-epsilon", "1e-6"),
+        "Hugging Face's Adam epsilon 1e-6 (tf_ner's value; still added after bias correction)",
         equal=EPSILON,
     ),
     "steps": Suspect(
