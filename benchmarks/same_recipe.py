@@ -27,6 +27,7 @@ Rows (`--rows`, comma-separated; each row says what differs from Hugging Face's 
     suspects   one setting of one side changed at a time (`--suspects`), every seed:
                epsilon  tf_ner's epsilon at PyTorch's 1e-8
                hf-epsilon  Hugging Face's epsilon at tf_ner's 1e-6
+               feed     Hugging Face's batches drawn at random (Trainer's default)
                steps    tf_ner trains Hugging Face's step count of the seed (from the
                         same row), without a time budget
                init     Hugging Face starts from tf_ner's truncated normal
@@ -53,7 +54,7 @@ model folder). On 2 cores, 10-minute runs:
     python benchmarks/same_recipe.py --task classification    # ~70 min
     python benchmarks/same_recipe.py --rows grid              # 8 cells x 2 + 6 runs, ~4 h 10
     python benchmarks/same_recipe.py --rows heads             # 2 heads x 3 seeds, ~75 min
-    python benchmarks/same_recipe.py --rows suspects          # 5 suspects x 3 seeds, ~2 h 55
+    python benchmarks/same_recipe.py --rows suspects          # 6 suspects x 3 seeds, ~3 h 30
 """
 
 import argparse
@@ -141,6 +142,13 @@ SUSPECTS = {
         "Hugging Face starts from tf_ner's truncated normal",
         allowed=EPSILON,
         equal=("model.initializer",),
+    ),
+    "feed": Suspect(
+        "hf",
+        ("--feed", "default"),
+        "Hugging Face's batches drawn at random (Trainer's default sampler), each padded to "
+        "its longest",
+        allowed=EPSILON,
     ),
     "xla": Suspect(
         "ours", ("--", "--jit-compile"), "tf_ner compiles its train step with XLA", allowed=EPSILON

@@ -217,7 +217,7 @@ def test_suspect_rows_pair_with_the_same_rows_runs(tiny_same_row):
     driver = str(REPO_ROOT / "benchmarks" / "same_recipe.py")
     output = folder / "suspects"
     run_python(
-        [driver, *common, "--rows", "suspects", "--suspects", "epsilon,init,hf-epsilon",
+        [driver, *common, "--rows", "suspects", "--suspects", "epsilon,init,hf-epsilon,feed",
          "--reference", str(folder / "same.json"), "--output", str(output)],
         timeout=600,
     )  # fmt: skip
@@ -226,17 +226,21 @@ def test_suspect_rows_pair_with_the_same_rows_runs(tiny_same_row):
         ("ours", "epsilon"),
         ("hf", "init"),
         ("hf", "hf-epsilon"),
+        ("hf", "feed"),
     ]
-    epsilon, init, hf_epsilon = (r["record"]["settings"] for r in runs)
+    epsilon, init, hf_epsilon, feed = (r["record"]["settings"] for r in runs)
     assert epsilon["optimizer.epsilon"] == 1e-8 and runs[0]["differs"] == []
     assert init["model.initializer"] == "truncated normal, stddev 0.02"
     assert runs[1]["differs"] == [["optimizer.epsilon", 1e-6, 1e-8]]
     # Read back from Hugging Face's optimizer: the two sides' epsilons now equal.
     assert hf_epsilon["optimizer.epsilon"] == 1e-6 and runs[2]["differs"] == []
+    assert "RandomSampler" in feed["feed"] and runs[3]["differs"] == [
+        ["optimizer.epsilon", 1e-6, 1e-8]
+    ]
     # Each run keeps the other side's same-row run it is compared with, and the file
     # says where those runs come from.
     by_side = {run["side"]: run["record"] for run in same["runs"]}
-    for run, other in zip(runs, ("hf", "ours", "ours"), strict=True):
+    for run, other in zip(runs, ("hf", "ours", "ours", "ours"), strict=True):
         assert run["paired"]["side"] == other and run["paired"]["row"] == "same"
         assert run["paired"]["f1"] == by_side[other]["f1"]
         assert run["paired"]["steps"] == by_side[other]["steps"] > 0
