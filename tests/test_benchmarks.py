@@ -612,3 +612,26 @@ def test_bio_tags_read_as_character_spans():
     # An I- of another type starts an entity, as seqeval reads it.
     assert quality.bio_spans(offsets, tags) == [(0, 5, "PER"), (5, 6, "LOC"), (7, 8, "ORG")]
     assert quality.f1([[(0, 5, "PER")], []], [[(0, 5, "PER"), (5, 6, "LOC")], []]) == 2 / 3
+
+
+def test_reference_finetune_reads_the_dev_and_test_scores_of_a_finished_run(tmp_path):
+    driver = load_driver("reference_finetune")
+    summary = {"steps": 1883, "training_seconds": 600.0, "resolved": {"learning_rate": 2e-4}}
+    scores = {"test": {"overall": {"accuracy": 0.8283, "macro_f1": 0.8270}},
+              "dev": {"overall": {"accuracy": 0.8399, "macro_f1": 0.8394}}}  # fmt: skip
+    with_dev, without_dev = tmp_path / "with_dev", tmp_path / "without_dev"
+    for folder, splits in ((with_dev, ("dev", "test")), (without_dev, ("test",))):
+        folder.mkdir()
+        (folder / "train_summary.json").write_text(json.dumps(summary))
+        for split in splits:
+            (folder / f"{split}_scores.json").write_text(json.dumps(scores[split]))
+    # A folder with its test scores is read back, not trained again.
+    found = driver.run(with_dev, ["--train", "never-read.jsonl"], tmp_path / "runs.log")
+    assert not (tmp_path / "runs.log").exists()
+    assert (driver.score_text(found["dev"]), driver.score_text(found["test"])) == (
+        "accuracy 83.99",
+        "accuracy 82.83",
+    )
+    assert (found["steps"], found["minutes"]) == (1883, 10.0)
+    assert "dev" not in driver.run(without_dev, [], tmp_path / "runs.log")
+    assert driver.score_text({"overall": {"f1": 0.85634, "precision": 0.9}}) == "F1 85.63"
