@@ -71,6 +71,16 @@ def _stability(args):
     )  # fmt: skip
 
 
+def _merge_studies(args):
+    from tf_ner.studies.merge import merge_studies
+
+    results = merge_studies(args.folders, args.output_dir, _command(args))
+    print(
+        f"wrote {args.output_dir}: {results['runs_done']} runs, "
+        f"{len(results['settings'])} setting(s) × seeds {', '.join(map(str, results['seeds']))}"
+    )
+
+
 def _command(args):
     """The command line as typed (quoted for a shell)."""
     import shlex
@@ -298,6 +308,16 @@ def _add_stability(commands):
         help="steps over which the training loss is averaged",
     )
     s.set_defaults(run=_stability, parser=s)
+    merge = commands.add_parser(
+        "merge-studies",
+        help="one report from stability studies that differ only in their seeds",
+        description="Reads the results.json of each study folder (the same task, data, "
+        "subset, settings and --loss-threshold; different seeds) and writes the study they "
+        "make together to OUTPUT_DIR: results.json, report.md, scores.png.",
+    )
+    merge.add_argument("folders", nargs="+", metavar="STUDY_DIR", help="tf-ner stability folders")
+    merge.add_argument("--output-dir", required=True, help="folder to write the merged study to")
+    merge.set_defaults(run=_merge_studies)
 
 
 def _add_train(commands):

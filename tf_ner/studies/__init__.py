@@ -16,6 +16,7 @@ _EXPORTS = {
     "Setting": "tf_ner.studies.grid",
     "StudyResult": "tf_ner.studies.study",
     "draw_subset": "tf_ner.studies.subset",
+    "merge_studies": "tf_ner.studies.merge",
     "parse_setting": "tf_ner.studies.grid",
     "run_study": "tf_ner.studies.study",
     "setting_config": "tf_ner.studies.grid",

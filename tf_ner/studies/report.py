@@ -69,8 +69,23 @@ def study_results(study, records, loss_threshold=None, loss_smoothing=10):
         steps, smoothed = run.pop("_curve")
         curves[(run["setting"], run["seed"])] = (steps, smoothed)
         run["steps_to_threshold"] = statistics.steps_to_threshold(steps, smoothed, threshold)
+    summary = summarize_settings(study["settings"], runs, split, metrics)
+    results = {key: value for key, value in study.items() if key != "output_dir"}
+    results.update(
+        runs_done=len(runs),
+        loss_threshold={"value": threshold, "source": source, "smoothing_steps": loss_smoothing},
+        summary=summary,
+        runs=runs,
+    )
+    return results, curves
+
+
+def summarize_settings(settings, runs, split, metrics):
+    """`{setting name: entry}`: per setting, the spread of each metric on `split`, failed
+    runs, median steps to the loss threshold (and how many never reached it), median steps
+    and training seconds, from the runs' lines of `results.json`."""
     summary = {}
-    for setting in study["settings"]:
+    for setting in settings:
         mine = [run for run in runs if run["setting"] == setting["name"]]
         entry = {}
         for metric in metrics:
@@ -88,14 +103,7 @@ def study_results(study, records, loss_threshold=None, loss_smoothing=10):
             median_seconds=statistics.median([run["seconds"] for run in mine]),
         )
         summary[setting["name"]] = entry
-    results = {key: value for key, value in study.items() if key != "output_dir"}
-    results.update(
-        runs_done=len(runs),
-        loss_threshold={"value": threshold, "source": source, "smoothing_steps": loss_smoothing},
-        summary=summary,
-        runs=runs,
-    )
-    return results, curves
+    return summary
 
 
 def _number(value, digits=4):
@@ -154,6 +162,31 @@ def _runs_table(results):
     return "\n".join(lines)
 
 
+def _commands(results):
+    """The command; for a merged study, also each part's folder, seeds and command."""
+    text = f"Command:\n\n```\n{results['command']}\n```"
+    for part in results.get("parts", ()):
+        text += (
+            f"\n\nPart `{part['folder']}`, seeds {', '.join(map(str, part['seeds']))} "
+            f"({part['runs_done']} of {part['runs_planned']} runs done):\n\n"
+            f"```\n{part['command']}\n```"
+        )
+    return text
+
+
+def _plots(results):
+    scores = "`scores.png` (the score of every run, per setting)"
+    if "parts" in results:
+        return (
+            f"Plot: {scores}. The loss curves stay in the merged studies' folders (their "
+            f"`loss.png`): a study's `results.json` keeps no curve."
+        )
+    return (
+        f"Plots: {scores} and `loss.png` (the smoothed training loss per setting: the median "
+        f"across seeds and the 25-75% band)."
+    )
+
+
 def format_report(results):
     """`report.md`: the tables, the exact command, the subset, and the definitions."""
     split, metrics, training = results["split"], results["metrics"], results["training"]
@@ -171,6 +204,11 @@ def format_report(results):
         threshold = "none (no run logged a training loss)"
     elif loss["source"] == "given":
         threshold = f"{loss['value']:.4f}, given by `--loss-threshold`"
+    elif loss["source"] == "merged":
+        threshold = (
+            f"{loss['value']:.4f}, the same in every merged study; each counted its own runs' "
+            f"steps to it from their loss curves"
+        )
     else:
         threshold = (
             f"{loss['value']:.4f}, the default: the largest final smoothed training loss among "
@@ -179,7 +217,7 @@ def format_report(results):
         )
     parts = [
         f"# Stability study: {results['task']}, {training['examples']} training examples",
-        f"Command:\n\n```\n{results['command']}\n```",
+        _commands(results),
         f"Runs done: {results['runs_done']} of {results['runs_planned']} "
         f"({len(results['settings'])} setting(s) × seeds "
         f"{', '.join(map(str, results['seeds']))}).",
@@ -213,7 +251,6 @@ def format_report(results):
         ),  # fmt: skip
         "## Runs",
         _runs_table(results),
-        "Plots: `scores.png` (the score of every run, per setting) and `loss.png` (the "
-        "smoothed training loss per setting: the median across seeds and the 25-75% band).",
+        _plots(results),
     ]
     return "\n\n".join(parts) + "\n"
