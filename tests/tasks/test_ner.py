@@ -3,6 +3,7 @@ import gc
 import logging
 import math
 import random
+import threading
 import weakref
 
 import keras
@@ -17,7 +18,7 @@ from tf_ner.data.encoding import IGNORE_INDEX
 from tf_ner.data.example import Example
 from tf_ner.data.windows import window_encoding
 from tf_ner.ground.settings import Situation, resolved
-from tf_ner.tasks.base import forward_function
+from tf_ner.tasks.base import forward_function, outputs_ahead
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.masks import span_mask
 from tf_ner.tasks.ner.settings import NerSettings
@@ -184,6 +185,25 @@ def check_the_softmax_loss_is_a_mean_over_tokens(model, batches):
     assert labelled.sum(1).tolist() == [4] * 10 + [30] * 3
     window_means = (nll * labelled).sum(1) / labelled.sum(1)
     assert abs(window_means.mean() - token_mean) > 0.3, (window_means.mean(), token_mean)
+
+
+def test_outputs_ahead_runs_the_next_forward_pass_while_the_last_outputs_are_handled():
+    started = [threading.Event() for _ in range(3)]
+
+    def forward(batch):
+        started[batch].set()
+        if batch == 2:
+            raise RuntimeError("forward of batch 2")
+        return batch * 10
+
+    outputs = outputs_ahead(forward, range(3))
+    assert next(outputs) == 0
+    # Batch 1's forward pass runs before the caller asks for its outputs.
+    assert started[1].wait(timeout=10)
+    assert next(outputs) == 10
+    with pytest.raises(RuntimeError, match="forward of batch 2"):
+        next(outputs)
+    assert list(outputs_ahead(forward, [])) == []
 
 
 def test_the_forward_function_does_not_keep_its_model_alive():

@@ -8,6 +8,7 @@ its evaluation scores and its serving outputs. `train`, the CLI and `tf_ner.load
 only call these; a task never sees the run's settings.
 """
 
+import concurrent.futures
 import weakref
 
 import tensorflow as tf
@@ -247,6 +248,33 @@ def forward_function(model, features_spec=FEATURES_SPEC):
         )
         _FORWARD[model] = forward
     return forward
+
+
+def outputs_ahead(forward, batches):
+    """`forward(features)` of each batch, in order, each computed while the caller
+    handles the previous one.
+
+    TensorFlow and ONNX Runtime release the GIL while they run, so a worker thread runs
+    the next batch's forward pass while this thread decodes the last one's outputs (the
+    Python part of prediction: spans, scores, window merging); at most two batches'
+    outputs are held. A forward pass that raises raises here, at its batch.
+
+    Args:
+        forward: callable, features -> outputs (`forward_function`).
+        batches: iterable of features.
+
+    Yields:
+        the outputs of each batch.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tf_ner-forward") as pool:
+        pending = None
+        for features in batches:
+            running = pool.submit(forward, features)
+            if pending is not None:
+                yield pending.result()
+            pending = running
+        if pending is not None:
+            yield pending.result()
 
 
 def labelled_scores(

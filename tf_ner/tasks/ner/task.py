@@ -12,7 +12,7 @@ from tf_ner.data.prediction_batches import make_prediction_batches
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import resolved
 from tf_ner.metrics import prf
-from tf_ner.tasks.base import Task, forward_function, labelled_scores
+from tf_ner.tasks.base import Task, forward_function, labelled_scores, outputs_ahead
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.recognizer import Recognizer
 from tf_ner.tasks.ner.report import format_scores, scores_json
@@ -135,8 +135,7 @@ class NerTask(Task):
         forward = forward_function(model)
 
         def decodable():
-            for features in batches:
-                outputs = forward(features)
+            for outputs in outputs_ahead(forward, batches):
                 if with_scores:
                     score_rows.extend(self.head.score_rows(outputs))
                 yield self.head.decodable(outputs)
