@@ -25,13 +25,13 @@ Rows (`--rows`, comma-separated; each row says what differs from Hugging Face's 
                best cell by dev score with every seed, on the test set
     heads      tf_ner's other heads (`--heads`, NER) at the recipe, with every seed
     suspects   one setting of one side changed at a time (`--suspects`), every seed:
-               epsilon  tf_ner's epsilon at PyTorch's 1e-8
+               epsilon     tf_ner's epsilon at PyTorch's 1e-8
                hf-epsilon  Hugging Face's epsilon at tf_ner's 1e-6
-               feed     Hugging Face's batches drawn at random (Trainer's default)
-               steps    tf_ner trains Hugging Face's step count of the seed (from the
-                        same row), without a time budget
-               init     Hugging Face starts from tf_ner's truncated normal
-               xla      tf_ner compiles its train step (`--jit-compile`)
+               feed        Hugging Face's batches drawn at random (Trainer's default)
+               steps       tf_ner trains Hugging Face's step count of the seed (from
+                           the same row), without a time budget
+               init        Hugging Face starts from tf_ner's truncated normal
+               xla         tf_ner compiles its train step (`--jit-compile`)
 `heads` and `suspects` pair each run with the `same` row's run of the same seed, from
 this invocation or from `--reference` (default: the `same` row's results file).
 
