@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from tf_ner.studies import statistics
@@ -150,3 +151,43 @@ def test_the_report_states_the_numbers_and_the_definitions():
     assert "2.7500, the default: the largest final smoothed training loss" in text
     assert "sample standard deviation (ddof=1)" in text and "(s - 2, s]" in text
     assert "same data, so the spread of the scores comes from the training seed" in text
+
+
+def test_welch_against_scipy():
+    from scipy import stats as scipy_stats
+
+    rng = np.random.default_rng(0)
+    for n, m, spread in [(5, 5, 0.01), (10, 10, 0.1), (3, 7, 0.02), (2, 2, 1.0), (5, 5, 1e-4)]:
+        a, b = rng.normal(0.5, spread, n), rng.normal(0.52, spread / 3, m)
+        ours = statistics.welch(a, b)
+        theirs = scipy_stats.ttest_ind(a, b, equal_var=False)
+        assert ours["difference"] == pytest.approx(a.mean() - b.mean(), abs=1e-15)
+        assert ours["t"] == pytest.approx(theirs.statistic, rel=1e-12)
+        assert ours["df"] == pytest.approx(theirs.df, rel=1e-12)
+        assert ours["p"] == pytest.approx(theirs.pvalue, rel=1e-9, abs=1e-300)
+    # Far tails and fractional degrees of freedom.
+    for t, df in [(-93.0, 4.0), (12.5, 2.3), (0.0, 7.0), (1e-3, 30.5)]:
+        expected = 2 * scipy_stats.t.sf(abs(t), df)
+        assert statistics.t_two_sided_p(t, df) == pytest.approx(expected, rel=1e-9)
+    assert statistics.welch([0.5], [0.4, 0.6]) is None  # one run: no variance
+    assert statistics.welch([0.5, 0.5], [0.4, 0.4]) is None  # no spread: t undefined
+
+
+def test_the_report_compares_each_setting_with_the_base_by_welch_s_test():
+    study, records = synthetic_study()
+    results, _ = study_results(study, records, loss_threshold=None, loss_smoothing=2)
+    # By hand: A (the base, no flags) 0.8 and 0.0, variance 0.32; B 0.6 and 0.7,
+    # variance 0.005: t = 0.25 / sqrt(0.32 / 2 + 0.005 / 2).
+    versus = results["summary"]["B"]["vs_base"]
+    assert versus["difference"] == pytest.approx(0.25)
+    assert versus["t"] == pytest.approx(0.25 / math.sqrt(0.1625))
+    assert versus["df"] == pytest.approx(0.1625**2 / (0.16**2 + 0.0025**2))
+    assert "vs_base" not in results["summary"]["A"]
+    report = format_report(results)
+    assert "| vs A: difference (Welch t, p) |" in report
+    assert f"| +0.2500 (t +0.62, p {versus['p']:.3g}) |" in report
+    # Without a single setting lacking flags there is no base and no column.
+    study["settings"][0]["flags"] = "--y"
+    results, _ = study_results(study, records, loss_threshold=None, loss_smoothing=2)
+    assert "vs_base" not in results["summary"]["B"]
+    assert "Welch" not in format_report(results)

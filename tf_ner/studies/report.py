@@ -80,19 +80,34 @@ def study_results(study, records, loss_threshold=None, loss_smoothing=10):
     return results, curves
 
 
+def base_setting(settings):
+    """The name of the study's base, the one setting without flags; None when there is
+    no such setting, several, or no other setting to compare with it."""
+    bare = [setting["name"] for setting in settings if not setting["flags"]]
+    return bare[0] if len(bare) == 1 and len(settings) > 1 else None
+
+
 def summarize_settings(settings, runs, split, metrics):
     """`{setting name: entry}`: per setting, the spread of each metric on `split`, failed
     runs, median steps to the loss threshold (and how many never reached it), median steps
-    and training seconds, from the runs' lines of `results.json`."""
+    and training seconds, from the runs' lines of `results.json`; and for each setting
+    but the base (`base_setting`), `vs_base`: Welch's test of its first metric against
+    the base's (`statistics.welch`, None with fewer than two runs a side)."""
+
+    def values(name, metric):
+        return [
+            run[split][metric] for run in runs
+            if run["setting"] == name and (run[split] or {}).get(metric) is not None
+        ]  # fmt: skip
+
+    base = base_setting(settings)
     summary = {}
     for setting in settings:
-        mine = [run for run in runs if run["setting"] == setting["name"]]
-        entry = {}
-        for metric in metrics:
-            values = [
-                run[split][metric] for run in mine if (run[split] or {}).get(metric) is not None
-            ]
-            entry[metric] = statistics.summarize(values)
+        name = setting["name"]
+        mine = [run for run in runs if run["setting"] == name]
+        entry = {metric: statistics.summarize(values(name, metric)) for metric in metrics}
+        if base is not None and name != base:
+            entry["vs_base"] = statistics.welch(values(name, metrics[0]), values(base, metrics[0]))
         reached = [run["steps_to_threshold"] for run in mine]
         entry.update(
             runs=len(mine),
@@ -102,7 +117,7 @@ def summarize_settings(settings, runs, split, metrics):
             median_steps=statistics.median([run["steps"] for run in mine]),
             median_seconds=statistics.median([run["seconds"] for run in mine]),
         )
-        summary[setting["name"]] = entry
+        summary[name] = entry
     return summary
 
 
@@ -125,6 +140,10 @@ def _score_table(results, metric, full):
             "median training seconds |"
         )
         rule += "---:|---:|---:|---:|---:|"
+    base = base_setting(results["settings"]) if full else None
+    if base is not None:
+        head += f" vs {base}: difference (Welch t, p) |"
+        rule += "---:|"
     lines = [head, rule]
     for setting in results["settings"]:
         entry = results["summary"][setting["name"]]
@@ -140,8 +159,16 @@ def _score_table(results, metric, full):
                 f"{entry['never_reached_threshold']} | {_count(entry['median_steps'])} | "
                 f"{_number(entry['median_seconds'], 1)} |"
             )
+        if base is not None:
+            line += f" {_versus(entry.get('vs_base')) if setting['name'] != base else ''} |"
         lines.append(line)
     return f"{split.capitalize()} {metric} by setting:\n\n" + "\n".join(lines)
+
+
+def _versus(test):
+    if test is None:
+        return "n/a"
+    return f"{test['difference']:+.4f} (t {test['t']:+.2f}, p {test['p']:.3g})"
 
 
 def _runs_table(results):
@@ -160,6 +187,18 @@ def _runs_table(results):
             f"{_number(run['final_smoothed_loss'])} | {_number(run['seconds'], 1)} |"
         )
     return "\n".join(lines)
+
+
+def _versus_definition(results):
+    base = base_setting(results["settings"])
+    if base is None:
+        return []
+    return [
+        f"- **vs {base}**: the setting's mean {results['split']} {results['metrics'][0]} minus "
+        f"that of {base} (the setting without flags), with Welch's t (unequal variances) and "
+        f"its two-sided p (Welch-Satterthwaite degrees of freedom); each setting is compared "
+        f"on its own, with no correction for the number of settings compared."
+    ]
 
 
 def _commands(results):
@@ -247,6 +286,7 @@ def format_report(results):
                 "that reached it, *never reached* counts the others.",
                 "- **training seconds**: `training_seconds` of the run's `train_summary.json` "
                 "(time in training steps; dev evaluation at epoch ends excluded).",
+                *_versus_definition(results),
             ]
         ),  # fmt: skip
         "## Runs",

@@ -48,6 +48,68 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def welch(values, reference):
+    """Welch's t-test of the mean of `values` against that of `reference` (two-sided).
+
+    Unequal variances: t = (mean - mean_ref) / sqrt(var / n + var_ref / n_ref), with
+    the Welch-Satterthwaite degrees of freedom (Welch, 1947), variances ddof=1.
+
+    Returns:
+        `{"difference", "t", "df", "p"}`, `difference` the mean of `values` minus the
+        reference's; None when either side has fewer than two values or both have no
+        spread (t undefined).
+    """
+    values = np.asarray(values, np.float64)
+    reference = np.asarray(reference, np.float64)
+    if len(values) < 2 or len(reference) < 2:
+        return None
+    a, b = values.var(ddof=1) / len(values), reference.var(ddof=1) / len(reference)
+    if a + b == 0:
+        return None
+    difference = float(values.mean() - reference.mean())
+    t = difference / math.sqrt(a + b)
+    df = float((a + b) ** 2 / (a**2 / (len(values) - 1) + b**2 / (len(reference) - 1)))
+    return {"difference": difference, "t": float(t), "df": df, "p": t_two_sided_p(t, df)}
+
+
+def t_two_sided_p(t, df):
+    """P(|T| >= |t|) for Student's t with `df` (> 0, not necessarily whole) degrees of
+    freedom: the regularized incomplete beta I_x(df / 2, 1 / 2) at x = df / (df + t^2)."""
+    return _incomplete_beta(df / 2, 0.5, df / (df + t * t))
+
+
+def _incomplete_beta(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction
+    (modified Lentz), on the side of x where it converges fast."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+        + a * math.log(x) + b * math.log1p(-x)
+    )  # fmt: skip
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 500):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return math.exp(log_front) * fraction / a
+
+
 def is_failed(score, trivial_score, tolerance=FAIL_TOLERANCE):
     """True when `score` is no better than `trivial_score` (within `tolerance`)."""
     return score <= trivial_score + tolerance
