@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -44,10 +45,13 @@ def config(corpus, out, **changes):
 
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
-def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head):
+def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head, capsys):
     out = tmp_path / head
     own = {"head_size": 16} if head == "globalpointer" else {}
     result = train(config(corpus, out, head=head, epochs=3, **own))
+    # The vocabulary's coverage of the training texts is reported before training.
+    assert re.search(r"^train: [\d,]+ of [\d,]+ tokens \([\d.]+%\) are \[UNK\], in [\d,]+ of 32 "
+                     r"texts", capsys.readouterr().out, re.MULTILINE)  # fmt: skip
     # 32 sentences of 14..17 characters (16..19 tokens) in buckets 16 and 24, batch 8,
     # each bucket's last batch filled up
     lengths = [len(e.text) + 2 for e in read_dataset(corpus / "train.txt")]

@@ -21,6 +21,7 @@ from tf_ner.bert.positions import start_positions_as_sinusoids
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.bert.vocab import build_vocab, write_vocab
 from tf_ner.data.buckets import default_buckets
+from tf_ner.data.coverage import vocabulary_coverage
 from tf_ner.ground.errors import InputError, MissingFileError, SettingsError
 from tf_ner.ground.files import atomic_write_text
 from tf_ner.ground.settings import Situation
@@ -156,8 +157,10 @@ def prepare(config):
     # The vocabulary and (for workers other than the chief) the best weights live in a
     # folder of this process; the chief copies what it keeps into the model folder.
     work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_run_"))
-    bert_config, vocab_file = encoder_config(config, task_class.texts(examples["train"]), work)
+    train_texts = task_class.texts(examples["train"])
+    bert_config, vocab_file = encoder_config(config, train_texts, work)
     tokenizer = Tokenizer(vocab_file)
+    print(vocabulary_coverage(tokenizer, train_texts).summary("train"), flush=True)
     task = task_class.from_training(
         config.task_settings, examples["train"], tokenizer, config.situation
     )
