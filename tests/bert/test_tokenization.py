@@ -98,6 +98,21 @@ def test_dropped_combining_marks_join_their_token(minilm_dir):
     assert encoding.offsets[0] == (0, 5)
 
 
+@pytest.mark.parametrize("do_lower_case", [True, False])
+def test_unknown_offsets_are_those_of_tokenize(chinese_vocab, do_lower_case):
+    tokenizer = Tokenizer(chinese_vocab, do_lower_case=do_lower_case)
+    found = list(tokenizer.unknown_offsets(SAMPLES))
+    unknown = 0
+    for text, (tokens, offsets) in zip(SAMPLES, found, strict=True):
+        encoding = tokenizer.tokenize(text)
+        assert tokens == len(encoding.ids)
+        pairs = zip(encoding.ids, encoding.offsets, strict=True)
+        expected = [o for i, o in pairs if i == tokenizer.unk_id]
+        assert offsets == expected, text
+        unknown += len(offsets)
+    assert unknown >= 10  # the samples hold rare symbols, emoji and accents
+
+
 def test_too_long_text_raises_instead_of_truncating(chinese_vocab):
     tokenizer = Tokenizer(chinese_vocab)
     assert len(tokenizer.encode("我爱北京", max_length=6)) == 6

@@ -62,14 +62,11 @@ def vocabulary_coverage(tokenizer, texts):
     """
     texts = list(texts)
     coverage = Coverage()
-    unk = tokenizer.unk_id
-    for text, encoding in zip(texts, tokenizer.tokenize_batch(texts), strict=True):
+    for text, (tokens, offsets) in zip(texts, tokenizer.unknown_offsets(texts), strict=True):
         coverage.texts += 1
-        coverage.tokens += len(encoding.ids)
-        pairs = zip(encoding.ids, encoding.offsets, strict=True)
-        found = [text[start:end] for i, (start, end) in pairs if i == unk]
-        if found:
+        coverage.tokens += tokens
+        if offsets:
             coverage.texts_with_unknown += 1
-            coverage.unknown_tokens += len(found)
-            coverage.unknown.update(found)
+            coverage.unknown_tokens += len(offsets)
+            coverage.unknown.update(text[start:end] for start, end in offsets)
     return coverage
