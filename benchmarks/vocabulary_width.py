@@ -45,17 +45,18 @@ def width_table(vocab):
 
 
 def mapped_files(files, table, work):
-    """The review files with every text mapped by `table`, written once."""
+    """The review files with every text mapped by `table`, written each time (another
+    encoder's vocabulary maps other characters; the study refuses a training file whose
+    subset changed since it began)."""
     translation = str.maketrans(table)
     out = []
     for path in files:
         target = work / f"{path.stem.replace('reviews_', 'reviews_width_')}{path.suffix}"
-        if not target.is_file():
-            with path.open(encoding="utf-8") as f, target.open("w", encoding="utf-8") as g:
-                for line in f:
-                    record = json.loads(line)
-                    record["text"] = record["text"].translate(translation)
-                    g.write(json.dumps(record, ensure_ascii=False) + "\n")
+        with path.open(encoding="utf-8") as f, target.open("w", encoding="utf-8") as g:
+            for line in f:
+                record = json.loads(line)
+                record["text"] = record["text"].translate(translation)
+                g.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.append(target)
     return out
 

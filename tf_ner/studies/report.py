@@ -94,20 +94,18 @@ def summarize_settings(settings, runs, split, metrics):
     but the base (`base_setting`), `vs_base`: Welch's test of its first metric against
     the base's (`statistics.welch`, None with fewer than two runs a side)."""
 
-    def values(name, metric):
-        return [
-            run[split][metric] for run in runs
-            if run["setting"] == name and (run[split] or {}).get(metric) is not None
-        ]  # fmt: skip
+    def scores(mine, metric):
+        return [run[split][metric] for run in mine if (run[split] or {}).get(metric) is not None]
 
+    by_setting = {s["name"]: [run for run in runs if run["setting"] == s["name"]] for s in settings}
     base = base_setting(settings)
     summary = {}
-    for setting in settings:
-        name = setting["name"]
-        mine = [run for run in runs if run["setting"] == name]
-        entry = {metric: statistics.summarize(values(name, metric)) for metric in metrics}
+    for name, mine in by_setting.items():
+        entry = {metric: statistics.summarize(scores(mine, metric)) for metric in metrics}
         if base is not None and name != base:
-            entry["vs_base"] = statistics.welch(values(name, metrics[0]), values(base, metrics[0]))
+            entry["vs_base"] = statistics.welch(
+                scores(mine, metrics[0]), scores(by_setting[base], metrics[0])
+            )
         reached = [run["steps_to_threshold"] for run in mine]
         entry.update(
             runs=len(mine),
