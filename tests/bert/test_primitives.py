@@ -1,5 +1,8 @@
 """FlatDense and LayerNorm against Keras's own Dense and LayerNormalization and numpy."""
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
@@ -70,8 +73,17 @@ def _numpy_layer_norm(x, gamma, beta, epsilon):
     return (x - mean) / np.sqrt(x.var(-1, keepdims=True) + epsilon) * gamma + beta
 
 
+def _gradients(layer, x, upstream):
+    """d sum(layer(x) * upstream) / d (x, gamma, beta), by a gradient tape."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(layer(x) * upstream)
+    return tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["eager", "tf_function"])
 @pytest.mark.parametrize("epsilon", [1e-12, 1e-3])
-def test_layer_norm_forward_and_gradients(epsilon):
+def test_layer_norm_forward_and_gradients(epsilon, traced):
     rng = np.random.default_rng(1)
     x = rng.normal(3.0, 2.0, size=(2, 5, 16))
     ours, reference = LayerNorm(epsilon=epsilon), keras.layers.LayerNormalization(epsilon=epsilon)
@@ -86,13 +98,9 @@ def test_layer_norm_forward_and_gradients(epsilon):
         atol=2e-5,
     )
     upstream = tf.constant(rng.normal(size=x.shape), tf.float32)
-    grads = []
-    for layer in (ours, reference):
-        x_tensor = tf.constant(x, tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(x_tensor)
-            loss = tf.reduce_sum(layer(x_tensor) * upstream)
-        grads.append(tape.gradient(loss, [x_tensor, layer.gamma, layer.beta]))
+    x_tensor = tf.constant(x, tf.float32)
+    gradients = tf.function(_gradients) if traced else _gradients
+    grads = [gradients(layer, x_tensor, upstream) for layer in (ours, reference)]
     for g_ours, g_reference in zip(*grads, strict=True):
         np.testing.assert_allclose(g_ours.numpy(), g_reference.numpy(), rtol=1e-4, atol=1e-5)
 
@@ -131,3 +139,15 @@ def test_layer_norm_under_mixed_precision_returns_the_compute_dtype():
         _numpy_layer_norm(tf.cast(x, tf.float32).numpy(), 1.0, 0.0, 1e-12),
         atol=0.05,
     )
+
+
+def test_a_traced_layer_norm_gradient_is_freed_with_its_function():
+    # tf.custom_gradient registers every traced gradient in TensorFlow's global registry,
+    # which kept the graph of each training step (and its optimizer's functions) alive.
+    layer = LayerNorm(epsilon=1e-12)
+    layer.build((2, 3, 8))
+    step = tf.function(lambda x: _gradients(layer, x, tf.ones_like(x)))
+    graph = weakref.ref(step.get_concrete_function(tf.TensorSpec([None, None, 8])).graph)
+    del step
+    gc.collect()
+    assert graph() is None
