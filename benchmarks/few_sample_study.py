@@ -172,7 +172,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bert-dir", required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--tasks", default=",".join(TASKS), help="of " + ", ".join(TASKS))
     parser.add_argument("--learning-rates", default="5e-5,1e-4,2e-4,5e-4,1e-3")
     parser.add_argument("--lr-seeds", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=10)
@@ -183,6 +183,9 @@ def main():
         "as a part of their own, then merge every part into stability_<study>_all_seeds",
     )  # fmt: skip
     args = parser.parse_args()
+    unknown = sorted(set(args.tasks.split(",")) - set(TASKS))
+    if unknown:
+        parser.error(f"--tasks: unknown {', '.join(unknown)}; expected some of {', '.join(TASKS)}")
     work = pathlib.Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     encoder = pathlib.Path(args.bert_dir).name
