@@ -12,9 +12,15 @@ Runners (one process each, run one after another, never concurrently):
                                                 (`AdamWeightDecay`), Keras 3; `--xla` adds
                                                 the same with `jit_compile=True` (`...-xla`);
                                                 `--dynamic-shapes` the same traced with the
-                                                length unknown, as in `fit` (`...-dynamic`)
+                                                length unknown, as in `fit` (`...-dynamic`);
+                                                `--bf16` the same under Keras's
+                                                `mixed_bfloat16` policy (`...-bf16`)
     hf                                          Hugging Face `BertForTokenClassification`,
-                                                PyTorch, `torch.optim.AdamW` (the reference)
+                                                PyTorch, `torch.optim.AdamW` (the reference);
+                                                `--bf16` adds it under `torch.autocast`
+                                                bfloat16 (`hf-bf16`), the reference of the
+                                                `-bf16` rows: both keep float32 weights and
+                                                compute the matmuls in bfloat16
     keras-hub                                   keras-hub `BertBackbone` + `Dense`, Keras 3,
                                                 `keras.optimizers.AdamW` (`--xla`: also XLA)
     bert4keras-crf, bert4keras-globalpointer     bert4keras 0.11.5 under tf-keras, its AdamW
@@ -46,6 +52,7 @@ average before and after each runner.
     .venv/bin/python benchmarks/throughput.py --xla     # also ours and keras-hub with XLA
     .venv/bin/python benchmarks/throughput.py --dynamic-shapes  # also ours as fit traces it
     .venv/bin/python benchmarks/throughput.py --sizes mini --length 48 --heads softmax --peers hf
+    .venv/bin/python benchmarks/throughput.py --sizes mini --heads dense,crf --peers hf --bf16
     .venv/bin/python benchmarks/throughput.py --quick   # smoke run: mini, 2 steps, 2 rounds
     .venv/bin/python benchmarks/throughput.py --sizes mini --heads crf --peers hf
     .venv/bin/python benchmarks/throughput.py --heads mlm,electra --peers hf-mlm,hf-mlm-gathered
@@ -108,8 +115,12 @@ def runner_commands(args):
     for head in heads:
         if head not in OUR_HEADS:
             raise SystemExit(f"--heads {head!r}: expected some of {', '.join(OUR_HEADS)}")
+    bf16 = getattr(args, "bf16", False)
     references = [p for p in ("hf", "hf-mlm", "hf-mlm-gathered") if p in peers]
-    commands += [(name, PEERS[name]) for name in references]
+    for name in references:
+        commands.append((name, PEERS[name]))
+        if bf16:
+            commands.append((f"{name}-bf16", [*PEERS[name], "--bf16"]))
     for head in heads:
         runner = ["ours_runner.py", "--head", head]
         if head in PRETRAINING:
@@ -119,6 +130,8 @@ def runner_commands(args):
             commands.append((f"ours-{head}-xla", [*runner, "--xla"]))
         if getattr(args, "dynamic_shapes", False):
             commands.append((f"ours-{head}-dynamic", [*runner, "--dynamic-shapes"]))
+        if bf16:
+            commands.append((f"ours-{head}-bf16", [*runner, "--bf16"]))
     for name in peers:
         if name in references:
             continue
@@ -156,7 +169,6 @@ def table(records, peak=None):
     for size in dict.fromkeys(r["size"] for r in records):
         rows = [r for r in records if r["size"] == size]
         found = {r["runner"]: r for r in rows if "error" not in r}
-        dense = found.get("ours-dense")
         shape = next((r for r in rows if "error" not in r), None)
         if shape is not None:
             lines.append(
@@ -179,11 +191,14 @@ def table(records, peak=None):
                 lines.append(f"| {r['runner']} | failed: {r['error']} |" + " |" * 16)
                 continue
             pretraining = r.get("head") in (*PRETRAINING, "mlm-gathered")
+            # A bfloat16 row is measured against the bfloat16 reference and floor.
+            suffix = "-bf16" if r["runner"].endswith("-bf16") else ""
             reference = (
-                found.get("hf-mlm-gathered", found.get("hf-mlm"))
+                found.get("hf-mlm-gathered" + suffix, found.get("hf-mlm" + suffix))
                 if pretraining
-                else found.get("hf")
+                else found.get("hf" + suffix)
             )
+            dense = found.get("ours-dense" + suffix)
             floor = None if pretraining else dense
             ours = r["runner"].startswith("ours") and not pretraining
             cells = []
@@ -202,7 +217,8 @@ def table(records, peak=None):
                 })  # fmt: skip
             train = r.get("train_tokens_per_s")
             gflops = train * train_flops_per_token(r) / 1e9 if train else None
-            fraction = peak_fraction(gflops, peak) if gflops and peak else None
+            # The peak is float32's: a bfloat16 row gets no fraction of it.
+            fraction = peak_fraction(gflops, peak) if gflops and peak and not suffix else None
             t, i = cells
             lines.append(
                 f"| {r['runner']} | {t['tokens']} | {t['x hf']} | {t['x dense']} | {t['ms']} "
@@ -245,6 +261,10 @@ def main(argv=None):
         "--warmup", type=int, default=None, help="warm-up steps (default: mini 3, base 2)"
     )
     p.add_argument("--xla", action="store_true", help="also run ours and keras-hub with XLA")
+    p.add_argument(
+        "--bf16", action="store_true",
+        help="also run ours (mixed_bfloat16) and Hugging Face (torch.autocast) in bfloat16",
+    )  # fmt: skip
     p.add_argument(
         "--dynamic-shapes", action="store_true",
         help="also run ours traced for any batch length, as fit over tf-ner's dataset runs",
@@ -304,12 +324,13 @@ def main(argv=None):
         "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run "
         "(pre-training rows: to `BertForMaskedLM` with the masked positions gathered before "
         "its MLM head, `hf-mlm-gathered`, the work ours does; `hf-mlm` projects every "
-        "position). "
+        "position; `-bf16` rows: to `hf-bf16`, and x dense to `ours-dense-bf16`). "
         "x dense = ratio to the encoder with a plain Dense (`ours-dense`); x dense CPU = "
         "the same from the process's CPU seconds per step (all threads: steadier than wall "
         "time while other jobs share the cores). "
         "GFLOP/s = training tokens/s x the encoder's model FLOPs per training token "
-        "(3 x forward matmuls). Each runner ran alone in its own process, once in each of "
+        "(3 x forward matmuls); % peak is of the float32 peak, so not given for bfloat16. "
+        "Each runner ran alone in its own process, once in each of "
         f"{args.rounds} rounds (order rotated every round): every figure is the median over "
         "the rounds, with the least and the most in brackets; every ratio is the median of "
         "the ratios of the same round (ms/step, CPU ms, peak RSS: medians)."

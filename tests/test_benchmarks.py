@@ -67,6 +67,13 @@ def assert_positive(record, fields):
         ("hf_runner.py", [], None, ["hf"]),
         (
             "ours_runner.py",
+            ["--head", "dense,crf", "--bf16"],
+            None,
+            ["ours-dense-bf16", "ours-crf-bf16"],
+        ),
+        ("hf_runner.py", ["--bf16"], None, ["hf-bf16"]),
+        (
+            "ours_runner.py",
             ["--head", "softmax,globalpointer", "--dynamic-shapes"],
             None,
             ["ours-softmax-dynamic", "ours-globalpointer-dynamic"],
@@ -95,6 +102,8 @@ def assert_positive(record, fields):
     ids=[
         "ours",
         "hf",
+        "ours_bf16",
+        "hf_bf16",
         "ours_dynamic_shapes",
         "ours_pretraining",
         "hf_pretraining",
@@ -117,6 +126,8 @@ def test_fixed_shape_runner_prints_its_measurements(script, extra, env, runners)
         for mode in ("train", "infer"):
             assert len(record.get(f"{mode}_step_s", [])) == (2 if mode in modes else 0)
         assert record["batch"] == 4 and record["length"] == 32
+        if "--bf16" in extra:
+            assert record["precision"] in ("mixed_bfloat16", "autocast bfloat16")
 
 
 def write_char_bio(path, sentences=24):
@@ -357,6 +368,16 @@ def test_throughput_driver_orders_runners_and_tabulates_ratios():
     # 1,500 tokens/s x 20.4 MFLOP = 31 GFLOP/s, 31% of 100; 1.25 x dense; 0.80 x dense CPU.
     assert "| ours-crf | 1,500 | – | 1.25 | 2700 | 31 | 31% | 2500 | 0.80 |" in text
     assert "| 900 | default |" in text  # peak RSS
+    # bfloat16 rows against the bfloat16 reference and floor; no fraction of float32's peak.
+    args.bf16, args.dynamic_shapes, args.xla = True, False, False
+    commands = dict(driver.runner_commands(args))
+    assert list(commands) == ["hf", "hf-bf16", "ours-crf", "ours-crf-bf16", "keras-hub"]
+    assert commands["hf-bf16"][-1] == commands["ours-crf-bf16"][-1] == "--bf16"
+    bf16 = [dict(r, runner=r["runner"] + "-bf16", train_tokens_per_s=2 * r["train_tokens_per_s"])
+            for r in (rows[0], rows[1], dense)]  # fmt: skip
+    text = driver.table([rows[0], rows[1], dense, *bf16], peak)
+    assert "| ours-crf-bf16 | 3,000 | 1.50 | 1.25 | 2700 | 61 | – |" in text
+    assert "| ours-crf | 1,500 | 1.50 | 1.25 | 2700 | 31 | 31% |" in text
     # Three rounds of each: medians, and the median of the same round's ratios.
     rounds = load_driver("rounds")
     crf = rounds.combine([dict(rows[1], train_tokens_per_s=t) for t in (1800.0, 1000.0, 1200.0)])

@@ -11,7 +11,10 @@ position onto the vocabulary and its loss reads the masked ones, as users run it
 `--head mlm-gathered`: the same model with the masked positions' states gathered before
 its MLM head (`model.cls`), as Google's BERT and tf_ner do: the same work as ours.
 
-    python benchmarks/peers/hf_runner.py --size mini [--head mlm|mlm-gathered]
+`--bf16`: forward and loss under `torch.autocast("cpu", dtype=torch.bfloat16)` (float32
+weights and optimizer, bfloat16 matmuls), PyTorch's mixed precision on CPU.
+
+    python benchmarks/peers/hf_runner.py --size mini [--head mlm|mlm-gathered] [--bf16]
 """
 
 import os
@@ -36,7 +39,10 @@ def build(shape, head, seed):
 
 
 def main():
-    args = harness.parser(__doc__.splitlines()[0], heads=HEADS, several=False).parse_args()
+    p = harness.parser(__doc__.splitlines()[0], heads=HEADS, several=False)
+    p.add_argument("--bf16", action="store_true", help="forward under torch.autocast bfloat16")
+    args = p.parse_args()
+    precision = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
     shape = harness.resolve(args)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -64,10 +70,11 @@ def main():
 
     def train_step():
         model.train()
-        if args.head == "mlm-gathered":
-            loss = gathered_loss()
-        else:
-            loss = model(**inputs, labels=labels).loss
+        with precision:
+            if args.head == "mlm-gathered":
+                loss = gathered_loss()
+            else:
+                loss = model(**inputs, labels=labels).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -75,15 +82,16 @@ def main():
 
     def infer_step():
         model.eval()
-        with torch.inference_mode():
-            model(**inputs).logits.numpy()
+        with torch.inference_mode(), precision:
+            model(**inputs).logits.float().numpy()
 
     record = harness.base_record(
-        "hf" if args.head == "softmax" else f"hf-{args.head}",
+        ("hf" if args.head == "softmax" else f"hf-{args.head}") + ("-bf16" if args.bf16 else ""),
         shape,
         framework="Hugging Face transformers (PyTorch)",
         head=args.head,
         optimizer="torch.optim.AdamW",
+        precision="autocast bfloat16" if args.bf16 else "float32",
         params=harness.count_parameters(model.parameters()),
         attention=getattr(model.config, "_attn_implementation", None),
         versions={"torch": torch.__version__, "transformers": transformers.__version__},

@@ -16,6 +16,9 @@ dataset does (its element spec is `[None, None]`): before the warm-up, one step 
 batch made 8 tokens longer, so that Keras's `reduce_retracing` retraces with the length
 unknown. Without it the steps are traced for the fixed shape, which `fit` never sees.
 
+`--bf16` builds the model under Keras's `mixed_bfloat16` policy (float32 weights,
+bfloat16 compute), as `tf-ner train --mixed-precision mixed_bfloat16` does.
+
     python benchmarks/peers/ours_runner.py --size mini --head crf [--xla] [--dynamic-shapes]
     python benchmarks/peers/ours_runner.py --size mini --head mlm,electra
 """
@@ -103,8 +106,9 @@ def longer(features, labels, extra=8):
     return grown, labels
 
 
-def run_head(shape, head, xla, seed, threads, compile_update, dynamic_shapes):
+def run_head(shape, head, xla, seed, threads, compile_update, dynamic_shapes, bf16):
     features, labels = batch_for(shape, head, seed)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bf16 else "float32")
     model = build(shape, head, xla, seed, compile_update)
     if dynamic_shapes:  # the first trace at another length: the next ones relax it
         grown_features, grown_labels = longer(features, labels)
@@ -123,11 +127,15 @@ def run_head(shape, head, xla, seed, threads, compile_update, dynamic_shapes):
             np.asarray(value)
 
     record = harness.base_record(
-        f"ours-{head}" + ("-xla" if xla else "") + ("-dynamic" if dynamic_shapes else ""),
+        f"ours-{head}"
+        + ("-xla" if xla else "")
+        + ("-dynamic" if dynamic_shapes else "")
+        + ("-bf16" if bf16 else ""),
         shape,
         framework="tf_ner (Keras 3)",
         head=head,
         xla=xla,
+        precision=keras.mixed_precision.global_policy().name,
         compile_update=compile_update,
         dynamic_shapes=dynamic_shapes,
         optimizer="tf_ner AdamWeightDecay",
@@ -152,13 +160,15 @@ def main():
         "--dynamic-shapes", action="store_true",
         help="trace the steps for any batch length, as fit over tf-ner's dataset does",
     )  # fmt: skip
+    p.add_argument("--bf16", action="store_true", help="Keras's mixed_bfloat16 policy")
     args = p.parse_args()
     shape = harness.resolve(args)
     threads = harness.set_tf_threads(tf, args.threads)
     for head in args.head:
         run_head(
-            shape, head, args.xla, args.seed, threads, args.compile_update, args.dynamic_shapes
-        )
+            shape, head, args.xla, args.seed, threads, args.compile_update,
+            args.dynamic_shapes, args.bf16,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
