@@ -656,3 +656,33 @@ def test_reference_finetune_reads_the_dev_and_test_scores_of_a_finished_run(tmp_
     assert (found["steps"], found["minutes"]) == (1883, 10.0)
     assert "dev" not in driver.run(without_dev, [], tmp_path / "runs.log")
     assert driver.score_text({"overall": {"f1": 0.85634, "precision": 0.9}}) == "F1 85.63"
+
+
+def test_recipe_report_shows_each_rows_own_baselines_and_a_full_floor_row(tmp_path):
+    driver = load_driver("pretraining_recipes")
+
+    def recipe(accuracy, most_frequent, bigram):
+        references = {"most frequent + copy": most_frequent, "bigram + copy": bigram}
+        pretraining = {"steps": 1500, "rows_per_step": 32, "minutes": 20.0, "curve": [],
+                       "held_out": {"accuracy": accuracy, "loss": 5.6}, "references": references,
+                       "load_average_before_after": [1.3, 1.0]}  # fmt: skip
+        f1 = {"mean": 0.36, "std": 0.01, "min": 0.35, "max": 0.37}
+        return {"pretraining": pretraining, "downstream": {"f1": f1, "failed": 0}}
+
+    results = {
+        "batch32-hold-sinusoid": recipe(0.1508, 0.1320, 0.3501),
+        "batch32-hold-sinusoid-wwm": recipe(0.1484, 0.1415, 0.1877),
+    }
+    floor = {"f1": {"mean": 0.4138, "std": 0.0076, "min": 0.4018, "max": 0.4222}, "failed": 0}
+    args = driver.argparse.Namespace(minutes=20.0, bert_size="mini", seeds=5)
+    driver.report(results, floor, args, {"file": "corpus.txt"}, tmp_path / "recipes")
+    rows = [line for line in (tmp_path / "recipes.md").read_text().splitlines()
+            if line.startswith("| ")]  # fmt: skip
+    header, *body = (row.split(" | ") for row in rows)
+    assert len(body) == 3 and all(len(row) == len(header) for row in body)
+    baselines = [header.index("most frequent + copy"), header.index("bigram + copy")]
+    assert [[row[i] for i in baselines] for row in body[:2]] == [
+        ["13.20", "35.01"],
+        ["14.15", "18.77"],
+    ]
+    assert body[2][header.index("test F1 mean")] == "41.38"
