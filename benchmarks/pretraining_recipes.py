@@ -73,6 +73,10 @@ FINETUNE = ["--head", "crf", "--repair", "--learning-rate", "2e-4", "--warmup", 
             "--epochs", "12"]  # fmt: skip
 TEST_SAMPLE = 2000
 BASELINES = ("most frequent + copy", "bigram + copy")  # train_summary.json's references
+# The report's columns after a recipe's name and flags; the random-init row has no
+# pre-training columns.
+PRETRAINING_COLUMNS = ("steps", "rows/step", "held-out accuracy", *BASELINES, "loss")
+COLUMNS = (*PRETRAINING_COLUMNS, "test F1 mean", "std", "min", "max", "failed")
 
 
 def tf_ner(*args, log):
@@ -183,9 +187,8 @@ def report(results, floor, args, corpus_report, output):
         "generator's; its encoder is the discriminator. Curves: "
         f"{output.name}.png.",
         "",
-        "| recipe | flags | steps | rows/step | held-out accuracy | most frequent + copy | "
-        "bigram + copy | loss | test F1 mean | std | min | max | failed |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| recipe | flags | {' | '.join(COLUMNS)} |",
+        "|---|---|" + "--:|" * len(COLUMNS),
     ]
     for name, result in results.items():
         pre, down = result["pretraining"], result.get("downstream")
@@ -203,7 +206,7 @@ def report(results, floor, args, corpus_report, output):
         f1 = floor["f1"]
         lines.append(
             "| random init (same vocabulary and shape) | `--random-init` | "
-            + "- | " * 6
+            + "- | " * len(PRETRAINING_COLUMNS)
             + f"{' | '.join(percent_cells(f1))} | {floor['failed']} |"
         )
     loads = [
