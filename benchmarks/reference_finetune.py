@@ -12,6 +12,12 @@ Rows (each `tf-ner train` in its own process, one after the other):
 Each with `--bert-dir ENCODER` (the fine-tuning defaults for a pre-trained encoder, or
 the flags given) and with `--bert-dir ENCODER --random-init` and the same flags.
 
+With `--adapt-minutes M` the classification rows start instead from the encoder's masked
+LM continued for M minutes on the review training texts alone (task-adaptive
+pre-training, Gururangan et al. 2020, "Don't Stop Pretraining"; `tf-ner pretrain
+--bert-dir ENCODER`, the reference encoder card's flags for continuing): no dev or test
+text is read, so the test score stays unseen.
+
     python benchmarks/reference_finetune.py --bert-dir checkpoints/tf_ner_zh_mini \\
         --workdir /work/runs/reference_finetune
 """
@@ -41,13 +47,45 @@ def review_files(work):
     return files
 
 
-def run(folder, flags, log):
-    command = ["tf-ner", "train", *map(str, flags), "--output-dir", str(folder)]
-    if not (folder / "test_scores.json").is_file():
+# The reference encoder card's flags for continuing its pre-training.
+CONTINUE_FLAGS = "--learning-rate 5e-4 --warmup 0.1 --adam-beta2 0.98 --decay-fraction 0.2"
+
+
+def tf_ner(command, finished, log):
+    """Runs a `tf-ner` command in its own process unless its `finished` file exists (a
+    finished run is read back, not repeated)."""
+    if not finished.is_file():
         print("$ " + shlex.join(command), flush=True)
         with open(log, "a", encoding="utf-8") as out:
             subprocess.run([sys.executable, "-m", "tf_ner.cli", *command[1:]], check=True,
                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def adapt(bert_dir, texts, minutes, flags, folder, log):
+    """Continues the masked LM of `bert_dir` on `texts` for `minutes`, into `folder`.
+
+    Returns:
+        dict: the folder, command, steps, minutes, the held-out masked-token scores at
+        the end and the trivial baselines on the same held-out masks.
+    """
+    command = ["tf-ner", "pretrain", "--bert-dir", str(bert_dir), "--train", str(texts),
+               *shlex.split(flags), "--epochs", "1000", "--time-budget", f"{minutes:g}",
+               "--output-dir", str(folder)]  # fmt: skip
+    tf_ner(command, folder / "train_summary.json", log)
+    summary = json.loads((folder / "train_summary.json").read_text())
+    return {
+        "folder": str(folder),
+        "command": shlex.join(command),
+        "steps": summary["steps"],
+        "minutes": summary["training_seconds"] / 60,
+        "held_out": json.loads((folder / "dev_scores.json").read_text()),
+        "references": summary["references"],
+    }
+
+
+def run(folder, flags, log):
+    command = ["tf-ner", "train", *map(str, flags), "--output-dir", str(folder)]
+    tf_ner(command, folder / "test_scores.json", log)
     scores = {
         split: json.loads(path.read_text())
         for split in ("dev", "test")
@@ -71,6 +109,18 @@ def score_text(scores):
     return f"accuracy {100 * score['accuracy']:.2f}"
 
 
+def adapted_text(name, adapted):
+    """One line on the task-adapted encoder a row started from."""
+    baselines = ", ".join(f"{reference} {100 * value:.2f}%"
+                          for reference, value in adapted["references"].items())  # fmt: skip
+    return (
+        f"Row {name} starts from `{adapted['folder']}`: the masked LM continued for "
+        f"{adapted['minutes']:.1f} minutes ({adapted['steps']} steps) on the review training "
+        f"texts, held-out masked-token accuracy {100 * adapted['held_out']['accuracy']:.2f}% "
+        f"against {baselines} on the same masks; `{adapted['command']}`."
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bert-dir", required=True)
@@ -87,17 +137,33 @@ def main():
                         help="which rows of each task: pre-trained, random init")  # fmt: skip
     parser.add_argument("--label", default="",
                         help="added to the rows' names: what these flags change")  # fmt: skip
+    parser.add_argument("--adapt-minutes", type=float, default=0.0,
+                        help="classification rows: first continue the encoder's masked LM "
+                        "for this many minutes on the review training texts")  # fmt: skip
+    parser.add_argument("--adapt-flags", default=CONTINUE_FLAGS,
+                        help="flags of that tf-ner pretrain (default: %(default)s)")  # fmt: skip
     parser.add_argument("--output", default=str(RESULTS / "reference_finetune_10min"))
     args = parser.parse_args()
+    if args.adapt_minutes and "ner" in args.tasks.split(","):
+        parser.error("--adapt-minutes adapts the encoder to the review texts: use it with "
+                     "--tasks classification")  # fmt: skip
     work = pathlib.Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     train, test = msra_files()
     reviews = review_files(work)
-    common = ["--bert-dir", args.bert_dir, "--epochs", "100", "--time-budget", args.minutes]
+    adapted = {}  # the task-adapted encoder's record, given to the rows that start from it
+    bert_dir = args.bert_dir
+    if args.adapt_minutes:
+        folder = work / f"encoder_adapted_{args.adapt_minutes:g}min"
+        adapted = {"adapted": adapt(args.bert_dir, reviews["train"], args.adapt_minutes,
+                                    args.adapt_flags, folder, work / "runs.log")}  # fmt: skip
+        bert_dir = adapted["adapted"]["folder"]
+    common = ["--epochs", "100", "--time-budget", args.minutes]
     tasks = {
         "ner": ["--train", train, "--test", test, "--repair", "--head", "crf",
-                *shlex.split(args.ner_flags)],
-        "classification": ["--task", "classification", "--train", reviews["train"],
+                "--bert-dir", args.bert_dir, *shlex.split(args.ner_flags)],
+        "classification": ["--task", "classification", "--bert-dir", bert_dir,
+                           "--train", reviews["train"],
                            "--test", reviews["test"],
                            *(["--dev", reviews["dev"]] if args.classification_dev else []),
                            *shlex.split(args.classification_flags)],
@@ -117,10 +183,12 @@ def main():
     }
     for name, (task, folder, extra) in rows.items():
         results[name] = run(folder, [*tasks[task], *common, *extra], work / "runs.log")
+        if task == "classification":
+            results[name].update(adapted)
     lines = [
-        f"The encoder `{args.bert_dir}` fine-tuned for {args.minutes:g} minutes on whole "
-        f"datasets, against random initialisation of its vocabulary and shape under the "
-        f"same flags; {os.cpu_count()} CPU cores, one run after the other.",
+        f"The encoder `{args.bert_dir}` fine-tuned on whole datasets for a time budget (a "
+        f"row's minutes), against random initialisation of its vocabulary and shape under "
+        f"the same flags; {os.cpu_count()} CPU cores, one run after the other.",
         "",
         "| task, start | dev score (best epoch) | test score | steps | minutes | learning rate "
         "| warmup | dropout |",
@@ -133,6 +201,9 @@ def main():
             f"| {name} | {' | '.join(values)} | {r['steps']} | {r['minutes']:.1f} | "
             f"{resolved['learning_rate']:g} | {resolved['warmup']:g} | {resolved['dropout']:g} |"
         )
+    for name, r in results.items():
+        if "adapted" in r:
+            lines += ["", adapted_text(name, r["adapted"])]
     lines += ["", "Commands (each row's; the command below ran the rows of "
               f"{', '.join(rows)}, the others are kept from earlier runs):", "",
               *(f"    {r['command']}" for r in results.values())]  # fmt: skip

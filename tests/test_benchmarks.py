@@ -658,6 +658,26 @@ def test_reference_finetune_reads_the_dev_and_test_scores_of_a_finished_run(tmp_
     assert driver.score_text({"overall": {"f1": 0.85634, "precision": 0.9}}) == "F1 85.63"
 
 
+def test_reference_finetune_reads_back_a_finished_adaptation_and_names_its_baselines(tmp_path):
+    driver = load_driver("reference_finetune")
+    folder = tmp_path / "encoder_adapted_20min"
+    folder.mkdir()
+    references = {"most frequent + copy": 0.1290, "bigram + copy": 0.3761}
+    summary = {"steps": 1250, "training_seconds": 1200.6, "references": references}
+    (folder / "train_summary.json").write_text(json.dumps(summary))
+    (folder / "dev_scores.json").write_text(json.dumps({"accuracy": 0.4322, "loss": 3.1}))
+    adapted = driver.adapt("checkpoints/enc", "reviews_train.jsonl", 20.0,
+                           driver.CONTINUE_FLAGS, folder, tmp_path / "runs.log")  # fmt: skip
+    assert not (tmp_path / "runs.log").exists()
+    assert adapted["command"].split()[:6] == [
+        "tf-ner", "pretrain", "--bert-dir", "checkpoints/enc", "--train", "reviews_train.jsonl"
+    ]  # fmt: skip
+    assert "--time-budget 20 " in adapted["command"] and "--warmup 0.1" in adapted["command"]
+    text = driver.adapted_text("classification, pre-trained, adapted", adapted)
+    assert "1250 steps" in text and "20.0 minutes" in text
+    assert "accuracy 43.22% against most frequent + copy 12.90%, bigram + copy 37.61%" in text
+
+
 def test_recipe_report_shows_each_rows_own_baselines_and_a_full_floor_row(tmp_path):
     driver = load_driver("pretraining_recipes")
 
