@@ -12,6 +12,7 @@ import random
 import shutil
 import sys
 
+import numpy as np
 import pytest
 
 from tests.helpers import REPO_ROOT, run_python
@@ -676,6 +677,18 @@ def test_reference_finetune_reads_back_a_finished_adaptation_and_names_its_basel
     text = driver.adapted_text("classification, pre-trained, adapted", adapted)
     assert "1250 steps" in text and "20.0 minutes" in text
     assert "accuracy 43.22% against most frequent + copy 12.90%, bigram + copy 37.61%" in text
+
+
+def test_global_pointer_parts_xla_variants_compute_the_shipped_layers_logits():
+    driver = load_driver("global_pointer_parts")
+    steps = driver.variants(seed=0)
+    shipped = np.asarray(steps["globalpointer head"]())
+    assert shipped.shape == (32, 3, 128, 128)
+    masked = shipped < -1e8  # padding rows and columns, and end before start
+    assert masked.any() and not masked.all()
+    for name in driver.XLA_VARIANTS:
+        compiled = np.asarray(steps[name]())
+        np.testing.assert_allclose(compiled, shipped, rtol=1e-5, atol=1e-4, err_msg=name)
 
 
 def test_recipe_report_shows_each_rows_own_baselines_and_a_full_floor_row(tmp_path):

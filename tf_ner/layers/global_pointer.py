@@ -146,7 +146,10 @@ class GlobalPointer(keras.layers.Layer):
 
     def _scores(self, inputs):
         """Unmasked scores `[batch, num_types, length, length]`."""
-        projected = self.query_key_dense(inputs)
+        return self._scores_of_projection(self.query_key_dense(inputs))
+
+    def _scores_of_projection(self, projected):
+        """`_scores` from the projection's output `[batch, length, types * 2 * head_size]`."""
         shape = tf.shape(projected)
         projected = tf.reshape(projected, [shape[0], shape[1], self.num_types, 2, self.head_size])
         # Queries and keys rotated together, then laid out [2, batch, types, length,
