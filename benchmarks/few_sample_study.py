@@ -42,6 +42,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import run_tf_ner  # noqa: E402
 from benchmarks.results_file import RESULTS  # noqa: E402
 from tf_ner.data import read_dataset, write_dataset  # noqa: E402
 from tf_ner.data.classification import write_classification  # noqa: E402
@@ -129,10 +130,7 @@ def stability(out, train, dev, test, flags, grid, seeds, subset, log, loss_thres
         command += ["--loss-threshold", repr(loss_threshold)]
     for setting in grid:
         command += ["--setting", setting]
-    print("$ tf-ner " + " ".join(map(str, command)), flush=True)
-    with open(log, "a", encoding="utf-8") as f:
-        subprocess.run([sys.executable, "-m", "tf_ner.cli", *map(str, command)], check=True,
-                       cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)  # fmt: skip
+    run_tf_ner(command, log)
     return json.loads((out / "results.json").read_text())
 
 

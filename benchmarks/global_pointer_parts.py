@@ -26,7 +26,6 @@ import argparse
 import os
 import pathlib
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -80,12 +79,7 @@ def variants(seed):
 
 def milliseconds(step, repeats):
     """Median ms of `repeats` calls of `step`, its output read back each time."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.asarray(step())
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+    return 1e3 * harness.time_steps(lambda: np.asarray(step()), repeats, warmup=0)["median_s"]
 
 
 def main():

@@ -27,13 +27,13 @@ import json
 import os
 import pathlib
 import random
-import subprocess
 import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import run_tf_ner  # noqa: E402
 from benchmarks.results_file import RESULTS, write_results  # noqa: E402
 from tf_ner.data import read_dataset, write_dataset  # noqa: E402
 from tf_ner.data.pretraining_corpus import write_pretraining_corpus  # noqa: E402
@@ -79,14 +79,6 @@ PRETRAINING_COLUMNS = ("steps", "rows/step", "held-out accuracy", *BASELINES, "l
 COLUMNS = (*PRETRAINING_COLUMNS, "test F1 mean", "std", "min", "max", "failed")
 
 
-def tf_ner(*args, log):
-    """Runs `tf-ner ARGS` in its own process, its output appended to `log`."""
-    command = [sys.executable, "-m", "tf_ner.cli", *map(str, args)]
-    print(f"$ tf-ner {' '.join(map(str, args))}", flush=True)
-    with open(log, "a", encoding="utf-8") as out:
-        subprocess.run(command, check=True, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
 def test_sample(path, out):
     """A fixed random sample of `TEST_SAMPLE` test sentences (seed 0), written once."""
     if not out.is_file():
@@ -101,9 +93,9 @@ def pretrain(name, flags, corpus, args, work):
     if not (folder / "train_summary.json").is_file():
         (work / name).mkdir(parents=True, exist_ok=True)
         load = os.getloadavg()[0]
-        tf_ner("pretrain", "--train", corpus, "--bert-size", args.bert_size, "--epochs", 1000,
-               "--time-budget", args.minutes, "--output-dir", folder, *flags,
-               log=work / name / "pretrain.log")  # fmt: skip
+        run_tf_ner(["pretrain", "--train", corpus, "--bert-size", args.bert_size,
+                    "--epochs", 1000, "--time-budget", args.minutes, "--output-dir", folder,
+                    *flags], work / name / "pretrain.log")  # fmt: skip
         (work / name / "load.json").write_text(json.dumps([load, os.getloadavg()[0]]))
     return folder
 
@@ -111,9 +103,9 @@ def pretrain(name, flags, corpus, args, work):
 def downstream(name, flags, train_file, test_file, args, work):
     out = work / name / "downstream"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tf_ner("stability", "--train", train_file, "--test", test_file, *flags, *FINETUNE,
-           "--subset", args.subset, "--seeds", args.seeds, "--setting", "base=",
-           "--output-dir", out, log=work / name / "downstream.log")  # fmt: skip
+    run_tf_ner(["stability", "--train", train_file, "--test", test_file, *flags, *FINETUNE,
+                "--subset", args.subset, "--seeds", args.seeds, "--setting", "base=",
+                "--output-dir", out], work / name / "downstream.log")  # fmt: skip
     summary = json.loads((out / "results.json").read_text())["summary"]["base"]
     return {"f1": summary["f1"], "failed": summary["failed"], "steps": summary["median_steps"]}
 

