@@ -113,6 +113,13 @@ def test_tag_decode_from_logits_reads_first_subtokens(tokenizer):
     crf = TagLabeler(["LOC", "ORG"], scheme="BIO")
     # an I- after O reads as seqeval reads it: it opens an entity
     assert crf.decode([0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0], TEXT, encoding) == [(2, 4, "LOC")]
+    n = len(encoding.ids)  # 12 positions; rows longer than that are padding
+    assert labeler.decode([0] * n + [1, 2], TEXT, encoding) == []  # tags on padding only
+    assert labeler.decode([IGNORE_INDEX] * n, TEXT, encoding) == []
+    only_subtokens = [0] * n
+    only_subtokens[8] = 3  # B-ORG on "##s" of "states" (characters 17-18), a sub-token
+    assert labeler.decode(only_subtokens, TEXT, encoding) == []
+    assert crf.decode(only_subtokens, TEXT, encoding) == [(17, 18, "ORG")]  # CRF reads it
 
 
 def test_decode_rejects_wrong_shapes(tokenizer):

@@ -59,8 +59,10 @@ def test_tag_scores_average_the_decoded_tag_probability():
     assert score == pytest.approx((3 / 7 + 6 / 10) / 2)
     softmax = NerSettings(head="softmax", types=["LOC", "PER"])
     softmax_head = HEADS.get("softmax")
+    decoded = softmax_head.decodable(emissions[np.newaxis])[0]  # the batch's argmax
+    np.testing.assert_array_equal(decoded, [0, 3, 4, 0, 0, 0])
     (from_logits,) = softmax_head.span_scores(
-        softmax, emissions, emissions, ENCODING, [(0, 2, "PER")]
+        softmax, decoded, emissions, ENCODING, [(0, 2, "PER")]
     )
     assert from_logits == pytest.approx(score)  # the argmax is the decoded tag here
 

@@ -137,7 +137,5 @@ class TagHead(NerHead):
         probabilities = np.exp(scores - scores.max(-1, keepdims=True))
         probabilities /= probabilities.sum(-1, keepdims=True)
         tags = np.asarray(decoded)
-        if tags.ndim == 2:
-            tags = tags.argmax(-1)
         chosen = probabilities[np.arange(len(tags)), tags]
         return [float(chosen[first[s] : last[e] + 1].mean()) for s, e, _ in spans]
