@@ -235,7 +235,7 @@ class TagLabeler(Labeler):
                 f"encoding ({len(encoding.ids)} tokens)"
             )
         _check_offsets(text, encoding)
-        if not (prediction[: len(encoding.ids)] > 0).any():  # all O: most windows
+        if not (prediction[: len(encoding.ids)] > 0).any():  # all O: nothing to decode
             return []
         units = self.units(encoding.offsets, encoding.tokens)
         tag_ids = prediction[[unit.first for unit in units]].astype(np.int64)
