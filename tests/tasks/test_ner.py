@@ -61,6 +61,7 @@ def test_tag_scores_average_the_decoded_tag_probability():
     softmax_head = HEADS.get("softmax")
     decoded = softmax_head.decodable(emissions[np.newaxis])[0]  # the batch's argmax
     np.testing.assert_array_equal(decoded, [0, 3, 4, 0, 0, 0])
+    np.testing.assert_array_equal(softmax_head.decodable(tags[np.newaxis])[0], tags)  # ids stay
     (from_logits,) = softmax_head.span_scores(
         softmax, decoded, emissions, ENCODING, [(0, 2, "PER")]
     )

@@ -129,6 +129,12 @@ class TagHead(NerHead):
         tags = self.labeler(settings).tags
         return [EntityF1(tags=tags, scheme=settings.head_settings.scheme), TokenAccuracy()]
 
+    def decodable(self, outputs):
+        """Tag ids `[batch, length]`; tag logits `[batch, length, tags]` are read by their
+        argmax, once for the whole batch (so `span_scores` always gets ids)."""
+        outputs = np.asarray(outputs)
+        return outputs.argmax(axis=-1) if outputs.ndim == 3 else outputs
+
     def span_scores(self, settings, decoded, score_row, encoding, spans):
         if not spans:
             return []

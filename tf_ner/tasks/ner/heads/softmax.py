@@ -1,7 +1,6 @@
 """The softmax head: a tag per word, read on each word's first sub-token."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tf_ner.layers import TokenClassifier
@@ -28,10 +27,6 @@ class SoftmaxHead(TagHead):
 
     def loss(self, settings):
         return masked_token_crossentropy
-
-    def decodable(self, outputs):
-        """Tag ids `[batch, length]`: the argmax of a whole batch at once."""
-        return np.asarray(outputs).argmax(axis=-1)
 
     def serving_outputs(self, outputs, token_ids):
         tags = tf.argmax(outputs, axis=-1, output_type=tf.int32)
