@@ -55,6 +55,9 @@ model folder). On 2 cores, 10-minute runs:
     python benchmarks/same_recipe.py --rows grid              # 8 cells x 2 + 6 runs, ~4 h 10
     python benchmarks/same_recipe.py --rows heads             # 2 heads x 3 seeds, ~75 min
     python benchmarks/same_recipe.py --rows suspects          # 6 suspects x 3 seeds, ~3 h 30
+`--resume` keeps the runs that `--output`'s JSON already holds for this invocation's jobs
+(same row, label, side, seed, split, cell and flags; same task, budget, recipe and CPU)
+and runs the rest, so a long row can be run over several sittings.
 """
 
 import argparse
@@ -177,6 +180,35 @@ class SettingsDiffer(RuntimeError):
     """Two runs called comparable differ in a setting the row does not allow."""
 
 
+def job_key(run):
+    """What makes two runs the same job: a `Job`'s fields or a results run's."""
+    fields = run if isinstance(run, dict) else dataclasses.asdict(run)
+    return tuple(
+        tuple(fields[name]) if name in ("cell", "flags") else fields[name]
+        for name in ("row", "label", "side", "seed", "split", "cell", "flags")
+    )
+
+
+def earlier_runs(path, args):
+    """`{job_key: run}` of a results JSON written by an earlier invocation; refuses a
+    file whose task, budget, recipe or CPU is not this invocation's."""
+    results = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    mine = {
+        "task": args.task,
+        "minutes": args.minutes,
+        "recipe": recipe_text(args),
+        "cpu": processes.machine()["cpu"],
+    }
+    theirs = {
+        **{k: results[k] for k in ("task", "minutes", "recipe")},
+        "cpu": results["machine"]["cpu"],
+    }
+    differ = [f"{k}: {theirs[k]!r} there, {mine[k]!r} here" for k in mine if theirs[k] != mine[k]]
+    if differ:
+        raise SystemExit(f"{path}: cannot resume, " + "; ".join(differ))
+    return {job_key(run): run for run in results["runs"]}
+
+
 def interleaved(seeds, job_of):
     """`job_of(seed, side)` for every seed, ours before Hugging Face within a seed."""
     return [job_of(seed, side) for seed in seeds for side in SIDES]
@@ -218,11 +250,12 @@ def check_pair(ours, theirs, allowed=(), equal=()):
 class Driver:
     """Runs jobs one at a time, pairs and checks them, and writes the results."""
 
-    def __init__(self, args, files, work, reference):
+    def __init__(self, args, files, work, reference, earlier=None):
         self.args = args
         self.files = files
         self.work = work
         self.reference = reference  # {seed: {side: run}} of the `same` row
+        self.earlier = earlier or {}  # {job_key: run} kept from an earlier invocation
         self.runs = []
 
     def arguments(self, job, out):
@@ -246,6 +279,12 @@ class Driver:
 
     def run(self, job, pair=None):
         """Runs `job`; checks it against `pair` (the other side's run) when given."""
+        kept = self.earlier.pop(job_key(job), None)
+        if kept is not None:
+            print(f"[{len(self.runs) + 1}] {job.row} {job.label}: {job.side} seed {job.seed}: "
+                  f"kept from {self.args.output}.json", flush=True)  # fmt: skip
+            self.runs.append(kept)
+            return kept
         out = tempfile.mkdtemp(prefix=f"{job.side}_", dir=self.work)
         arguments = self.arguments(job, out)
         print(
@@ -460,6 +499,9 @@ def parse(argv):
     p.add_argument("--dev", help="other data: the grid's dev file")
     p.add_argument("--timeout", type=int, default=None, help="seconds a run may take")
     p.add_argument("--output", default=None, help="output path without suffix")
+    p.add_argument(
+        "--resume", action="store_true", help="keep the runs --output's JSON holds; run the rest"
+    )
     a = p.parse_args(argv)
     for name, allowed, given in (("rows", ROWS, a.rows), ("suspects", SUSPECTS, a.suspects)):
         unknown = sorted(set(given) - set(allowed))
@@ -516,8 +558,10 @@ def load_reference(path):
 def main(argv=None):
     args = parse(argv)
     reference = load_reference(args.reference_file) if args.reference_file else None
+    previous = pathlib.Path(f"{args.output}.json")
+    earlier = earlier_runs(previous, args) if args.resume and previous.is_file() else None
     with tempfile.TemporaryDirectory(prefix="same_recipe_") as work:
-        driver = Driver(args, write_data(args, work), work, reference)
+        driver = Driver(args, write_data(args, work), work, reference, earlier)
         for row in ROWS:
             if row in args.rows:
                 getattr(driver, row)()

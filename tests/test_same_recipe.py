@@ -247,3 +247,29 @@ def test_suspect_rows_pair_with_the_same_rows_runs(tiny_same_row):
     text = output.with_suffix(".md").read_text(encoding="utf-8")
     assert f"from `{(folder / 'same.json').resolve()}`, written {same['written']}" in text
     assert f"same hf seed 1: f1 {100 * by_side['hf']['f1']:.2f}" in text
+
+
+def test_resume_keeps_the_runs_of_its_jobs_and_refuses_another_recipe(tmp_path, capsys):
+    driver = load_driver("same_recipe")
+    data = ["--train", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt")]
+    argv = [*data, *TINY, "--seeds", "1", "--output", str(tmp_path / "same"), "--resume"]
+    args = driver.parse(argv)
+    jobs = driver.interleaved(
+        [1], lambda seed, side: driver.Job("same", "at the recipe", side, seed)
+    )
+    record = {"settings": {}, "steps": 7, "f1": 0.5}
+    runs = [
+        json.loads(json.dumps(driver.dataclasses.asdict(job) | {"record": record})) for job in jobs
+    ]
+    assert [driver.job_key(r) for r in runs] == [driver.job_key(j) for j in jobs]
+    results = {"task": "ner", "minutes": args.minutes, "recipe": driver.recipe_text(args),
+               "machine": driver.processes.machine(), "runs": runs}  # fmt: skip
+    (tmp_path / "same.json").write_text(json.dumps(results), encoding="utf-8")
+    driver.main(argv)  # both runs kept: nothing trains (no data files exist to train on)
+    assert capsys.readouterr().out.count("kept from") == 2
+    with pytest.raises(SystemExit, match="cannot resume, recipe: .*warmup 2 steps"):
+        driver.main([*argv, "--warmup", "5"])
+    results["machine"]["cpu"] = "another CPU"
+    (tmp_path / "same.json").write_text(json.dumps(results), encoding="utf-8")
+    with pytest.raises(SystemExit, match="cannot resume, cpu: 'another CPU' there"):
+        driver.main(argv)
