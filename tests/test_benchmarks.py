@@ -731,3 +731,15 @@ def test_recipe_report_shows_each_rows_own_baselines_and_a_full_floor_row(tmp_pa
         ["14.15", "18.77"],
     ]
     assert body[2][header.index("test F1 mean")] == "41.38"
+
+
+def test_results_commands_name_results_files_from_the_repository_root():
+    results_file = load_driver("results_file")
+    argv = ["--output", "/work/wt/x/benchmarks/results/same_recipe_amd", "--reference",
+            "/work/main/benchmarks/results/same.json", "--workdir", "/work/runs/x",
+            "--label", "not/benchmarks/results/a path"]  # fmt: skip
+    assert results_file.command_text("benchmarks/same_recipe.py", argv) == (
+        "python benchmarks/same_recipe.py --output benchmarks/results/same_recipe_amd "
+        "--reference benchmarks/results/same.json --workdir /work/runs/x "
+        "--label 'not/benchmarks/results/a path'"
+    )
