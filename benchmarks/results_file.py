@@ -9,18 +9,19 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 RESULTS_PART = "benchmarks/results/"
 
 
+def shown_path(text):
+    """A path as results files name it: one into some checkout's `benchmarks/results/`
+    from the repository root (a run from a frozen worktree that writes into the main
+    checkout names its files as a user's checkout has them); any other text as given."""
+    if text.startswith("/") and "/" + RESULTS_PART in text:
+        return RESULTS_PART + text.split("/" + RESULTS_PART, 1)[1]
+    return text
+
+
 def command_text(script, argv):
     """The command line of a results file, quoted for a shell: `python script argv...`,
-    each argument that is a path into some checkout's `benchmarks/results/` written from
-    the repository root (a run from a frozen worktree that writes into the main checkout
-    names its files as a user's checkout has them)."""
-    shown = [
-        RESULTS_PART + arg.split("/" + RESULTS_PART, 1)[1]
-        if arg.startswith("/") and "/" + RESULTS_PART in arg
-        else arg
-        for arg in argv
-    ]
-    return shlex.join(["python", script, *shown])
+    paths into `benchmarks/results/` as `shown_path` writes them."""
+    return shlex.join(["python", script, *map(shown_path, argv)])
 
 
 def write_results(lines, results, script, output=None, default_name=None, echo=True):

@@ -78,7 +78,7 @@ sys.path.insert(0, str(HERE / "peers"))
 
 import processes  # noqa: E402
 import recipe  # noqa: E402
-from results_file import RESULTS, write_results  # noqa: E402
+from results_file import RESULTS, shown_path, write_results  # noqa: E402
 from same_recipe_report import METRICS, now, recipe_text, report, summarise  # noqa: E402
 
 SIDES = ("ours", "hf")
@@ -542,7 +542,7 @@ def reference_source(path):
     try:
         name = str(path.relative_to(processes.REPO_ROOT))
     except ValueError:
-        name = str(path)
+        name = shown_path(str(path))
     return {"file": name, "written": results["written"], "cpu": results["machine"]["cpu"]}
 
 
