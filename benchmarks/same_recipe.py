@@ -57,7 +57,8 @@ model folder). On 2 cores, 10-minute runs:
     python benchmarks/same_recipe.py --rows suspects          # 6 suspects x 3 seeds, ~3 h 30
 `--resume` keeps the runs that `--output`'s JSON already holds for this invocation's jobs
 (same row, label, side, seed, split, cell and flags; same task, budget, recipe and CPU)
-and runs the rest, so a long row can be run over several sittings.
+and runs the rest, so a long row can be run over several sittings; the file's runs that
+no job matches stay in it, after this invocation's.
 """
 
 import argparse
@@ -393,7 +394,9 @@ class Driver:
 
     def write(self):
         a = self.args
-        summary = summarise(self.runs, a.task)
+        # Earlier runs that no job of this invocation kept stay in the file, after its own.
+        runs = [*self.runs, *self.earlier.values()]
+        summary = summarise(runs, a.task)
         results = {
             "task": a.task,
             "minutes": a.minutes,
@@ -404,10 +407,10 @@ class Driver:
             "machine": processes.machine(),
             "written": now(),
             "summary": summary,
-            "runs": self.runs,
+            "runs": runs,
             "reference": a.reference_file and reference_source(a.reference_file),
         }
-        lines = report(a, results, summary, self.runs)
+        lines = report(a, results, summary, runs)
         write_results(lines, results, "benchmarks/same_recipe.py", a.output, None, echo=False)
 
 

@@ -257,16 +257,29 @@ def test_resume_keeps_the_runs_of_its_jobs_and_refuses_another_recipe(tmp_path, 
     jobs = driver.interleaved(
         [1], lambda seed, side: driver.Job("same", "at the recipe", side, seed)
     )
-    record = {"settings": {}, "steps": 7, "f1": 0.5}
-    runs = [
-        json.loads(json.dumps(driver.dataclasses.asdict(job) | {"record": record})) for job in jobs
-    ]
+    record = {"settings": {}, "steps": 7, "f1": 0.5, "tokens_per_s": 9.0, "training_seconds": 1}
+    more = {"record": record, "differs": [], "load_before": [1, 1, 1], "load_after": [1, 1, 1]}
+    runs = [json.loads(json.dumps(driver.dataclasses.asdict(job) | more)) for job in jobs]
     assert [driver.job_key(r) for r in runs] == [driver.job_key(j) for j in jobs]
     results = {"task": "ner", "minutes": args.minutes, "recipe": driver.recipe_text(args),
                "machine": driver.processes.machine(), "runs": runs}  # fmt: skip
     (tmp_path / "same.json").write_text(json.dumps(results), encoding="utf-8")
     driver.main(argv)  # both runs kept: nothing trains (no data files exist to train on)
     assert capsys.readouterr().out.count("kept from") == 2
+    # Runs that no job of a resumed invocation matches (here: another seed) stay in the file.
+    other = driver.parse(
+        [*argv[: argv.index("--seeds")], "--seeds", "2", *argv[argv.index("--output") :]]
+    )
+    resumed = driver.Driver(
+        other,
+        {"description": "x"},
+        tmp_path,
+        None,
+        driver.earlier_runs(tmp_path / "same.json", other),
+    )
+    resumed.write()
+    kept = json.loads((tmp_path / "same.json").read_text(encoding="utf-8"))["runs"]
+    assert [(r["side"], r["seed"]) for r in kept] == [("ours", 1), ("hf", 1)]
     with pytest.raises(SystemExit, match="cannot resume, recipe: .*warmup 2 steps"):
         driver.main([*argv, "--warmup", "5"])
     results["machine"]["cpu"] = "another CPU"
