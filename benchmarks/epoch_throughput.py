@@ -1,9 +1,9 @@
 """Real (non-padding) tokens/s over an epoch of MSRA: `tf-ner train` against HF's feeds.
 
 All runners train the same model shape (mini: L4/H256/A4/I1024, random init, the
-training file's character vocabulary, dropout 0.1) with windows of at most 128 tokens
-on the same fixed slice of the MSRA training set, one epoch each, each in its own
-process, one after another:
+training file's character vocabulary, dropout 0.1 or `--dropout`) with windows of at
+most 128 tokens on the same fixed slice of the MSRA training set, one epoch each, each
+in its own process, one after another:
 
     ours-<head>      tf_ner as `tf-ner train` runs it (`peers/ours_epoch_runner.py`: the
                      loop's `prepare`, `build` and callbacks; buckets every 8 tokens by
@@ -129,6 +129,17 @@ def compiled_update(records):
     return {frozenset({True}): "yes", frozenset({False}): "no"}.get(frozenset(found), "mixed")
 
 
+def dropout_line(records):
+    """The dropout rates the runners' models trained with, by kind of site, read back."""
+    found = {}
+    for record in records:
+        for key, value in record.items():
+            if key.startswith("dropout.") and key != "dropout.sites":
+                found.setdefault(key.removeprefix("dropout."), set()).add(json.dumps(value))
+    shown = "; ".join(f"{kind} {', '.join(sorted(v))}" for kind, v in sorted(found.items()))
+    return f"Dropout read back from the runners' models, by kind of site: {shown}."
+
+
 def check_and_show(record, info):
     """Refuse a runner that trained on other data than the slice; print its line."""
     if record["real_tokens"] != info["real_tokens"]:
@@ -185,6 +196,9 @@ def main(argv=None):
     p.add_argument("--buckets", default=None, help="tf_ner bucket lengths, e.g. 32,48,64,96,128")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before each epoch")
     p.add_argument("--threads", type=int, default=0, help="threads per runner (0: defaults)")
+    p.add_argument(
+        "--dropout", type=float, default=None, help="every runner's dropout (default: 0.1)"
+    )
     p.add_argument("--quick", action="store_true", help="smoke run: 1,000 sentences, 2 rounds")
     p.add_argument("--timeout", type=int, default=3600, help="seconds allowed per runner")
     p.add_argument(
@@ -209,6 +223,8 @@ def main(argv=None):
     common = ["--size", args.size, "--batch", args.batch, "--warmup", args.warmup]
     if args.threads:
         common += ["--threads", args.threads]
+    if args.dropout is not None:
+        common += ["--dropout", args.dropout]
     records = []
     with tempfile.TemporaryDirectory() as prepared:
         print(f"preparing {args.examples or 'all'} examples", flush=True)
@@ -253,6 +269,7 @@ def main(argv=None):
         "the same round's ratios.\n\n"
         f"tf_ner's optimizer update compiled with XLA (`compile_update`, the default of "
         f"`tf-ner train`): {compiled_update(records)}.\n\n"
+        f"{dropout_line(records)}\n\n"
         f"{peak_line(peak)}\n\n"
     )
     text = header + table(records, peak, lengths)

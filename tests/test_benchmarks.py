@@ -169,6 +169,7 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
     )
     assert info["examples"] == 16 and info["real_tokens"] > 0
     common = ["--prepared", str(prepared), "--size", "tiny", "--batch", "4", "--warmup", "1"]
+    common += ["--dropout", "0.25"]  # not the runners' default (0.1): it must reach the models
     heads = ["--head", "dense,crf,globalpointer", "--batch-tokens", "64"]
     ours = records(run_python([str(PEERS / "ours_epoch_runner.py"), *common, *heads], timeout=300))
     hf = records(
@@ -186,8 +187,11 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
     ]
     for record in ours + hf:
         assert_positive(record, (*EPOCH_FIELDS, "tokens_per_update"))
+        assert record["dropout.hidden"] == record["dropout.attention"] == 0.25
+        assert record["dropout.sites"]["attention"] == 2  # one a layer of the tiny shape
         assert record["real_tokens"] == info["real_tokens"]
         assert record["padding_efficiency"] <= 1
+    assert [r.get("dropout.classifier") for r in ours + hf] == [None, 0.25, 0.25, 0.25, 0.25]
     for record in ours:  # a budget of 64 tokens: every window once, no batch above it
         assert record["tokens_per_update"] * record["optimizer_steps"] == pytest.approx(
             info["real_tokens"]
@@ -244,6 +248,8 @@ def test_epoch_driver_tabulates_medians_of_rounds():
     cells = [c.strip() for c in row.split("|")]
     # Epoch times of every round; tokens/s median 1,100; x HF grouped: 1.1, 2.5, 1.125.
     assert cells[7:11] == ["9.0", "9.0, 8.0, 11.0", "1,100 (900–1,250)", "1.12 (1.10–2.50)"]
+    read_back = [{"dropout.hidden": 0.0, "dropout.sites": {"hidden": 9}}, {"dropout.hidden": 0.1}]
+    assert driver.dropout_line(read_back).endswith("by kind of site: hidden 0.0, 0.1.")
 
 
 def test_torch_adamw_runner_times_both_update_paths_and_clipping():

@@ -52,15 +52,16 @@ MASK_ID = 1
 
 def bert_config_fields(shape, vocab_size=None):
     """A shape as the fields of a Google `bert_config.json` (the names Hugging Face's
-    `BertConfig` and tf_ner's take too), with the benchmark's dropout."""
+    `BertConfig` and tf_ner's take too), with the shape's `dropout` (default `DROPOUT`)."""
+    dropout = shape.get("dropout", DROPOUT)
     return {
         "vocab_size": shape["vocab"] if vocab_size is None else vocab_size,
         "hidden_size": shape["hidden"],
         "num_hidden_layers": shape["layers"],
         "num_attention_heads": shape["heads"],
         "intermediate_size": shape["intermediate"],
-        "hidden_dropout_prob": DROPOUT,
-        "attention_probs_dropout_prob": DROPOUT,
+        "hidden_dropout_prob": dropout,
+        "attention_probs_dropout_prob": dropout,
     }
 
 

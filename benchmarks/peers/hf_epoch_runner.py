@@ -13,8 +13,10 @@ tokens), `loss.backward()`, `torch.optim.AdamW.step()`, `zero_grad`. The optimiz
 `torch.optim.AdamW(lr=harness.LEARNING_RATE, weight_decay=harness.WEIGHT_DECAY)` with
 PyTorch's other defaults: a constant rate (no warmup, no decay), no gradient clipping,
 epsilon 1e-8, bias correction, weight decay on every parameter (LayerNorm and biases
-too); dropout `harness.DROPOUT`. The tf_ner runner (`ours_epoch_runner.py`) differs:
-it trains as `tf-ner train` does, with warmup and decay, clipping and epsilon 1e-6.
+too); dropout `--dropout` (default `harness.DROPOUT`) at the hidden, attention and
+classifier sites, read back into the record as `dropout.*`. The tf_ner runner
+(`ours_epoch_runner.py`) differs: it trains as `tf-ner train` does, with warmup and
+decay, clipping and epsilon 1e-6.
 
 Real tokens/s = the slice's tokens / the wall time of one epoch, after a few untimed
 warm-up batches.
@@ -32,6 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import harness  # noqa: E402
 import numpy as np  # noqa: E402
+import recipe  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers.trainer_pt_utils import LengthGroupedSampler  # noqa: E402
@@ -94,6 +97,7 @@ def run_feed(args, shape, feed, windows, info, tokenizer):
         vocab=info["vocab_size"],
         versions={"torch": torch.__version__, "transformers": transformers.__version__},
         threads={"intra_op": torch.get_num_threads()},
+        **recipe.dropout_settings(recipe.torch_dropout_sites(model)),
     )
     warm = make_loader(windows, feed, shape["batch"], collator, args.seed + 1)
     for k, batch in enumerate(warm):
@@ -125,13 +129,16 @@ def main():
     p.add_argument("--size", default="mini", choices=sorted(harness.SHAPES), help="model shape")
     p.add_argument("--batch", type=int, default=32, help="windows per batch")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
+    p.add_argument(
+        "--dropout", type=float, default=harness.DROPOUT, help="hidden and attention dropout"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the order")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's default)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     shape = dict(harness.SHAPES[args.size], size=args.size, batch=args.batch)
-    shape.update(steps=None, warmup=args.warmup)
+    shape.update(steps=None, warmup=args.warmup, dropout=args.dropout)
     prepared = pathlib.Path(args.prepared)
     info = json.loads((prepared / "slice.json").read_text(encoding="utf-8"))
     windows = load_windows(prepared)

@@ -272,7 +272,6 @@ def settings_of(model, optimizer, data, args):
     decayed = sum(p.numel() for g in groups if g["weight_decay"] > 0 for p in g["params"])
     undecayed = sum(p.numel() for g in groups if g["weight_decay"] == 0 for p in g["params"])
     norms = [m.eps for m in model.modules() if isinstance(m, torch.nn.LayerNorm)]
-    sites = [(n, m.p) for n, m in model.named_modules() if isinstance(m, torch.nn.Dropout)]
     initializer = "truncated normal" if args.init == "truncated" else "normal"
     settings = {
         "framework": f"transformers {transformers.__version__}, torch {torch.__version__}",
@@ -294,7 +293,7 @@ def settings_of(model, optimizer, data, args):
         "model.layer_norm_epsilon": recipe.distinct(norms),
         "model.initializer": f"{initializer}, stddev {config.initializer_range:g}",
         "model.parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        **recipe.dropout_settings(sites),
+        **recipe.dropout_settings(recipe.torch_dropout_sites(model)),
         "optimizer.beta_1": recipe.distinct(g["betas"][0] for g in groups),
         "optimizer.beta_2": recipe.distinct(g["betas"][1] for g in groups),
         "optimizer.epsilon": recipe.distinct(g["eps"] for g in groups),

@@ -14,9 +14,11 @@ weight decay `harness.WEIGHT_DECAY` except LayerNorm and biases), gradients clip
 global norm 1.0, `WarmupLinearDecay`: warmup over 10% of the epoch's steps, then
 linear decay to 0 at the epoch's last step. The untimed warm-up batches count as steps
 of that schedule, so the timed epoch's last `--warmup` steps run at rate 0. Dropout is
-the checkpoint's, `harness.DROPOUT`; the CRF transitions train at 1000x the rate (the
-fine-tuning default). The Hugging Face runner (`hf_epoch_runner.py`) differs: a
-constant rate, no clipping, epsilon 1e-8, weight decay on every parameter.
+the checkpoint's, `--dropout` (default `harness.DROPOUT`), for the encoder and the head,
+read back from the model's dropout layers into the record (`dropout.*`, as `recipe.py`
+names them). The CRF transitions train at 1000x the rate (the fine-tuning default).
+The Hugging Face runner (`hf_epoch_runner.py`) differs: a constant rate, no clipping,
+epsilon 1e-8, weight decay on every parameter.
 
 Real (non-padding) tokens per second = the slice's tokens ([CLS]/[SEP] included) /
 the epoch's wall time. Windows drawn again to fill a batch (`--batch-size` fills each
@@ -42,6 +44,7 @@ import dense_head  # noqa: E402, F401  (registers the `dense` head)
 import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import recipe  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_ner.bert import write_random_checkpoint  # noqa: E402
@@ -114,6 +117,7 @@ def run_head(args, shape, head, info, checkpoint, threads):
             vocab=run.tokenizer.vocab_size,
             versions={"tensorflow": tf.__version__, "keras": keras.__version__},
             threads=threads,
+            **recipe.dropout_settings(recipe.keras_dropout_sites(model)),
         )
         start = time.perf_counter()
         if args.warmup:
@@ -160,6 +164,9 @@ def main():
     )
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    p.add_argument(
+        "--dropout", type=float, default=harness.DROPOUT, help="hidden and attention dropout"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the order")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: TF's default)")
     args = p.parse_args()
@@ -167,7 +174,7 @@ def main():
     if args.buckets:
         args.buckets = [int(b) for b in args.buckets.split(",")]
     shape = dict(harness.SHAPES[args.size], size=args.size, batch=args.batch)
-    shape.update(steps=None, warmup=args.warmup)
+    shape.update(steps=None, warmup=args.warmup, dropout=args.dropout)
     prepared = pathlib.Path(args.prepared)
     info = json.loads((prepared / "slice.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as checkpoint:

@@ -60,14 +60,6 @@ def train_arguments(args, extra):
     return [str(flag) for flag in [*flags, *extra]]
 
 
-def walk(layer, prefix=""):
-    """`(path, layer)` of every layer below `layer`, depth first, paths by name."""
-    for child in layer._flatten_layers(include_self=False, recursive=False):
-        path = prefix + child.name
-        yield path, child
-        yield from walk(child, path + "/")
-
-
 def trained_tokens(batches, steps):
     """Real and padded tokens of the first `steps` batches of the run's plan, epoch by
     epoch (`DeterministicEpochs` sets epoch e's order as `batches` makes it)."""
@@ -124,7 +116,7 @@ def settings_of(result, run, args):
     config = TrainConfig.from_dict(json.loads((out / "train_config.json").read_text()))
     bert = json.loads((out / "bert_config.json").read_text())
     model, optimizer = result.model, result.model.optimizer
-    layers = list(walk(model))
+    layers = list(recipe.keras_layers(model))
     sizes = {v.path: math.prod(v.shape) for v in model.trainable_variables}
     rules = optimizer.variable_rules()
     train_data = run.splits["train"][2]
@@ -163,9 +155,7 @@ def settings_of(result, run, args):
         ),  # fmt: skip
         "model.initializer": f"truncated normal, stddev {bert['initializer_range']:g}",
         "model.parameters": sum(sizes.values()),
-        **recipe.dropout_settings(
-            (path, layer.rate) for path, layer in layers if isinstance(layer, keras.layers.Dropout)
-        ),
+        **recipe.dropout_settings(recipe.keras_dropout_sites(model)),
         "optimizer.beta_1": float(optimizer.beta_1),
         "optimizer.beta_2": float(optimizer.beta_2),
         "optimizer.epsilon": float(optimizer.epsilon),

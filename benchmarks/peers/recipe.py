@@ -118,6 +118,32 @@ def dropout_role(path):
     return "hidden" if "/bert/" in path else "classifier"
 
 
+def keras_layers(layer, prefix=""):
+    """`(path, layer)` of every Keras layer below `layer`, depth first, paths by name."""
+    for child in layer._flatten_layers(include_self=False, recursive=False):
+        path = prefix + child.name
+        yield path, child
+        yield from keras_layers(child, path + "/")
+
+
+def keras_dropout_sites(model):
+    """`[(path, rate)]` of every dropout layer of a Keras model."""
+    import keras
+
+    return [
+        (path, layer.rate)
+        for path, layer in keras_layers(model)
+        if isinstance(layer, keras.layers.Dropout)
+    ]
+
+
+def torch_dropout_sites(model):
+    """`[(module name, rate)]` of every dropout module of a PyTorch model."""
+    import torch
+
+    return [(n, m.p) for n, m in model.named_modules() if isinstance(m, torch.nn.Dropout)]
+
+
 def dropout_settings(sites):
     """The `dropout.*` settings of `[(path, rate)]`, every dropout site of a model."""
     roles = {}
