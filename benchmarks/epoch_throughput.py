@@ -12,6 +12,8 @@ in its own process, one after another:
     hf-default       `BertForTokenClassification` fed as `Trainer` feeds it by default:
                      random batches of 32 padded to their longest
     hf-grouped       the same with `group_by_length=True`'s sampler: the reference
+    hf-<feed>-eager  with `--hf-attention sdpa,eager`: the same with BERT's attention as
+                     separate ops instead of `scaled_dot_product_attention`
 
 Real tokens/s = the slice's tokens ([CLS]/[SEP] included) / the epoch's wall time,
 after 3 untimed warm-up batches (tf_ner's one trace of the train step is among them:
@@ -162,7 +164,12 @@ def jobs(args):
     budgets = [b for b in args.batch_tokens.split(",") if b]
     ours_feeds = ([[]] if args.batch_feed else []) + [["--batch-tokens", b] for b in budgets]
     buckets = ["--buckets", args.buckets] if args.buckets else []
-    found = [("hf_epoch_runner.py", ["--feed", f]) for f in args.feeds.split(",") if f]
+    found = [
+        ("hf_epoch_runner.py", ["--feed", f, "--attention", a])
+        for f in args.feeds.split(",")
+        if f
+        for a in args.hf_attention.split(",")
+    ]
     for feed in ours_feeds:
         found += [("ours_epoch_runner.py", ["--head", h, *buckets, *feed]) for h in heads]
     return found
@@ -189,6 +196,11 @@ def main(argv=None):
         help="skip tf_ner's --batch-size feed (run the token budgets only)",
     )
     p.add_argument("--feeds", default="grouped,default", help="Hugging Face feeds to run")
+    p.add_argument(
+        "--hf-attention",
+        default="sdpa",
+        help="Hugging Face attention implementations to run: sdpa (the default), eager",
+    )
     p.add_argument("--size", default="mini", help="model shape (mini; tiny for tests)")
     p.add_argument("--batch", type=int, default=32, help="windows per batch")
     p.add_argument("--max-length", type=int, default=128, help="tokens per window")

@@ -178,20 +178,35 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
             timeout=300,
         )
     )
+    hf += records(
+        run_python(
+            [
+                str(PEERS / "hf_epoch_runner.py"),
+                *common,
+                "--feed",
+                "grouped",
+                "--attention",
+                "eager",
+            ],
+            timeout=300,
+        )
+    )
     assert [r["runner"] for r in ours + hf] == [
         "ours-dense",
         "ours-crf",
         "ours-globalpointer",
         "hf-default",
         "hf-grouped",
+        "hf-grouped-eager",
     ]
+    assert [r["attention"] for r in hf] == ["sdpa", "sdpa", "eager"]  # read back from the model
     for record in ours + hf:
         assert_positive(record, (*EPOCH_FIELDS, "tokens_per_update"))
         assert record["dropout.hidden"] == record["dropout.attention"] == 0.25
         assert record["dropout.sites"]["attention"] == 2  # one a layer of the tiny shape
         assert record["real_tokens"] == info["real_tokens"]
         assert record["padding_efficiency"] <= 1
-    assert [r.get("dropout.classifier") for r in ours + hf] == [None, 0.25, 0.25, 0.25, 0.25]
+    assert [r.get("dropout.classifier") for r in ours + hf] == [None] + [0.25] * 5
     for record in ours:  # a budget of 64 tokens: every window once, no batch above it
         assert record["tokens_per_update"] * record["optimizer_steps"] == pytest.approx(
             info["real_tokens"]

@@ -18,6 +18,10 @@ classifier sites, read back into the record as `dropout.*`. The tf_ner runner
 (`ours_epoch_runner.py`) differs: it trains as `tf-ner train` does, with warmup and
 decay, clipping and epsilon 1e-6.
 
+`--attention eager` runs BERT's attention as separate PyTorch ops instead of
+`scaled_dot_product_attention` (the default, whose fused CPU kernel runs only without
+dropout); the runner is then named `hf-<feed>-eager`.
+
 Real tokens/s = the slice's tokens / the wall time of one epoch, after a few untimed
 warm-up batches.
 
@@ -69,7 +73,9 @@ def make_loader(windows, feed, batch, collator, seed):
 def run_feed(args, shape, feed, windows, info, tokenizer):
     torch.manual_seed(args.seed)
     config = transformers.BertConfig(
-        **harness.bert_config_fields(shape, info["vocab_size"]), num_labels=info["num_tags"]
+        **harness.bert_config_fields(shape, info["vocab_size"]),
+        num_labels=info["num_tags"],
+        attn_implementation=args.attention,
     )
     model = transformers.BertForTokenClassification(config)
     model.train()
@@ -85,8 +91,9 @@ def run_feed(args, shape, feed, windows, info, tokenizer):
         optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
+    attention = model.config._attn_implementation
     record = harness.base_record(
-        f"hf-{feed}",
+        f"hf-{feed}" + ("" if attention == "sdpa" else f"-{attention}"),
         shape,
         framework="Hugging Face transformers (PyTorch)",
         head="softmax",
@@ -97,6 +104,7 @@ def run_feed(args, shape, feed, windows, info, tokenizer):
         vocab=info["vocab_size"],
         versions={"torch": torch.__version__, "transformers": transformers.__version__},
         threads={"intra_op": torch.get_num_threads()},
+        attention=attention,
         **recipe.dropout_settings(recipe.torch_dropout_sites(model)),
     )
     warm = make_loader(windows, feed, shape["batch"], collator, args.seed + 1)
@@ -129,6 +137,12 @@ def main():
     p.add_argument("--size", default="mini", choices=sorted(harness.SHAPES), help="model shape")
     p.add_argument("--batch", type=int, default=32, help="windows per batch")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
+    p.add_argument(
+        "--attention",
+        default="sdpa",
+        choices=("sdpa", "eager"),
+        help="attention implementation (sdpa: transformers' default)",
+    )
     p.add_argument(
         "--dropout", type=float, default=harness.DROPOUT, help="hidden and attention dropout"
     )
