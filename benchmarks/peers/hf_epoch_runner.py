@@ -144,7 +144,7 @@ def main():
         help="attention implementation (sdpa: transformers' default)",
     )
     p.add_argument(
-        "--dropout", type=float, default=harness.DROPOUT, help="hidden and attention dropout"
+        "--dropout", type=float, default=harness.DROPOUT, help="encoder and head dropout"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the order")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's default)")

@@ -165,7 +165,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3, help="untimed batches before the epoch")
     p.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     p.add_argument(
-        "--dropout", type=float, default=harness.DROPOUT, help="hidden and attention dropout"
+        "--dropout", type=float, default=harness.DROPOUT, help="encoder and head dropout"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the order")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: TF's default)")
