@@ -6,8 +6,9 @@ most 128 tokens on the same fixed slice of the MSRA training set, one epoch each
 in its own process, one after another:
 
     ours-<head>      tf_ner as `tf-ner train` runs it (`peers/ours_epoch_runner.py`: the
-                     loop's `prepare`, `build` and callbacks; buckets every 8 tokens by
-                     default), with `--batch-size 32` and with each `--batch-tokens N`;
+                     loop's `prepare`, `build` and callbacks; batches padded to their
+                     longest window by default), with `--batch-size 32` and with each
+                     `--batch-tokens N`;
                      `dense` is the encoder with a plain Dense, the floor of every head
     hf-default       `BertForTokenClassification` fed as `Trainer` feeds it by default:
                      random batches of 32 padded to their longest

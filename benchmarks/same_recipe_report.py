@@ -81,10 +81,12 @@ def report(a, results, summary, runs):
         ]
     lines += [
         "Different by construction in every row: the libraries and their execution (Keras "
-        "`fit` of a `tf.function` against eager PyTorch), the feed (tf_ner: its default "
-        "buckets every 8 tokens; Hugging Face: `LengthGroupedSampler`, batches padded to their "
-        "longest), where Adam's epsilon enters (tf_ner before bias correction, PyTorch after "
-        "it) and the initial weights (tf_ner truncated normal, PyTorch normal, both std 0.02). "
+        "`fit` of a `tf.function` against eager PyTorch), the feed (each run's `feed` in the "
+        "JSON; tf_ner: its default feed, windows sorted by length and each batch padded to its "
+        "longest since 2026-12-07, buckets every 8 tokens before; Hugging Face: "
+        "`LengthGroupedSampler`, batches padded to their longest), where Adam's epsilon "
+        "enters (tf_ner before bias correction, PyTorch after it) and the initial weights "
+        "(tf_ner truncated normal, PyTorch normal, both std 0.02). "
         "Every other setting is read back from both sides and checked equal, except what a "
         "row's 'differs' column names.",
         "",

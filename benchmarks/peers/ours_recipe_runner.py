@@ -8,7 +8,7 @@ the `tf-ner` command's own parser and run by its own `train` job, in this proces
 tf_ner's 1e-6), NER `--head` (softmax by default), `--stride`, `--repair`,
 classification `--pooling` (pooler by default) with head truncation; no dev file (the
 last weights are scored, as on Hugging Face's side), `--epochs 1000` (the budget
-stops first), the default feed (windows bucketed every 8 tokens, shuffled batches).
+stops first), the default feed (windows sorted by length, each batch padded to its longest).
 Anything after `--` is added to the command (`-- --jit-compile`).
 
 Prints one JSON line: the test scores, steps, training seconds, tokens, and `settings`
@@ -31,6 +31,7 @@ import numpy as np
 import recipe
 
 from tf_ner import cli
+from tf_ner.data.buckets import every_length
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.train import loop
 from tf_ner.train.config import TrainConfig
@@ -78,14 +79,26 @@ def trained_tokens(batches, steps):
     return real, padded
 
 
+def feed_of(batches, max_length):
+    """The feed a batch plan makes, in words."""
+    buckets = list(batches.buckets)
+    padded = (
+        "its longest window" if buckets == list(every_length(max_length))
+        else f"the shortest of buckets {buckets} that holds its longest window"
+    )  # fmt: skip
+    return (
+        f"windows sorted by length (those of one length drawn in a new order every epoch), "
+        f"cut into batches of {batches.batch_size} in shuffled order, each padded to {padded}; "
+        "the epoch's last batch filled by drawing its windows again"
+    )
+
+
 def planned_rows(batches):
-    """Every training row once, `(token_ids, labels)`, from the plan's bucket arrays."""
-    rows = []
-    for _, ids, labels in batches.arrays.values():
-        for row_ids, row_labels in zip(ids, labels, strict=True):
-            length = int(np.count_nonzero(row_ids))
-            rows.append((row_ids[:length], row_labels[:length] if row_labels.ndim else row_labels))
-    return rows
+    """Every training row once, `(token_ids, labels)`, from the batch plan's rows."""
+    return [
+        (ids, batches.stack_labels(np.asarray([row]), len(ids))[0])
+        for row, ids in enumerate(batches.token_ids)
+    ]
 
 
 def schedule_settings(schedule):
@@ -135,8 +148,7 @@ def settings_of(result, run, args):
     return {
         "framework": f"tf_ner, TensorFlow {tf.__version__}, Keras {keras.__version__}",
         "execution": execution,
-        "feed": f"tf-ner train: buckets {list(train_data.bucket_lengths)}, shuffled batches "
-        "of one bucket, a bucket's last batch filled by drawing again",
+        "feed": f"tf-ner train: {feed_of(train_data.batches, config.max_length)}",
         "task": config.task,
         "head": head,
         "loss": loss,

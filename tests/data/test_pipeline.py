@@ -182,16 +182,18 @@ def test_seeded_order_is_reproducible(tokenizer, corpus):
     assert len(first.batches) == len(epoch_1) == first.dataset.cardinality().numpy()
     lengths = [ids.shape[1] for ids, _ in epoch_1]
     assert lengths != sorted(lengths) and lengths != sorted(lengths, reverse=True)
-    rows = sorted(r.tobytes() for ids, _ in epoch_1 for r in ids)
-    assert sorted(r.tobytes() for ids, _ in epoch_2 for r in ids) != [] and set(rows) == {
-        r.tobytes() for ids, _ in epoch_2 for r in ids
-    }  # each epoch holds every window
+
+    def windows(epoch):  # without the padding, which depends on a window's batch
+        return {np.trim_zeros(r, "b").tobytes() for ids, _ in epoch for r in ids}
+
+    expected = {np.asarray(ids, np.int32).tobytes() for ids in first.encoded.token_ids}
+    assert windows(epoch_1) == windows(epoch_2) == expected  # each epoch holds every window
 
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
-def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
+def test_a_tf_function_traces_once_per_shape(tokenizer, corpus, head):
     dataset = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=0, buckets=(32, 64))
-    traces = []
+    traces, shapes = [], set()
 
     @tf.function
     def step(features, labels):
@@ -202,9 +204,14 @@ def test_a_tf_function_traces_once_per_bucket(tokenizer, corpus, head):
     for _ in range(2):
         for features, labels in dataset.dataset:
             step(features, labels)
+            shapes.add((tuple(features["token_ids"].shape), tuple(labels.shape)))
             batches += 1
-    assert batches > 2 * len(dataset.bucket_lengths)
-    assert len(traces) == len(dataset.bucket_lengths) == 2
+    assert len(traces) == len(shapes) < batches / 3
+    assert {ids[1] for ids, _ in shapes} == set(dataset.bucket_lengths) == {32, 64}
+    if head == "globalpointer":  # span rows padded to a multiple of 8: few shapes
+        assert all(spans[1] % 8 == 0 for _, spans in shapes)
+    else:
+        assert len(shapes) == 2
 
 
 # ---------------------------------------------------------------- labels decode back
@@ -353,6 +360,39 @@ def test_token_batches_hold_at_most_the_budget_and_every_window_once(tokenizer, 
         longest = max(len(row) for row in _unpadded(ids))
         assert ids.size <= 200 and ids.shape[1] == min(b for b in buckets if b >= longest)
     assert sum(b[0].size for b in first) < sum(b[0].size for b in coarse)
+
+
+@pytest.mark.parametrize("head", ["softmax", "globalpointer"])
+def test_batches_of_a_count_are_padded_to_their_longest_and_hold_every_window(
+    tokenizer, corpus, head
+):
+    data = _data(corpus, tokenizer, head, 64, 16, 8, shuffle=True, seed=2)
+    windows = sorted(tuple(ids) for ids in data.encoded.token_ids)
+    assert len(data.batches) == -(-len(windows) // 8)  # no fills but the epoch's last
+    for epoch in (0, 1):
+        batches = _batches(data, epoch)
+        rows = [row for ids, _ in batches for row in _unpadded(ids)]
+        assert all(len(ids) == 8 for ids, _ in batches)  # training batches are full
+        assert set(rows) == set(windows) and len(rows) - len(windows) < 8
+        spread = []
+        for ids, labels in batches:
+            lengths = [len(row) for row in _unpadded(ids)]
+            assert ids.shape[1] == max(lengths)  # padded to its longest window
+            spread.append(max(lengths) - min(lengths))
+            if head == "softmax":
+                assert labels.shape == ids.shape
+        # Windows sorted by length before the cut: a batch holds windows of about one
+        # length (a random cut of this corpus spans tens of tokens).
+        assert np.median(spread) <= 2
+        real = sum(len(row) for row in rows)
+        assert real / sum(ids.size for ids, _ in batches) > 0.95
+    assert [b[0].tolist() for b in _batches(data, 0)] != [b[0].tolist() for b in _batches(data, 1)]
+    # Without shuffling: shortest first, every window once, the last batch what is left.
+    plain = _data(corpus, tokenizer, head, 64, 16, 8)
+    batches = _batches(plain)
+    assert [ids.shape[1] for ids, _ in batches] == sorted(ids.shape[1] for ids, _ in batches)
+    assert sorted(row for ids, _ in batches for row in _unpadded(ids)) == windows
+    assert len(batches[-1][0]) == len(windows) - 8 * (len(batches) - 1)
 
 
 def test_token_batches_split_across_replicas_and_weigh_windows_alike(tokenizer, corpus):

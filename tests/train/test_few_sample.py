@@ -145,7 +145,8 @@ def test_the_compiled_update_trains_as_the_uncompiled_one(corpus, bert_dir, trai
     start = built_values(config(corpus, bert_dir, tmp_path / "start"))
     end = {v.path: v.numpy() for v in plain.model.weights}
     moved = max(float(np.max(np.abs(end[path] - value))) for path, value in start.items())
-    assert moved > 1e-2, "training barely moved: the comparison means little"
+    # 16 Adam steps at 1e-3 move a weight by at most about 0.016; at least 500x the tolerance
+    assert moved > 5e-3, "training barely moved: the comparison means little"
 
 
 def test_one_step_of_pretrained_weight_decay_matches_numpy(corpus, bert_dir, tmp_path):

@@ -8,13 +8,14 @@ from tf_ner.ground.errors import SettingsError
 
 
 def default_buckets(max_length):
-    """Bucket lengths that pad a window by at most about 1/8 of its length.
+    """Bucket lengths that pad a window by at most about 1/8 of its length: the default
+    under XLA, which compiles once for every length a batch takes.
 
     Steps of 8 tokens from 16 up to 128, of 16 up to 256, of 32 up to 512 and so on
     (the step is the largest power of two <= length / 8, at least 8), ending at
-    `max_length`. Batches of MSRA (mean window 44 tokens) are then 90% real tokens,
-    against 68% with lengths 32/64/128 (`benchmarks/results/epoch_throughput*.md`);
-    Keras's `reduce_retracing` keeps one training trace for all of them.
+    `max_length`. Batches of MSRA (mean window 44 tokens) padded to them were 92.5% real
+    tokens, against 98% padded to their longest (`every_length`, the default without
+    XLA; `benchmarks/results/same_recipe_ner_10min_amd_lr1e-3_dropout0.md`).
 
     Args:
         max_length: int, positions of a window including [CLS] and [SEP].
@@ -32,13 +33,11 @@ def default_buckets(max_length):
 
 def every_length(max_length):
     """Every window length from 3 ([CLS], a token, [SEP]) to `max_length`: batches padded
-    to their longest window. The default of token batches (`TokenBatches`), which stay
-    full whatever the buckets. Keras's `fit` traces its step once for any length; a
-    length's first step cost about as much as its next ones (MSRA, mini encoder: the
-    first epoch over 60 lengths took 1-2% more CPU time than the second), and padding
-    falls from 8% of the positions (buckets every 8) to 2%
-    (`benchmarks/results/epoch_throughput.md`). Under XLA each length compiles once:
-    there, coarser buckets."""
+    to their longest window, the default of every batch plan
+    (`tf_ner.data.sorted_batches`). Keras's `fit` traces its step once for any length;
+    a length's first step cost about as much as its next ones (MSRA, mini encoder: the
+    first epoch over 60 lengths took 1-2% more CPU time than the second). Under XLA
+    each length compiles once: there, `default_buckets`."""
     return tuple(range(3, max_length + 1))
 
 
@@ -56,13 +55,13 @@ def padded_ids(token_ids, rows, length):
 
 
 def check_buckets(buckets, max_length):
-    """Validates bucket lengths; returns them sorted (the default when None).
+    """Validates bucket lengths; returns them sorted (every length when None).
 
     Raises:
         ValueError: a bucket that is not an int >= 3, or none that holds `max_length`.
     """
     if buckets is None:
-        return default_buckets(max_length)
+        return every_length(max_length)
     buckets = tuple(sorted(set(buckets)))
     if not buckets or any(not isinstance(b, int) or b < 3 for b in buckets):
         raise SettingsError(f"buckets={buckets!r}: expected ints >= 3, e.g. (32, 64, 128)")

@@ -1,25 +1,25 @@
-"""Examples -> windows -> token ids and labels -> bucketed, seeded `tf.data` batches.
+"""Examples -> windows -> token ids and labels -> seeded `tf.data` batches of windows of
+about one length.
 
 `make_dataset` yields `({"token_ids": int32 [batch, L], "segment_ids": int32 [batch, L]},
-labels)` where `L` is one of the bucket lengths. The dataset's element spec leaves batch
-and length open (`FEATURES_SPEC`), so Keras's train step (`reduce_retracing`) and
+labels)` where `L` is the batch's longest window (or the bucket length that holds it,
+when buckets are given). The dataset's element spec leaves batch and length open
+(`FEATURES_SPEC`), so Keras's train step (`reduce_retracing`) and
 `tf_ner.tasks.ner.inference_function` trace once for all lengths; a plain `tf.function`
-traces once per bucket length. Labels follow the head's layout (`tf_ner.data.encoding`):
+traces once per length. Labels follow the head's layout (`tf_ner.data.encoding`):
 int32 `[batch, L]` tag ids, or int32 `[batch, max_spans, 3]` GlobalPointer rows padded
-with -1, where `max_spans` is fixed per bucket. Nothing dense of size `[types, L, L]` is
-built here.
+with -1, where `max_spans` is the batch's most rounded up to a multiple of 8. Nothing
+dense of size `[types, L, L]` is built here.
 
-Order. With `shuffle=False`: bucket by bucket (shortest first), windows in corpus order,
-the last batch of a bucket possibly smaller. With `shuffle=True`: every epoch (every new
+Order (`tf_ner.data.sorted_batches`). Windows are sorted by length and cut into
+batches of `batch_size` (or of at most `batch_tokens` padded positions), so a batch is
+padded little. With `shuffle=False`: shortest first, windows of one length in corpus
+order, the last batch possibly smaller. With `shuffle=True`: every epoch (every new
 iterator over the dataset) draws a new order from `numpy.random.default_rng([seed,
-epoch])`: windows shuffled within their bucket, batches shuffled across buckets, and
-each bucket's last batch filled up with windows of the same bucket drawn again, so
-every training batch has the full `batch_size`. The same seed gives the same sequence
-of epochs, whatever TensorFlow's global seed.
-
-Token budgets. With `batch_tokens=N` batches hold at most N padded positions, many
-short windows or few long ones, each padded to a bucket length, every window once per
-epoch (`tf_ner.data.token_batches.TokenBatches`).
+epoch])`: which windows of one length share a batch, and the order of the batches; the
+last batch is filled up with its own windows drawn again, so every training batch has
+the full `batch_size`. The same seed gives the same sequence of epochs, whatever
+TensorFlow's global seed.
 
 Raw texts to predict are batched by `tf_ner.data.prediction_batches`.
 """
@@ -32,10 +32,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ner.data.alignment import Unit
-from tf_ner.data.buckets import bucket_of, check_buckets, every_length, padded_ids
+from tf_ner.data.buckets import check_buckets
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
-from tf_ner.data.token_batches import TokenBatches, check_batch_tokens
+from tf_ner.data.sorted_batches import EpochBatches, TokenBatches, check_batch_tokens
 from tf_ner.data.windows import split_windows
 from tf_ner.ground.errors import InputError
 
@@ -150,32 +150,12 @@ def _encode_windows(encoded, tokenizer, content, units, spans, windows, index):
     return held
 
 
-def bucket_arrays(token_ids, buckets, stack_labels=None):
-    """Groups rows by bucket, padded with 0 to the bucket's length.
-
-    Args:
-        token_ids: list of int arrays, one per row.
-        buckets: increasing ints; the last holds the longest row.
-        stack_labels: optional callable `(rows, length) -> array` stacking the labels
-            of `rows` (a list of row indices) for a bucket of `length`.
-
-    Returns:
-        `{bucket_length: (row_indices, ids [rows, length], labels or None)}`, by length.
-    """
-    groups = {}
-    for row, ids in enumerate(token_ids):
-        groups.setdefault(bucket_of(buckets, len(ids)), []).append(row)
-    arrays = {}
-    for length, rows in sorted(groups.items()):
-        ids = padded_ids(token_ids, rows, length)
-        labels = None if stack_labels is None else stack_labels(np.asarray(rows), length)
-        arrays[length] = (np.asarray(rows), ids, labels)
-    return arrays
-
-
 def _stack_labels(labels, rows, length, labeler):
+    """The labels of `rows` for a batch of `length`: tag ids `[rows, length]`, or span
+    rows `[rows, spans, 3]` with the spans of the batch's most rounded up to a multiple
+    of 8 (few shapes, each a compilation under XLA)."""
     if isinstance(labeler, SpanLabeler):
-        most = max(1, max(len(labels[row]) for row in rows))
+        most = -(-max(1, max(len(labels[row]) for row in rows)) // 8) * 8
         out = np.full((len(rows), most, 3), -1, dtype=np.int32)
         for r, row in enumerate(rows):
             out[r, : len(labels[row])] = labels[row]
@@ -186,67 +166,12 @@ def _stack_labels(labels, rows, length, labeler):
     return out
 
 
-class EpochBatches:
-    """The generator behind the dataset: each call is one epoch of batches."""
-
-    window_weights = False
-
-    def __init__(self, arrays, batch_size, shuffle, seed):
-        self.arrays = arrays
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self.epoch = 0
-
-    def __len__(self):
-        return sum(-(-len(rows) // self.batch_size) for rows, _, _ in self.arrays.values())
-
-    @property
-    def rows(self):
-        """Rows (windows, or texts) an epoch holds, each once."""
-        return sum(len(rows) for rows, _, _ in self.arrays.values())
-
-    @property
-    def rows_per_update(self):
-        """Mean rows per batch (with `shuffle`, every batch is full)."""
-        return self.batch_size if self.shuffle else self.rows / max(1, len(self))
-
-    def plan(self, epoch):
-        """List of `(bucket_length, positions)` batches, in yield order."""
-        size = self.batch_size
-        batches = []
-        rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
-        for length, (rows, _, _) in self.arrays.items():
-            if rng is None:
-                order = np.arange(len(rows))
-            else:  # shuffle, then fill the last batch with windows drawn again
-                order = np.resize(rng.permutation(len(rows)), -(-len(rows) // size) * size)
-            batches += [(length, order[i : i + size]) for i in range(0, len(order), size)]
-        if rng is not None:
-            batches = [batches[k] for k in rng.permutation(len(batches))]
-        return batches
-
-    def planned_rows(self, epoch):
-        """`plan(epoch)` with each batch's row indices (into the corpus) for positions."""
-        return [(n, self.arrays[n][0][positions]) for n, positions in self.plan(epoch)]
-
-    def __call__(self):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        for length, positions in self.plan(epoch):
-            _, ids, labels = self.arrays[length]
-            features = {"token_ids": ids[positions], "segment_ids": np.zeros_like(ids[positions])}
-            yield features if labels is None else (features, labels[positions])
-
-
 def plan_buckets(buckets, max_length, batch_tokens=None, multiple=1):
-    """The checked bucket lengths of a dataset (`check_buckets`).
-
-    With `batch_tokens`, every length unless buckets are given (`every_length`: token
-    batches stay full whatever the lengths), and the budget checked against them
-    (`check_batch_tokens`) before anything is encoded.
+    """The checked bucket lengths of a dataset (`check_buckets`): every length unless
+    buckets are given (`every_length`: each batch padded to its longest row), and with
+    `batch_tokens` the budget checked against them (`check_batch_tokens`) before
+    anything is encoded.
     """
-    if batch_tokens is not None and buckets is None:
-        buckets = every_length(max_length)
     buckets = check_buckets(buckets, max_length)
     if batch_tokens is not None:
         check_batch_tokens(batch_tokens, buckets, multiple)
@@ -257,23 +182,15 @@ def batch_plan(
     token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens=None, multiple=1,
     window_weights=False,
 ):  # fmt: skip
-    """The batch plan of a dataset and the padded lengths its batches use.
-
-    `TokenBatches` of at most `batch_tokens` padded positions when given (`multiple`
-    and `window_weights` as it takes them), else `EpochBatches` of `batch_size` rows
-    over `bucket_arrays`.
-
-    Returns:
-        `(batches, lengths)`, `lengths` a tuple of ints, increasing.
-    """
+    """The batch plan of a dataset: `TokenBatches` of at most `batch_tokens` padded
+    positions when given (`multiple` and `window_weights` as it takes them), else
+    `EpochBatches` of `batch_size` rows (`tf_ner.data.sorted_batches`)."""
     if batch_tokens is not None:
-        batches = TokenBatches(
+        return TokenBatches(
             token_ids, buckets, stack_labels, batch_tokens, shuffle, seed, multiple,
             window_weights,
         )  # fmt: skip
-        return batches, batches.bucket_lengths
-    arrays = bucket_arrays(token_ids, buckets, stack_labels)
-    return EpochBatches(arrays, batch_size, shuffle, seed), tuple(arrays)
+    return EpochBatches(token_ids, buckets, stack_labels, batch_size, shuffle, seed)
 
 
 def batched_dataset(batches, labels_spec=None):
@@ -297,13 +214,14 @@ def check_tokenizer(tokenizer):
 
 @dataclasses.dataclass
 class LabelledData:
-    """Labelled examples as bucketed batches, and what encoding them kept and lost.
+    """Labelled examples as batches, and what encoding them kept and lost.
 
     Attributes:
         dataset: `tf.data.Dataset` of `({"token_ids", "segment_ids"}, labels)`.
         batches: the batch plan behind it (`EpochBatches`, or `TokenBatches` with
-            `batch_tokens`): `len()` is the batches per epoch; its settable `epoch` is
-            the epoch the next iterator over `dataset` yields.
+            `batch_tokens`; `tf_ner.data.sorted_batches`): `len()` is the batches per
+            epoch; its settable `epoch` is the epoch the next iterator over `dataset`
+            yields.
         labeler: the labeler that made the labels.
         encoded: `EncodedWindows`, one row per window.
         report: `EncodingReport` (also logged).
@@ -332,7 +250,7 @@ def make_dataset(
     multiple=1,
     window_weights=False,
 ):
-    """Labelled, bucketed batches of `examples` for `model.fit` / evaluation.
+    """Labelled batches of `examples` for `model.fit` / evaluation.
 
     Args:
         examples: iterable of `Example`.
@@ -344,9 +262,10 @@ def make_dataset(
         shuffle: bool, reshuffle every epoch and fill every batch (training); False
             keeps a fixed order and every window exactly once (evaluation).
         seed: int, the shuffling seed.
-        buckets: optional increasing ints, the padded lengths; default
-            `default_buckets(max_length)`, or with `batch_tokens` every length
-            (`every_length`: each batch padded to its longest window).
+        buckets: optional increasing ints, the padded lengths (each batch padded to
+            the shortest that holds its longest window); default every length
+            (`every_length`: each batch padded to its longest window). Under XLA,
+            which compiles once per length, few: `default_buckets`.
         batch_tokens: optional int, instead of `batch_size`: batches of at most this
             many padded positions (many short windows or few long ones), every
             window once per epoch (`TokenBatches`).
@@ -384,10 +303,11 @@ def make_dataset(
     def stack_labels(rows, length):
         return _stack_labels(encoded.labels, rows, length, labeler)
 
-    batches, lengths = batch_plan(
+    batches = batch_plan(
         encoded.token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens,
         multiple, window_weights,
     )  # fmt: skip
     return LabelledData(
-        batched_dataset(batches, labels_spec), batches, labeler, encoded, report, lengths
+        batched_dataset(batches, labels_spec), batches, labeler, encoded, report,
+        batches.bucket_lengths,
     )

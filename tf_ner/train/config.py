@@ -125,8 +125,9 @@ class TrainConfig:
     max_length: int = setting(128, "tokens per window incl. [CLS]/[SEP]")
     buckets: tuple[int, ...] | None = setting(
         None,
-        "padded training lengths, e.g. 32,64,128 (default: every 8 tokens up to 128, then "
-        "coarser; at most 1/8 padding)",
+        "padded training lengths, e.g. 32,64,128: each batch padded to the shortest that "
+        "holds its longest window (default: every length, each batch padded to its longest; "
+        "with --jit-compile every 8 tokens up to 128, then coarser)",
         type=int_list,
         metavar="N,N,...",
     )
@@ -139,8 +140,7 @@ class TrainConfig:
     batch_tokens: int | None = setting(
         None, "instead of --batch-size: training batches of at most N padded tokens (many "
         "short windows or few long ones: windows sorted by length and cut greedily, each "
-        "batch padded to its longest window, or to its --buckets length if given; with "
-        "--jit-compile to the default buckets), every window once per epoch; a loss averaged "
+        "batch padded as --buckets says), every window once per epoch; a loss averaged "
         "over windows (crf, globalpointer, classification) is weighted so that every window "
         "weighs the same in every batch", metavar="N",
     )  # fmt: skip

@@ -170,13 +170,13 @@ def prepare(config):
     splits = {}
     for name, split in examples.items():
         budget, buckets = {}, config.buckets if name == "train" else None
+        if config.jit_compile and buckets is None:
+            buckets = default_buckets(config.max_length)  # XLA compiles once per length
         if name == "train" and config.batch_tokens is not None:
             budget = {
                 "batch_tokens": config.batch_tokens,
                 "multiple": strategy.num_replicas_in_sync,
             }
-            if config.jit_compile and buckets is None:
-                buckets = default_buckets(config.max_length)  # XLA compiles per length
         data = task.labelled_data(
             split, tokenizer, config.batch_size if name == "train" else config.eval_batch_size,
             shuffle=name == "train", seed=config.seed, buckets=buckets, **budget,

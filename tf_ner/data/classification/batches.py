@@ -88,7 +88,7 @@ def make_classification_dataset(
     def stack_labels(rows, length):
         return label_rows[rows]
 
-    batches, lengths = batch_plan(
+    batches = batch_plan(
         token_ids, buckets, stack_labels, batch_size, shuffle, seed, batch_tokens, multiple,
         window_weights=True,
     )  # fmt: skip
@@ -97,7 +97,8 @@ def make_classification_dataset(
         else tf.TensorSpec([None], tf.int32)
     )  # fmt: skip
     return ClassificationData(
-        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report, lengths
+        batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report,
+        batches.bucket_lengths,
     )
 
 

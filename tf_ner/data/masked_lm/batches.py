@@ -1,6 +1,6 @@
 """Packed rows -> one epoch of masked-LM batches per call, with fresh masks each epoch.
 
-`MaskedLmBatches` keeps the protocol of `tf_ner.data.pipeline.EpochBatches`, so the
+`MaskedLmBatches` keeps the protocol of `tf_ner.data.sorted_batches.EpochBatches`, so the
 generic train loop drives it: each call yields the epoch in its `epoch` attribute and
 then increments it; the train loop's `DeterministicEpochs` callback sets `epoch` at
 each epoch start; `len()` is the batches per epoch.
