@@ -21,8 +21,8 @@ The Hugging Face runner (`hf_epoch_runner.py`) differs: a constant rate, no clip
 epsilon 1e-8, weight decay on every parameter.
 
 Real (non-padding) tokens per second = the slice's tokens ([CLS]/[SEP] included) /
-the epoch's wall time. Windows drawn again to fill a batch (`--batch-size` fills each
-bucket's last batch; `--batch-tokens` needs none) cost time but are not credited;
+the epoch's wall time. Windows drawn again to fill a batch (`--batch-size` fills the
+epoch's last batch; `--batch-tokens` needs none) cost time but are not credited;
 `tokens_per_update` counts them (what each optimizer update sees).
 
     python benchmarks/peers/ours_epoch_runner.py --prepared /tmp/epoch --head crf
@@ -69,7 +69,7 @@ def epoch_counts(data):
     """Real and padded positions, and windows, of the first epoch's plan (fills included)."""
     lengths = np.array([len(ids) for ids in data.encoded.token_ids])
     real = padded = windows = 0
-    for length, rows in data.batches.planned_rows(0):
+    for length, rows in data.batches.plan(0):
         real += int(lengths[rows].sum())
         padded += len(rows) * length
         windows += len(rows)

@@ -266,7 +266,7 @@ def test_the_heads_keras_metrics_equal_decoding_every_window(tmp_path, head):
     scores = task.evaluate(model, tokenizer, examples, data=data)["labelled"]
     gold, pred, forward = set(), set(), forward_function(model)
     rows = []  # the windows of each batch, in the order the plan yields them
-    planned = data.batches.planned_rows(0)
+    planned = data.batches.plan(0)
     for (features, labels), (_, batch_rows) in zip(data.dataset, planned, strict=True):
         decoded = task.head.decodable(forward(features))
         for output, label, row in zip(decoded, labels.numpy(), batch_rows, strict=True):

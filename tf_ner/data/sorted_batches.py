@@ -100,10 +100,6 @@ class SortedBatches:
             batches = [batches[k] for k in rng.permutation(len(batches))]
         return batches
 
-    def planned_rows(self, epoch):
-        """`plan(epoch)` (its batches already hold row indices)."""
-        return self.plan(epoch)
-
     def __call__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
         reference = self.rows_per_update
