@@ -51,7 +51,7 @@ def chinese_vocab(tmp_path):
 @pytest.mark.parametrize("text", SAMPLES)
 def test_ids_equal_hugging_face_fast_tokenizer(chinese_vocab, minilm_dir, do_lower_case, text):
     for vocab in (chinese_vocab, minilm_dir / "vocab.txt"):
-        ours = Tokenizer(vocab, do_lower_case=do_lower_case).encode(text)
+        ours = Tokenizer(vocab, do_lower_case=do_lower_case, fold_width=False).encode(text)
         theirs = BertTokenizerFast(str(vocab), do_lower_case=do_lower_case)(text)
         assert ours.ids == theirs["input_ids"]
         assert ours.segment_ids == theirs["token_type_ids"]
@@ -59,7 +59,7 @@ def test_ids_equal_hugging_face_fast_tokenizer(chinese_vocab, minilm_dir, do_low
 
 def test_pair_encoding_matches_hugging_face(minilm_dir):
     vocab = str(minilm_dir / "vocab.txt")
-    ours = Tokenizer(vocab).encode("first text", pair="the second one")
+    ours = Tokenizer(vocab, fold_width=False).encode("first text", pair="the second one")
     theirs = BertTokenizerFast(vocab)("first text", "the second one")
     assert (ours.ids, ours.segment_ids) == (theirs["input_ids"], theirs["token_type_ids"])
     assert ours.offsets[-2] == (11, 14)  # "one" in the pair text
@@ -84,6 +84,24 @@ def test_offsets_map_tokens_to_the_original_text(chinese_vocab):
     ]
     assert pieces == ["", "Hello", "我", "爱", "北", "京", "20", "23", "年", "!", ""]
     assert encoding.offsets[0] == encoding.offsets[-1] == (0, 0)
+
+
+def test_punctuation_absent_from_the_vocabulary_reads_as_its_width_twin(chinese_vocab):
+    # The vocabulary holds '!' and '：' but not '！' and ':'; ',' and '，' both; neither
+    # '~' nor '～' (a symbol, which is never folded), nor 'ｆ'.
+    text = "我爱北京！天安门:年,文本，~ ｆ"
+    by_hand = "我爱北京!天安门：年,文本，~ ｆ"  # the twins swapped in, as expected
+    assert len(by_hand) == len(text)
+    ours = Tokenizer(chinese_vocab, do_lower_case=False).tokenize(text)
+    theirs = BertTokenizerFast(str(chinese_vocab), do_lower_case=False)(
+        by_hand, add_special_tokens=False, return_offsets_mapping=True
+    )
+    assert ours.ids == theirs["input_ids"]
+    assert ours.offsets == [tuple(o) for o in theirs["offset_mapping"]]
+    assert [text[s:e] for s, e in ours.offsets][4] == "！"  # offsets into the text as given
+    unfolded = Tokenizer(chinese_vocab, do_lower_case=False, fold_width=False).tokenize(text)
+    unk = unfolded.ids.count(Tokenizer(chinese_vocab).unk_id)
+    assert unk == ours.ids.count(Tokenizer(chinese_vocab).unk_id) + 2
 
 
 def test_lower_casing_is_inferred_from_the_vocabulary(chinese_vocab, minilm_dir):

@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import shutil
 
 import pytest
 
@@ -61,3 +62,24 @@ def test_task_json_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     assert (tmp_path / "task.json").read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["task.json"]
     assert read_task(tmp_path).settings.types == ("PER",)
+
+
+def test_a_new_process_folds_punctuation_as_the_folder_says(tmp_path):
+    """`fold_width` travels in task.json: a folder that records it reads ',' as '，' (in
+    its vocabulary) in a new process; a folder written before it, without the key, reads
+    ',' as [UNK] as it did."""
+    folder = tmp_path / "ner_crf"
+    shutil.copytree(FOLDERS / "ner_crf", folder)
+    vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    vocab[vocab.index("七")] = "，"  # no test text holds 七; the vocabulary keeps its size
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    ids = "import sys, tf_ner; print(tf_ner.load(sys.argv[1]).tokenizer.tokenize('五,').ids)"
+
+    def comma_id():
+        return json.loads(run_python(["-c", ids, str(folder)]).stdout.splitlines()[-1])[1]
+
+    assert comma_id() == vocab.index("[UNK]")
+    task = json.loads((folder / "task.json").read_text(encoding="utf-8"))
+    task["settings"]["fold_width"] = True
+    (folder / "task.json").write_text(json.dumps(task), encoding="utf-8")
+    assert comma_id() == vocab.index("，")

@@ -65,6 +65,8 @@ def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, h
         "dev_scores.json",
     ):
         assert (out / name).is_file(), name
+    # Punctuation folding (on by default) is recorded, so the folder reads text alike.
+    assert json.loads((out / "task.json").read_text())["settings"]["fold_width"] is True
     scores = json.loads((out / "test_scores.json").read_text())
     assert set(scores["overall"]) == {"precision", "recall", "f1", "support"}
     assert scores["overall"]["support"] == 8 * 3 and scores["unrepresentable"] == 0

@@ -67,7 +67,10 @@ def main(out, extra):
         args = build_parser().parse_args(argv)
         result = args.run(args)
         task = read_task(folder)
-        tokenizer = Tokenizer(folder / "vocab.txt", do_lower_case=task.settings.do_lower_case)
+        tokenizer = Tokenizer(
+            folder / "vocab.txt", do_lower_case=task.settings.do_lower_case,
+            fold_width=task.settings.fold_width,
+        )  # fmt: skip
         in_memory = Recognizer(result.model, task, tokenizer)
         test = {k: v for k, v in result.test.items() if k != "report"}
         record = {"test": test, "predictions": in_memory.predict(texts)}

@@ -3,11 +3,14 @@
 Built on the `tokenizers` library with the same pipeline as Hugging Face's
 `BertTokenizerFast` (clean text, Chinese characters split one per token, optional
 lower-casing with accent stripping, punctuation split, WordPiece), so the ids are the
-same; offsets point into the text exactly as the user passed it.
+same; offsets point into the text exactly as the user passed it. One step is ours,
+on by default: punctuation absent from the vocabulary is read as its full-width or
+half-width twin when the twin is in it (`fold_width`).
 """
 
 import dataclasses
 import pathlib
+import unicodedata
 
 import tokenizers
 from tokenizers import normalizers, pre_tokenizers
@@ -15,6 +18,9 @@ from tokenizers import normalizers, pre_tokenizers
 from tf_ner.ground.errors import InputError, MissingFileError
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+# Full-width forms U+FF01-FF5E are the ASCII characters U+0021-007E shifted by this.
+FULL_WIDTH_SHIFT = 0xFEE0
 
 
 class TextTooLongError(InputError):
@@ -68,6 +74,29 @@ def read_vocab(vocab_file):
     return vocab
 
 
+def width_twins(vocab):
+    """The punctuation to read as its width twin: `{absent: present}`.
+
+    A pair is an ASCII punctuation mark and its full-width form (',' and '，', '!' and
+    '！'); whichever of the two the vocabulary lacks maps to the one it holds. Only
+    pairs whose full-width form is Unicode punctuation count, so that both sides split
+    off as one token alike ('～' and '＋' are symbols, which BERT does not split).
+    Chinese text mixes both widths, and a vocabulary built from one kind of text often
+    holds only one: without this, every ',' of a review is [UNK] to an encoder
+    pre-trained on newspaper text.
+    """
+    twins = {}
+    for code in range(0x21, 0x7F):
+        half, full = chr(code), chr(code + FULL_WIDTH_SHIFT)
+        if half.isalnum() or not unicodedata.category(full).startswith("P"):
+            continue
+        if half in vocab and full not in vocab:
+            twins[full] = half
+        elif full in vocab and half not in vocab:
+            twins[half] = full
+    return twins
+
+
 def infer_do_lower_case(vocab):
     """True when no ordinary vocabulary entry holds an ASCII capital (an uncased model).
 
@@ -89,6 +118,9 @@ class Tokenizer:
             Chinese BERT). None infers it from the vocabulary: uncased when no entry
             holds an upper-case letter.
         max_chars_per_word: int, longer words become one [UNK] (as in Google's code).
+        fold_width: bool, read punctuation absent from the vocabulary as its full-width
+            or half-width twin when the twin is in it (`width_twins`); False gives
+            exactly Hugging Face's and Google's ids (such characters become [UNK]).
 
     Example:
     >>> tokenizer = Tokenizer("checkpoints/chinese_L-12_H-768_A-12/vocab.txt")  # doctest: +SKIP
@@ -97,22 +129,27 @@ class Tokenizer:
     [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (0, 0)]
     """
 
-    def __init__(self, vocab_file, do_lower_case=None, max_chars_per_word=100):
+    def __init__(self, vocab_file, do_lower_case=None, max_chars_per_word=100, fold_width=True):
         self.vocab_file = str(vocab_file)
         self.vocab = read_vocab(vocab_file)
         if do_lower_case is None:
             do_lower_case = infer_do_lower_case(self.vocab)
         self.do_lower_case = bool(do_lower_case)
+        self.fold_width = bool(fold_width)
         self._id_to_token = {i: t for t, i in self.vocab.items()}
         model = tokenizers.models.WordPiece(
             self.vocab, unk_token="[UNK]", max_input_chars_per_word=max_chars_per_word
         )
         self._backend = tokenizers.Tokenizer(model)
-        self._backend.normalizer = normalizers.BertNormalizer(
+        bert = normalizers.BertNormalizer(
             clean_text=True,
             handle_chinese_chars=True,
             strip_accents=self.do_lower_case,
             lowercase=self.do_lower_case,
+        )
+        twins = width_twins(self.vocab) if self.fold_width else {}
+        self._backend.normalizer = normalizers.Sequence(
+            [bert, *(normalizers.Replace(a, b) for a, b in twins.items())]
         )
         self._backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         self._backend.add_special_tokens([t for t in SPECIAL_TOKENS if t in self.vocab])

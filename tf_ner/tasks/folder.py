@@ -215,8 +215,11 @@ def load(model_dir, runtime="tensorflow", threads=None):
         raise InputError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     model_dir = pathlib.Path(model_dir)
     task = read_task(model_dir)
-    do_lower_case = getattr(task.settings, "do_lower_case", None)
-    tokenizer = Tokenizer(model_dir / VOCAB_FILE, do_lower_case=do_lower_case)
+    tokenizer = Tokenizer(
+        model_dir / VOCAB_FILE,
+        do_lower_case=getattr(task.settings, "do_lower_case", None),
+        fold_width=getattr(task.settings, "fold_width", False),
+    )
     if runtime in ONNX_FILES:
         path = model_dir / ONNX_FILES[runtime]
         if not path.is_file():

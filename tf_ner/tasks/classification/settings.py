@@ -30,6 +30,7 @@ class ClassificationSettings:
             `max_length`.
         max_length: tokens per window, [CLS] and [SEP] included (the run's).
         do_lower_case: the tokenizer's casing.
+        fold_width: the tokenizer's `fold_width` (False in folders written before it).
     """
 
     labels: tuple = ()
@@ -51,6 +52,7 @@ class ClassificationSettings:
     )
     max_length: int = 128
     do_lower_case: bool = True
+    fold_width: bool = False
 
     def __post_init__(self):
         check(self)

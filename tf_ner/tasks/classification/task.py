@@ -91,6 +91,7 @@ class ClassificationTask(Task):
             dataclasses.replace(
                 settings, labels=tuple(labels), multi_label=multi_label,
                 head_tokens=head_tokens, do_lower_case=tokenizer.do_lower_case,
+                fold_width=tokenizer.fold_width,
             )  # fmt: skip
         )
 

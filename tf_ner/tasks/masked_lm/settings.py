@@ -22,6 +22,7 @@ class MaskedLmSettings:
         max_predictions: predictions per row at most (Google: 20 for 128 tokens); set
             from `max_length` and `mask_rate` when training starts.
         do_lower_case: the tokenizer's casing.
+        fold_width: the tokenizer's `fold_width` (False in folders written before it).
         objective: `"mlm"` (BERT's masked-token prediction) or `"electra"`
             (replaced-token detection, `tf_ner.tasks.masked_lm.electra`).
         generator_layers: the ELECTRA generator's layers.
@@ -52,6 +53,7 @@ class MaskedLmSettings:
     )
     max_predictions: int = 20
     do_lower_case: bool = True
+    fold_width: bool = False
     objective: str = setting(
         "mlm", "what pre-training learns: mlm, BERT's masked-token prediction; electra, "
         "replaced-token detection (a small generator fills the masks, the encoder tells "

@@ -99,7 +99,7 @@ class MaskedLmTask(Task):
     def from_training(cls, settings, examples, tokenizer, situation):
         return cls(
             dataclasses.replace(
-                settings, do_lower_case=tokenizer.do_lower_case,
+                settings, do_lower_case=tokenizer.do_lower_case, fold_width=tokenizer.fold_width,
                 max_predictions=max_predictions_for(settings.max_length, settings.mask_rate),
             )  # fmt: skip
         )

@@ -18,6 +18,7 @@ class NerSettings:
         types: entity types (sorted; a type's id is its index), from the training data.
         max_length: tokens per window, [CLS] and [SEP] included (the run's).
         do_lower_case: the tokenizer's casing.
+        fold_width: the tokenizer's `fold_width` (False in folders written before it).
     """
 
     head: str = setting("crf", "the NER head", choices=HEADS.names, variants=HEADS)
@@ -26,6 +27,7 @@ class NerSettings:
     types: tuple = ()
     max_length: int = 128
     do_lower_case: bool = True
+    fold_width: bool = False
 
     def __post_init__(self):
         check(self)

@@ -66,7 +66,10 @@ class NerTask(Task):
             raise InputError("the training data holds no entity: nothing to learn")
         settings = resolved(settings, situation)
         return cls(
-            dataclasses.replace(settings, types=types, do_lower_case=tokenizer.do_lower_case)
+            dataclasses.replace(
+                settings, types=types, do_lower_case=tokenizer.do_lower_case,
+                fold_width=tokenizer.fold_width,
+            )  # fmt: skip
         )
 
     @staticmethod
