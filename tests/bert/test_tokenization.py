@@ -51,7 +51,7 @@ def chinese_vocab(tmp_path):
 @pytest.mark.parametrize("text", SAMPLES)
 def test_ids_equal_hugging_face_fast_tokenizer(chinese_vocab, minilm_dir, do_lower_case, text):
     for vocab in (chinese_vocab, minilm_dir / "vocab.txt"):
-        ours = Tokenizer(vocab, do_lower_case=do_lower_case, fold_width=False).encode(text)
+        ours = Tokenizer(vocab, do_lower_case=do_lower_case).encode(text)
         theirs = BertTokenizerFast(str(vocab), do_lower_case=do_lower_case)(text)
         assert ours.ids == theirs["input_ids"]
         assert ours.segment_ids == theirs["token_type_ids"]
@@ -59,7 +59,7 @@ def test_ids_equal_hugging_face_fast_tokenizer(chinese_vocab, minilm_dir, do_low
 
 def test_pair_encoding_matches_hugging_face(minilm_dir):
     vocab = str(minilm_dir / "vocab.txt")
-    ours = Tokenizer(vocab, fold_width=False).encode("first text", pair="the second one")
+    ours = Tokenizer(vocab).encode("first text", pair="the second one")
     theirs = BertTokenizerFast(vocab)("first text", "the second one")
     assert (ours.ids, ours.segment_ids) == (theirs["input_ids"], theirs["token_type_ids"])
     assert ours.offsets[-2] == (11, 14)  # "one" in the pair text
@@ -92,14 +92,14 @@ def test_punctuation_absent_from_the_vocabulary_reads_as_its_width_twin(chinese_
     text = "我爱北京！天安门:年,文本，~ ｆ"
     by_hand = "我爱北京!天安门：年,文本，~ ｆ"  # the twins swapped in, as expected
     assert len(by_hand) == len(text)
-    ours = Tokenizer(chinese_vocab, do_lower_case=False).tokenize(text)
+    ours = Tokenizer(chinese_vocab, do_lower_case=False, fold_width=True).tokenize(text)
     theirs = BertTokenizerFast(str(chinese_vocab), do_lower_case=False)(
         by_hand, add_special_tokens=False, return_offsets_mapping=True
     )
     assert ours.ids == theirs["input_ids"]
     assert ours.offsets == [tuple(o) for o in theirs["offset_mapping"]]
     assert [text[s:e] for s, e in ours.offsets][4] == "！"  # offsets into the text as given
-    unfolded = Tokenizer(chinese_vocab, do_lower_case=False, fold_width=False).tokenize(text)
+    unfolded = Tokenizer(chinese_vocab, do_lower_case=False).tokenize(text)
     unk = unfolded.ids.count(Tokenizer(chinese_vocab).unk_id)
     assert unk == ours.ids.count(Tokenizer(chinese_vocab).unk_id) + 2
 

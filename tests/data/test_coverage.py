@@ -8,7 +8,7 @@ from tf_ner.data.coverage import vocabulary_coverage
 
 
 def test_coverage_counts_each_unknown_character_by_the_text_it_stands_for(tmp_path):
-    tokenizer = Tokenizer(write_tiny_vocab(tmp_path), fold_width=False)
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
     texts = [
         "我爱北京!",  # 5 tokens, all known
         "我爱北京！，好?",  # full-width ！ and ， and 好 and ? unknown: 8 tokens, 4 [UNK]
@@ -26,7 +26,7 @@ def test_coverage_counts_each_unknown_character_by_the_text_it_stands_for(tmp_pa
         "'，' 2, '！' 1 and 2 more"
     )
     # Read as their twins ('!' and ',' are in the vocabulary), ！ and ， are known.
-    folded = vocabulary_coverage(Tokenizer(write_tiny_vocab(tmp_path)), texts)
+    folded = vocabulary_coverage(Tokenizer(write_tiny_vocab(tmp_path), fold_width=True), texts)
     assert folded.unknown == collections.Counter({"好": 1, "?": 1})
     known = vocabulary_coverage(tokenizer, ["我爱北京"])
     assert known.summary("dev") == "dev: 0 of 4 tokens (0.00%) are [UNK], in 0 of 1 texts"

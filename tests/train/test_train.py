@@ -46,7 +46,7 @@ def config(corpus, out, **changes):
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
 def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head, capsys):
     out = tmp_path / head
-    own = {"head_size": 16} if head == "globalpointer" else {}
+    own = {"head_size": 16, "fold_width": True} if head == "globalpointer" else {}
     result = train(config(corpus, out, head=head, epochs=3, **own))
     # The vocabulary's coverage of the training texts is reported before training.
     assert re.search(r"^train: [\d,]+ of [\d,]+ tokens \([\d.]+%\) are \[UNK\], in [\d,]+ of 32 "
@@ -65,8 +65,9 @@ def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, h
         "dev_scores.json",
     ):
         assert (out / name).is_file(), name
-    # Punctuation folding (on by default) is recorded, so the folder reads text alike.
-    assert json.loads((out / "task.json").read_text())["settings"]["fold_width"] is True
+    # --fold-width (off by default) is recorded, so that the folder reads text alike.
+    settings = json.loads((out / "task.json").read_text())["settings"]
+    assert settings["fold_width"] is (head == "globalpointer")
     scores = json.loads((out / "test_scores.json").read_text())
     assert set(scores["overall"]) == {"precision", "recall", "f1", "support"}
     assert scores["overall"]["support"] == 8 * 3 and scores["unrepresentable"] == 0

@@ -4,7 +4,7 @@ Built on the `tokenizers` library with the same pipeline as Hugging Face's
 `BertTokenizerFast` (clean text, Chinese characters split one per token, optional
 lower-casing with accent stripping, punctuation split, WordPiece), so the ids are the
 same; offsets point into the text exactly as the user passed it. One step is ours,
-on by default: punctuation absent from the vocabulary is read as its full-width or
+off by default: punctuation absent from the vocabulary read as its full-width or
 half-width twin when the twin is in it (`fold_width`).
 """
 
@@ -119,8 +119,9 @@ class Tokenizer:
             holds an upper-case letter.
         max_chars_per_word: int, longer words become one [UNK] (as in Google's code).
         fold_width: bool, read punctuation absent from the vocabulary as its full-width
-            or half-width twin when the twin is in it (`width_twins`); False gives
-            exactly Hugging Face's and Google's ids (such characters become [UNK]).
+            or half-width twin when the twin is in it (`width_twins`); False (the
+            default) gives exactly Hugging Face's and Google's ids (such characters
+            become [UNK]).
 
     Example:
     >>> tokenizer = Tokenizer("checkpoints/chinese_L-12_H-768_A-12/vocab.txt")  # doctest: +SKIP
@@ -129,7 +130,7 @@ class Tokenizer:
     [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (0, 0)]
     """
 
-    def __init__(self, vocab_file, do_lower_case=None, max_chars_per_word=100, fold_width=True):
+    def __init__(self, vocab_file, do_lower_case=None, max_chars_per_word=100, fold_width=False):
         self.vocab_file = str(vocab_file)
         self.vocab = read_vocab(vocab_file)
         if do_lower_case is None:

@@ -123,6 +123,10 @@ class TrainConfig:
         "own with --bert-dir", situational=(0.0, None),
     )  # fmt: skip
     max_length: int = setting(128, "tokens per window incl. [CLS]/[SEP]")
+    fold_width: bool = setting(
+        False, "read punctuation the vocabulary lacks as its full-width or half-width twin "
+        "when the vocabulary holds that (',' as '，', '!' as '！'); the model folder records it"
+    )  # fmt: skip
     buckets: tuple[int, ...] | None = setting(
         None,
         "padded training lengths, e.g. 32,64,128: each batch padded to the shortest that "

@@ -159,7 +159,7 @@ def prepare(config):
     work = pathlib.Path(tempfile.mkdtemp(prefix="tf_ner_run_"))
     train_texts = task_class.texts(examples["train"])
     bert_config, vocab_file = encoder_config(config, train_texts, work)
-    tokenizer = Tokenizer(vocab_file)
+    tokenizer = Tokenizer(vocab_file, fold_width=config.fold_width)
     print(vocabulary_coverage(tokenizer, train_texts).summary("train"), flush=True)
     task = task_class.from_training(
         config.task_settings, examples["train"], tokenizer, config.situation
