@@ -24,9 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.few_sample_study import TASKS, publish, review_files, stability  # noqa: E402
 from benchmarks.results_file import RESULTS  # noqa: E402
-from tf_ner.bert.tokenization import read_vocab  # noqa: E402
-
-FULL_WIDTH_OFFSET = 0xFF01 - 0x21
+from tf_ner.bert.tokenization import FULL_WIDTH_SHIFT, read_vocab  # noqa: E402
 
 
 def width_table(vocab):
@@ -34,7 +32,7 @@ def width_table(vocab):
     full-width forms the vocabulary lacks while it has the other width."""
     table = {}
     for code in range(0x21, 0x7F):
-        ascii_form, full_form = chr(code), chr(code + FULL_WIDTH_OFFSET)
+        ascii_form, full_form = chr(code), chr(code + FULL_WIDTH_SHIFT)
         if "A" <= ascii_form <= "Z":
             continue  # lower-cased by the tokenizer before the vocabulary is looked up
         if ascii_form not in vocab and full_form in vocab:

@@ -92,7 +92,8 @@ def test_punctuation_absent_from_the_vocabulary_reads_as_its_width_twin(chinese_
     text = "我爱北京！天安门:年,文本，~ ｆ"
     by_hand = "我爱北京!天安门：年,文本，~ ｆ"  # the twins swapped in, as expected
     assert len(by_hand) == len(text)
-    ours = Tokenizer(chinese_vocab, do_lower_case=False, fold_width=True).tokenize(text)
+    folding = Tokenizer(chinese_vocab, do_lower_case=False, fold_width=True)
+    ours = folding.tokenize(text)
     theirs = BertTokenizerFast(str(chinese_vocab), do_lower_case=False)(
         by_hand, add_special_tokens=False, return_offsets_mapping=True
     )
@@ -100,8 +101,8 @@ def test_punctuation_absent_from_the_vocabulary_reads_as_its_width_twin(chinese_
     assert ours.offsets == [tuple(o) for o in theirs["offset_mapping"]]
     assert [text[s:e] for s, e in ours.offsets][4] == "！"  # offsets into the text as given
     unfolded = Tokenizer(chinese_vocab, do_lower_case=False).tokenize(text)
-    unk = unfolded.ids.count(Tokenizer(chinese_vocab).unk_id)
-    assert unk == ours.ids.count(Tokenizer(chinese_vocab).unk_id) + 2
+    unk = folding.unk_id
+    assert unfolded.ids.count(unk) == ours.ids.count(unk) + 2
 
 
 def test_lower_casing_is_inferred_from_the_vocabulary(chinese_vocab, minilm_dir):

@@ -17,11 +17,10 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
 from tests.train.corpus import tiny_examples  # noqa: E402
-from tf_ner.bert.tokenization import Tokenizer  # noqa: E402
 from tf_ner.cli import build_parser  # noqa: E402
 from tf_ner.data import Example  # noqa: E402
 from tf_ner.data.formats.jsonl import write_jsonl  # noqa: E402
-from tf_ner.tasks.folder import read_task  # noqa: E402
+from tf_ner.tasks.folder import read_task, read_tokenizer  # noqa: E402
 from tf_ner.tasks.ner.recognizer import Recognizer  # noqa: E402
 
 HEADS = ("crf", "softmax", "globalpointer", "efficient_globalpointer")
@@ -67,11 +66,7 @@ def main(out, extra):
         args = build_parser().parse_args(argv)
         result = args.run(args)
         task = read_task(folder)
-        tokenizer = Tokenizer(
-            folder / "vocab.txt", do_lower_case=task.settings.do_lower_case,
-            fold_width=task.settings.fold_width,
-        )  # fmt: skip
-        in_memory = Recognizer(result.model, task, tokenizer)
+        in_memory = Recognizer(result.model, task, read_tokenizer(folder, task))
         test = {k: v for k, v in result.test.items() if k != "report"}
         record = {"test": test, "predictions": in_memory.predict(texts)}
         (out / f"{head}.in_memory.json").write_text(json.dumps(record), encoding="utf-8")

@@ -149,8 +149,10 @@ class Tokenizer:
             lowercase=self.do_lower_case,
         )
         twins = width_twins(self.vocab) if self.fold_width else {}
-        self._backend.normalizer = normalizers.Sequence(
-            [bert, *(normalizers.Replace(a, b) for a, b in twins.items())]
+        self._backend.normalizer = (
+            normalizers.Sequence([bert, *(normalizers.Replace(a, b) for a, b in twins.items())])
+            if twins
+            else bert
         )
         self._backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         self._backend.add_special_tokens([t for t in SPECIAL_TOKENS if t in self.vocab])

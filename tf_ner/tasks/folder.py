@@ -192,6 +192,16 @@ def named_classes(config):
             yield from named_classes(value)
 
 
+def read_tokenizer(model_dir, task):
+    """The folder's tokenizer, reading text as training did (the casing and `fold_width`
+    its task recorded; a folder written before `fold_width` does not fold)."""
+    return Tokenizer(
+        pathlib.Path(model_dir) / VOCAB_FILE,
+        do_lower_case=getattr(task.settings, "do_lower_case", None),
+        fold_width=getattr(task.settings, "fold_width", False),
+    )
+
+
 def load(model_dir, runtime="tensorflow", threads=None):
     """The predictor of a model folder, for whichever task it holds.
 
@@ -215,11 +225,7 @@ def load(model_dir, runtime="tensorflow", threads=None):
         raise InputError(f"runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     model_dir = pathlib.Path(model_dir)
     task = read_task(model_dir)
-    tokenizer = Tokenizer(
-        model_dir / VOCAB_FILE,
-        do_lower_case=getattr(task.settings, "do_lower_case", None),
-        fold_width=getattr(task.settings, "fold_width", False),
-    )
+    tokenizer = read_tokenizer(model_dir, task)
     if runtime in ONNX_FILES:
         path = model_dir / ONNX_FILES[runtime]
         if not path.is_file():
