@@ -23,7 +23,9 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      graph quantised to int8 (`peers/hf_onnx.py`); argmax, no decoding
     ours-onnx, ours-onnx-int8
                      `Recognizer.predict` on `tf_ner.load(model, runtime="onnx")` and
-                     `"onnx-int8"`: the folder exported by `tf-ner export`
+                     `"onnx-int8"`: the folder exported by `tf-ner export`, in batches
+                     of the first of `--onnx-batch-sizes`; float32 also at each other
+                     (`ours-onnx, batch N`)
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
 
 With ONNX (the default; `--no-onnx` leaves it out), the F1 each runtime gets on the
@@ -93,8 +95,12 @@ def runner_plan(args, prepared, corpus):
     ours = [*data, "--model", args.model, "--batch-size", args.batch_size]
     plan.append(("ours", "predict_ours_runner.py", ours))
     for runtime in ONNX_RUNTIMES if args.onnx else ():
-        arguments = [*ours, "--runtime", runtime]
-        plan.append((f"ours-{runtime}", "predict_ours_runner.py", arguments))
+        # float32 at every size asked; int8 at the first
+        for size in args.onnx_batch_sizes[: 1 if runtime == "onnx-int8" else None]:
+            first = size == args.onnx_batch_sizes[0]
+            name = f"ours-{runtime}" + ("" if first else f", batch {size}")
+            arguments = [*data, "--model", args.model, "--batch-size", size, "--runtime", runtime]
+            plan.append((name, "predict_ours_runner.py", arguments))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
     cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]
     plan.append((CLI_NAME, "predict_process_runner.py", cli))
@@ -143,13 +149,14 @@ def corpus_table(records, config, peak):
     pipelines = [r for r in records if r["name"].startswith("hf-pipeline")]
     pipeline_best = max(pipelines, key=lambda r: r["texts_per_s"]) if pipelines else None
     forward = next((r for r in records if r["name"] == "hf-forward"), None)
+    hf_plain = next((r for r in records if r["name"] == "hf-onnx"), None)
     hf_onnx = next((r for r in records if r["name"] == "hf-onnx-optimized"), None)
     ours = next((r for r in records if r["name"] == "ours"), None)
     lines = [
         "| runner | batch | texts/s | characters/s | x pipeline best | x batched forward "
-        "| x HF ONNX optimized | GFLOP/s | of matmul peak | peak RSS MB | wall s | CPU s "
-        "| x batched forward, CPU | entities |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| x HF ONNX | x HF ONNX optimized | GFLOP/s | of matmul peak | peak RSS MB | wall s "
+        "| CPU s | x batched forward, CPU | entities |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in records:
         shapes = r.get("batch_shapes")
@@ -163,6 +170,7 @@ def corpus_table(records, config, peak):
             f"| {r['characters_per_s']:,.0f} "
             f"| {rounds.show(rounds.ratios(r, pipeline_best, 'texts_per_s'), '.2f')} "
             f"| {rounds.show(rounds.ratios(r, forward, 'texts_per_s'), '.2f')} "
+            f"| {rounds.show(rounds.ratios(r, hf_plain, 'texts_per_s'), '.2f')} "
             f"| {rounds.show(rounds.ratios(r, hf_onnx, 'texts_per_s'), '.2f')} "
             f"| {fmt(gflops, '.1f')} "
             f"| {fmt(gflops and processes.peak_fraction(gflops, peak), '.1%')} "
@@ -272,8 +280,14 @@ def parse(argv):
         "--corpora", default=",".join(prediction.CORPORA), help="comma list of sentences,documents"
     )
     p.add_argument(
-        "--batch-size", type=int, default=64, help="ours and tf-ner predict: windows per batch"
-    )
+        "--batch-size", type=int, default=64,
+        help="ours on TensorFlow and tf-ner predict: windows per batch (default %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--onnx-batch-sizes", default="32,64",
+        help="ours on ONNX Runtime: windows per batch, comma list; int8 runs the first "
+        "(default %(default)s: tf_ner's ONNX default, then TensorFlow's)",
+    )  # fmt: skip
     p.add_argument("--hf-batch-sizes", default="1,8,32,64", help="the pipeline's batch sizes")
     p.add_argument(
         "--threads",
@@ -313,6 +327,7 @@ def parse(argv):
     args.rounds = args.rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     args.startup_rounds = args.startup_rounds or (2 if args.quick else rounds.DEFAULT_ROUNDS)
     args.hf_batch_sizes = [int(b) for b in args.hf_batch_sizes.split(",") if b]
+    args.onnx_batch_sizes = [int(b) for b in args.onnx_batch_sizes.split(",") if b]
     args.corpora = [c for c in args.corpora.split(",") if c]
     unknown = set(args.corpora) - set(prediction.CORPORA)
     if unknown:

@@ -229,8 +229,9 @@ def build_parser():
         help="'lines', a dataset format (NER or classification), or auto (default: detect)",
     )
     predict.add_argument(
-        "--batch-size", type=int, default=64, help="windows per batch (default %(default)s)"
-    )
+        "--batch-size", type=int, default=None,
+        help="windows per batch (default: 64 on TensorFlow, 32 on ONNX Runtime)",
+    )  # fmt: skip
     predict.add_argument(
         "--html",
         metavar="FILE.html",

@@ -39,6 +39,7 @@ def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
     recognizer, load_s, _ = prediction.timed(
         lambda: tf_ner.load(model_dir, runtime=runtime, threads=prediction.onnx_threads())
     )
+    batch_size = recognizer.resolved_batch_size(batch_size)
     _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
     predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))
     spans = [[(e["start"], e["end"], e["type"]) for e in found] for found in predictions]
@@ -78,7 +79,10 @@ def main():
     p.add_argument("--model", required=True, help="a tf_ner NER model folder")
     p.add_argument("--prepared", required=True, help="the folder predict_prepare.py wrote")
     p.add_argument("--corpus", choices=prediction.CORPORA, default="sentences")
-    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
+    p.add_argument(
+        "--batch-size", type=int, default=None,
+        help="windows per batch (default: the runtime's, Predictor.default_batch_size)",
+    )  # fmt: skip
     p.add_argument("--warmup", type=int, default=8, help="texts predicted before timing")
     p.add_argument(
         "--runtime", default="tensorflow", choices=("tensorflow", "onnx", "onnx-int8"),

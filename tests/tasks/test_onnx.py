@@ -114,3 +114,23 @@ def test_what_cannot_run_on_onnx_says_so(exported, tmp_path):
     with pytest.raises(InputError, match=r"evaluate needs the TensorFlow model: load .*ner_crf "
                        r"without runtime='onnx'"):  # fmt: skip
         recognizer.evaluate([])
+
+
+def test_a_call_without_batch_size_takes_its_runtimes_default(exported, monkeypatch):
+    """TensorFlow batches 64 windows, ONNX Runtime 32; a batch size asked is kept."""
+    import tf_ner.tasks.ner.task as ner_task
+
+    asked = []
+
+    def recording(texts, tokenizer, max_length, stride, batch_size):
+        asked.append(batch_size)
+        return make_prediction_batches(texts, tokenizer, max_length, stride, batch_size)
+
+    make_prediction_batches = ner_task.make_prediction_batches
+    monkeypatch.setattr(ner_task, "make_prediction_batches", recording)
+    for runtime in ("tensorflow", "onnx"):
+        recognizer = load(exported / "ner_crf", runtime=runtime)
+        recognizer.predict(["北京"])
+        recognizer.predict_spans(["北京"])
+        recognizer.predict(["北京"], batch_size=50)
+    assert asked == [64, 64, 50, 32, 32, 50]

@@ -193,11 +193,17 @@ class Task:
         return model
 
 
+# Windows per prediction batch on TensorFlow when a call names none (an `OnnxModel`
+# has its own, `OnnxModel.batch_size`).
+BATCH_SIZE = 64
+
+
 class Predictor:
     """A trained model with its task and tokenizer, predicting for raw texts.
 
-    Subclasses add `predict(texts)` and `records(texts)` (one JSON-ready dict per text,
-    what `tf-ner predict` writes).
+    Subclasses add `predict(texts, batch_size=None)` and `records(texts,
+    batch_size=None)` (one JSON-ready dict per text, what `tf-ner predict` writes);
+    `batch_size` None: the runtime's default (`default_batch_size`).
     """
 
     def __init__(self, model, task, tokenizer):
@@ -208,6 +214,16 @@ class Predictor:
     @property
     def settings(self):
         return self.task.settings
+
+    @property
+    def default_batch_size(self):
+        """Windows per batch when a call names none: 64 on TensorFlow, 32 on ONNX
+        Runtime (`OnnxModel.batch_size`)."""
+        return self.model.batch_size if isinstance(self.model, OnnxModel) else BATCH_SIZE
+
+    def resolved_batch_size(self, asked):
+        """`asked`, or the runtime's default where it is None."""
+        return self.default_batch_size if asked is None else asked
 
     def tensorflow_model(self, purpose):
         """The Keras model, for what only it does (`purpose`, e.g. "evaluate").

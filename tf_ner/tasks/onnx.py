@@ -152,9 +152,18 @@ class OnnxModel:
             from another is refused.
         threads: ONNX Runtime's intra-op threads; None: its default (the cores).
 
+    Attributes:
+        batch_size: windows per batch when a prediction call names none. 32, not
+            TensorFlow's 64: on ONNX Runtime the mini encoder's forward passes ran faster
+            in batches of 32 than of 64, end to end and forward alone, for tf_ner's graph
+            and Hugging Face's alike (AMD EPYC, 2 cores;
+            `benchmarks/results/predict_throughput_onnx_batch_amd.md`).
+
     Raises:
         InputError: a graph without tf_ner's metadata, or converted from another model.
     """
+
+    batch_size = 32
 
     def __init__(self, path, source, threads=None):
         onnxruntime = _optional("onnxruntime")

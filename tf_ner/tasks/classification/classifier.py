@@ -14,11 +14,13 @@ class TextClassifier(Predictor):
     [{'label': 'pos', 'probabilities': {'neg': 0.03, 'pos': 0.97}}]
     """
 
-    def predict(self, texts, batch_size=64):
+    def predict(self, texts, batch_size=None):
         """list (one per text) of `{"label", "probabilities": {LABEL: p}}`; multi-label:
         `{"labels": [...], "probabilities": ...}` (every label over the threshold)."""
         texts = list(texts)
-        probabilities = self.task.probabilities(self.model, self.tokenizer, texts, batch_size)
+        probabilities = self.task.probabilities(
+            self.model, self.tokenizer, texts, self.resolved_batch_size(batch_size)
+        )
         results = []
         for row, labels in zip(probabilities, self.task.predicted(probabilities), strict=True):
             labelled = zip(self.settings.labels, row, strict=True)
@@ -29,7 +31,7 @@ class TextClassifier(Predictor):
                 results.append({"label": labels[0], "probabilities": shown})
         return results
 
-    def records(self, texts, batch_size=64):
+    def records(self, texts, batch_size=None):
         """One JSON-ready record per text: `{"text", "label", "probabilities"}`."""
         texts = list(texts)
         predictions = self.predict(texts, batch_size)

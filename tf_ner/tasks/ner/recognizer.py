@@ -31,16 +31,19 @@ class Recognizer(Predictor):
             raise InputError(f"{model_dir} holds a {predictor.task.name} model, not an NER one")
         return predictor
 
-    def predict_spans(self, texts, batch_size=64):
+    def predict_spans(self, texts, batch_size=None):
         """list (one per text) of sorted `(start, end, type)` character spans."""
-        return self.task.predict_spans(self.model, self.tokenizer, list(texts), batch_size)
+        return self.task.predict_spans(
+            self.model, self.tokenizer, list(texts), self.resolved_batch_size(batch_size)
+        )
 
-    def predict(self, texts, batch_size=64):
+    def predict(self, texts, batch_size=None):
         """list (one per text) of `{"start", "end", "type", "text", "score"}` dicts.
 
         `end` is exclusive; `score` is a confidence in [0, 1] (see `NerHead.span_scores`).
         """
         texts = list(texts)
+        batch_size = self.resolved_batch_size(batch_size)
         scored = self.task.predict_spans(
             self.model, self.tokenizer, texts, batch_size, with_scores=True
         )
@@ -52,7 +55,7 @@ class Recognizer(Predictor):
             for text, spans in zip(texts, scored, strict=True)
         ]
 
-    def records(self, texts, batch_size=64):
+    def records(self, texts, batch_size=None):
         """One JSON-ready record per text: `{"text", "entities": [...]}` (`predict`'s)."""
         texts = list(texts)
         predictions = self.predict(texts, batch_size)
