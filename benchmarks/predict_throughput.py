@@ -25,8 +25,7 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      `Recognizer.predict` on `tf_ner.load(model, runtime="onnx")` and
                      `"onnx-int8"`: the folder exported by `tf-ner export`, in batches
                      of the first of `--onnx-batch-sizes`; float32 also at each other
-                     (`ours-onnx, batch N`), and at the first with ONNX Runtime's threads
-                     spin-waiting between calls, its default (`ours-onnx, spinning`)
+                     (`ours-onnx, batch N`)
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
 
 With ONNX (the default; `--no-onnx` leaves it out), the F1 each runtime gets on the
@@ -102,9 +101,6 @@ def runner_plan(args, prepared, corpus):
             name = f"ours-{runtime}" + ("" if first else f", batch {size}")
             arguments = [*data, "--model", args.model, "--batch-size", size, "--runtime", runtime]
             plan.append((name, "predict_ours_runner.py", arguments))
-            if first and runtime == "onnx":
-                spinning = [*arguments, "--spinning"]
-                plan.append((f"{name}, spinning", "predict_ours_runner.py", spinning))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
     cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]
     plan.append((CLI_NAME, "predict_process_runner.py", cli))

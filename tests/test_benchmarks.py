@@ -604,9 +604,6 @@ def test_prediction_runner_measures_the_onnx_runtimes(tiny_ner_folder, tmp_path)
     assert records["onnx"]["spans_digest"] == records["tensorflow"]["spans_digest"]
     assert records["onnx-int8"]["runner"] == "ours-onnx-int8"
     assert "onnxruntime" in records["onnx-int8"]["framework_version"]
-    spinning = runner.measure(str(folder), TINY_TEXTS, "sentences", 2, 1, "onnx", spinning=True)
-    assert spinning["runner"] == "ours-onnx, spinning"
-    assert spinning["spans_digest"] == records["tensorflow"]["spans_digest"]
 
 
 @pytest.mark.slow

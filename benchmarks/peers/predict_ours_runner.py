@@ -13,7 +13,6 @@ shape of every batch the prediction ran (`make_prediction_batches`) for the FLOP
 
 import argparse
 import os
-import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,33 +30,21 @@ def batch_shapes(recognizer, texts, batch_size):
     return [list(features["token_ids"].shape) for features in batches.dataset.as_numpy_iterator()]
 
 
-def load(model_dir, runtime, spinning):
-    """`tf_ner.load`'s predictor; with `spinning`, its ONNX graph run by threads that
-    spin-wait between calls (ONNX Runtime's default, which `OnnxModel` turns off)."""
-    import tf_ner
-    from tf_ner.tasks.folder import MODEL_FILE
-    from tf_ner.tasks.onnx import OnnxModel
-
-    threads = prediction.onnx_threads()
-    recognizer = tf_ner.load(model_dir, runtime=runtime, threads=threads)
-    if spinning:
-        path = recognizer.model.path
-        source = pathlib.Path(model_dir) / MODEL_FILE
-        recognizer.model = OnnxModel(path, source, threads, spinning=True)
-    return recognizer
-
-
-def measure(model_dir, texts, corpus, batch_size, warmup, runtime, spinning=False):
+def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
     """The record of one timed `Recognizer.predict` over `texts`."""
     import tensorflow as tf
 
-    recognizer, load_s, _ = prediction.timed(lambda: load(model_dir, runtime, spinning))
+    import tf_ner
+
+    recognizer, load_s, _ = prediction.timed(
+        lambda: tf_ner.load(model_dir, runtime=runtime, threads=prediction.onnx_threads())
+    )
     batch_size = recognizer.resolved_batch_size(batch_size)
     _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
     predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))
     spans = [[(e["start"], e["end"], e["type"]) for e in found] for found in predictions]
     return prediction.record(
-        ("ours" if runtime == "tensorflow" else f"ours-{runtime}") + ", spinning" * spinning,
+        "ours" if runtime == "tensorflow" else f"ours-{runtime}",
         corpus,
         texts,
         seconds,
@@ -101,17 +88,10 @@ def main():
         "--runtime", default="tensorflow", choices=("tensorflow", "onnx", "onnx-int8"),
         help="tf_ner.load's runtime (onnx: the folder's export, predict_prepare.py --onnx)",
     )  # fmt: skip
-    p.add_argument(
-        "--spinning", action="store_true",
-        help="ONNX Runtime's threads spin-wait between calls (its default; tf_ner's is off)",
-    )  # fmt: skip
     args = p.parse_args()
     texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))
     prediction.emit(
-        measure(
-            args.model, texts, args.corpus, args.batch_size, args.warmup, args.runtime,
-            args.spinning,
-        )  # fmt: skip
+        measure(args.model, texts, args.corpus, args.batch_size, args.warmup, args.runtime)
     )
 
 

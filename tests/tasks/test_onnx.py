@@ -116,16 +116,6 @@ def test_what_cannot_run_on_onnx_says_so(exported, tmp_path):
         recognizer.evaluate([])
 
 
-def test_onnx_runtime_threads_spin_only_when_asked(exported):
-    from tf_ner.tasks.onnx import SPINNING_KEY
-
-    recognizer = load(exported / "ner_crf", runtime="onnx")
-    path, source = recognizer.model.path, exported / "ner_crf" / "model.keras"
-    for model, expected in ((recognizer.model, "0"), (OnnxModel(path, source, spinning=True), "1")):
-        options = model.session.get_session_options()
-        assert options.get_session_config_entry(SPINNING_KEY) == expected
-
-
 def test_a_call_without_batch_size_takes_its_runtimes_default(exported, monkeypatch):
     """TensorFlow batches 64 windows, ONNX Runtime 32; a batch size asked is kept."""
     import tf_ner.tasks.ner.task as ner_task

@@ -26,8 +26,6 @@ OPSET = 17
 STRUCTURE_KEY = "tf_ner.outputs"  # "dict": named outputs; "tensor": one, named OUTPUT
 SOURCE_KEY = "tf_ner.model_sha256"  # the model.keras it was converted from
 OUTPUT = "outputs"
-# ONNX Runtime's session setting of whether idle intra-op threads spin (see OnnxModel).
-SPINNING_KEY = "session.intra_op.allow_spinning"
 
 
 def _optional(module):
@@ -154,15 +152,11 @@ class OnnxModel:
             from another is refused.
         threads: ONNX Runtime's intra-op threads; None: its default (the cores).
 
-        spinning: whether ONNX Runtime's idle intra-op threads spin-wait for work (its
-            own default). Off by default: the predictors decode one batch in Python
-            while the next runs, and a spinning thread holds a core the decoding needs
-            (`benchmarks/results/predict_throughput_nospin_amd.md` runs both).
-
     Attributes:
         batch_size: windows per batch when a prediction call names none. 32, not
-            TensorFlow's 64: on ONNX Runtime the mini encoder's predictions ran faster
-            in batches of 32 than of 64 end to end (AMD EPYC, 2 cores;
+            TensorFlow's 64: on ONNX Runtime the mini encoder's forward passes ran faster
+            in batches of 32 than of 64, end to end and forward alone, for tf_ner's graph
+            and Hugging Face's alike (AMD EPYC, 2 cores;
             `benchmarks/results/predict_throughput_onnx_batch_amd.md`).
 
     Raises:
@@ -171,10 +165,9 @@ class OnnxModel:
 
     batch_size = 32
 
-    def __init__(self, path, source, threads=None, spinning=False):
+    def __init__(self, path, source, threads=None):
         onnxruntime = _optional("onnxruntime")
         options = onnxruntime.SessionOptions()
-        options.add_session_config_entry(SPINNING_KEY, str(int(spinning)))
         if threads:
             options.intra_op_num_threads = threads
         self.path = path
