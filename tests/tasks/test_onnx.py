@@ -117,20 +117,25 @@ def test_what_cannot_run_on_onnx_says_so(exported, tmp_path):
 
 
 def test_a_call_without_batch_size_takes_its_runtimes_default(exported, monkeypatch):
-    """TensorFlow batches 64 windows, ONNX Runtime 32; a batch size asked is kept."""
+    """TensorFlow batches 64 windows (or texts), ONNX Runtime 32; a batch size asked is
+    kept. NER and classification alike."""
+    import tf_ner.tasks.classification.task as classification_task
     import tf_ner.tasks.ner.task as ner_task
 
     asked = []
+    for module, name in ((ner_task, "make_prediction_batches"),
+                         (classification_task, "prediction_batches")):  # fmt: skip
+        original = getattr(module, name)
 
-    def recording(texts, tokenizer, max_length, stride, batch_size):
-        asked.append(batch_size)
-        return make_prediction_batches(texts, tokenizer, max_length, stride, batch_size)
+        def recording(*args, original=original):
+            asked.append(args[-1])  # the batch size, last in both
+            return original(*args)
 
-    make_prediction_batches = ner_task.make_prediction_batches
-    monkeypatch.setattr(ner_task, "make_prediction_batches", recording)
-    for runtime in ("tensorflow", "onnx"):
-        recognizer = load(exported / "ner_crf", runtime=runtime)
-        recognizer.predict(["北京"])
-        recognizer.predict_spans(["北京"])
-        recognizer.predict(["北京"], batch_size=50)
-    assert asked == [64, 64, 50, 32, 32, 50]
+        monkeypatch.setattr(module, name, recording)
+    for folder in ("ner_crf", "cls"):
+        for runtime in ("tensorflow", "onnx"):
+            predictor = load(exported / folder, runtime=runtime)
+            predictor.predict(["北京"])
+            predictor.records(["北京"])
+            predictor.predict(["北京"], batch_size=50)
+    assert asked == [64, 64, 50, 32, 32, 50] * 2
