@@ -92,14 +92,13 @@ def runner_plan(args, prepared, corpus):
         for size in args.hf_batch_sizes:
             arguments = [*data, "--mode", "pipeline", "--batch-size", size]
             plan.append((f"hf-pipeline-{size}", "predict_hf_runner.py", arguments))
-    ours = [*data, "--model", args.model, "--batch-size", args.batch_size]
-    plan.append(("ours", "predict_ours_runner.py", ours))
+    model = [*data, "--model", args.model]
+    plan.append(("ours", "predict_ours_runner.py", [*model, "--batch-size", args.batch_size]))
     for runtime in ONNX_RUNTIMES if args.onnx else ():
-        # float32 at every size asked; int8 at the first
-        for size in args.onnx_batch_sizes[: 1 if runtime == "onnx-int8" else None]:
-            first = size == args.onnx_batch_sizes[0]
-            name = f"ours-{runtime}" + ("" if first else f", batch {size}")
-            arguments = [*data, "--model", args.model, "--batch-size", size, "--runtime", runtime]
+        sizes = args.onnx_batch_sizes[: 1 if runtime == "onnx-int8" else None]
+        for index, size in enumerate(sizes):  # float32 at every size asked; int8 at the first
+            name = f"ours-{runtime}" + (f", batch {size}" if index else "")
+            arguments = [*model, "--batch-size", size, "--runtime", runtime]
             plan.append((name, "predict_ours_runner.py", arguments))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
     cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import REPO_ROOT, run_python
+from tests.tasks.test_folder import FOLDERS
 
 PEERS = REPO_ROOT / "benchmarks" / "peers"
 TINY = ["--size", "tiny", "--steps", "2", "--warmup", "1"]
@@ -488,6 +489,17 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
     # tf-ner predict runs the same batches as ours: half the rate in 2 s; its own peak RSS.
     assert rows["tf-ner predict"][8:11] == ["0.1", "12.7%", "9"]
     assert rows["hf-pipeline-1"][8] == "–"  # no shapes recorded
+
+
+def test_prediction_driver_runs_ours_on_onnx_at_each_batch_size_int8_at_the_first():
+    driver = load_driver("predict_throughput")
+    args = driver.parse(["--model", str(FOLDERS / "ner_crf"), "--no-peers"])
+    plan = {name: arguments for name, _, arguments in driver.runner_plan(args, "P", "sentences")}
+    assert list(plan) == ["ours", "ours-onnx", "ours-onnx, batch 64", "ours-onnx-int8",
+                          "tf-ner predict"]  # fmt: skip
+    batch = {name: args[args.index("--batch-size") + 1] for name, args in plan.items()}
+    assert batch == {"ours": 64, "ours-onnx": 32, "ours-onnx, batch 64": 64,
+                     "ours-onnx-int8": 32, "tf-ner predict": 64}  # fmt: skip
 
 
 def test_documents_join_every_text_once_in_order():
