@@ -662,6 +662,51 @@ def test_hugging_face_peers_run_our_model_on_a_tiny_folder(tiny_ner_folder, tmp_
         assert spans == found[:2]
 
 
+@pytest.mark.slow
+def test_onnx_rewrites_driver_times_sessions_that_compute_the_same(
+    tiny_ner_folder, tmp_path, monkeypatch
+):
+    """tf_ner's session and ONNX Runtime's default one give the same outputs on the
+    same batch (leaving a rewrite out changes the speed, not the numbers), the Hugging
+    Face export runs the same ids, and the driver tabulates every session's rounds."""
+    prepare = load_peer("predict_prepare")
+    hf_onnx = load_peer("hf_onnx")
+    prediction = load_peer("prediction")
+    driver = load_driver("onnx_graph_rewrites")
+    import tf_ner
+    from tf_ner.tasks.folder import export_onnx
+
+    folder = tmp_path / "folder"
+    shutil.copytree(tiny_ner_folder, folder)
+    export_onnx(folder)
+    recognizer = tf_ner.load(folder)
+    prepared = tmp_path / "prepared"
+    prepare.write_hf_folder(recognizer, folder, prepared / prediction.HF_DIR)
+    hf_onnx.export_hf_onnx(prepared / prediction.HF_DIR, prepare.padded_ids(recognizer, TINY_TEXTS))
+    for corpus in prediction.CORPORA:
+        prediction.write_texts(TINY_TEXTS, prediction.corpus_file(prepared, corpus))
+    calls = driver.sessions(folder, prepared)
+    ids = driver.corpus_batches(recognizer, prepared, "sentences")[-1]
+    ours, every = calls[driver.OURS](ids), calls[driver.EVERY_REWRITE](ids)
+    assert len(ours) == len(every) > 0
+    for mine, theirs in zip(ours, every, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+    tags = len(recognizer.task.labeler.tags)
+    assert calls[driver.HF](ids).shape == (*ids.shape, tags)
+
+    output = tmp_path / "rewrites"
+    argv = ["--model", str(folder), "--prepared", str(prepared), "--rounds", "2"]
+    monkeypatch.setattr(sys, "argv", ["onnx_graph_rewrites.py", *argv, "--output", str(output)])
+    driver.main()
+    results = json.loads(output.with_suffix(".json").read_text())
+    for corpus in prediction.CORPORA:
+        found = results["corpora"][corpus]
+        assert set(found["seconds"]) == {driver.OURS, driver.EVERY_REWRITE, driver.HF}
+        assert all(len(spread["values"]) == 2 for spread in found["seconds"].values())
+        assert found["x_every_rewrite"][driver.EVERY_REWRITE]["median"] == 1.0
+        assert sum(rows for rows, _ in found["batch_shapes"]) > len(TINY_TEXTS)  # windows
+
+
 def test_bio_tags_read_as_character_spans():
     quality = load_peer("predict_onnx_quality")
     offsets = [(0, 1), (1, 2), (2, 5), (5, 6), (6, 7), (7, 8)]

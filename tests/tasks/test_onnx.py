@@ -14,7 +14,7 @@ from tests.tasks.test_folder import EXPECTED, FOLDERS
 from tf_ner import load
 from tf_ner.ground.errors import InputError, MissingFileError
 from tf_ner.tasks.folder import export_onnx
-from tf_ner.tasks.onnx import OnnxModel
+from tf_ner.tasks.onnx import OnnxModel, inference_session
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,24 @@ def test_onnx_runtime_fuses_every_layer_norm_and_gelu_of_the_export(exported, tm
     assert kinds.count("LayerNormalization") == 1 + 2 * layers
     assert kinds.count("Gelu") == layers
     assert not {"Erf", "Pow", "Sqrt", "GlobalAveragePool", "ReduceMean"} & set(kinds)
+
+
+def test_the_session_keeps_the_dense_layers_matrix_products_apart_from_their_bias(
+    exported, tmp_path
+):
+    """tf_ner's session runs each Dense layer as `MatMul` then bias `Add`, not as the
+    `Gemm` that ONNX Runtime's MatMulAddFusion would make of them (slower on CPU,
+    `DISABLED_REWRITES`): every matrix product of the encoder stays a MatMul."""
+    optimized = tmp_path / "optimized.onnx"
+    inference_session(exported / "ner_crf" / "model.onnx", optimized_path=optimized)
+    kinds = [node.op_type for node in onnx.load(optimized).graph.node]
+    layers = json.loads((exported / "ner_crf" / "bert_config.json").read_text())[
+        "num_hidden_layers"
+    ]
+    assert "Gemm" not in kinds
+    # per layer: query, key, value, attention output, intermediate, output; and
+    # attention's probabilities times values
+    assert kinds.count("MatMul") >= 7 * layers
 
 
 def test_the_int8_export_quantises_the_matrix_products_and_stays_close(exported):

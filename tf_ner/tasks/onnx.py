@@ -20,6 +20,13 @@ import tensorflow as tf
 from tf_ner.ground.errors import InputError
 
 INPUTS = ("token_ids", "segment_ids")
+# ONNX Runtime's graph rewrites left out when it loads a graph. MatMulAddFusion turns
+# each 2-D `MatMul` + bias `Add` of the encoder's Dense layers (tf2onnx writes them on
+# `[batch * length, hidden]`) into one `Gemm`; without it the same graph ran 1.08x
+# (sentences) and 1.10x (documents) as fast, level with Hugging Face's own export of
+# the same weights, which keeps 3-D MatMuls that the rewrite leaves alone (onnxruntime
+# 1.32, AMD EPYC, 2 cores; `benchmarks/results/onnx_graph_rewrites_amd.md`).
+DISABLED_REWRITES = ("MatMulAddFusion",)
 # Opset 17: ONNX Runtime 1.14 and later run it.
 OPSET = 17
 # Metadata keys of the exported graph.
@@ -141,6 +148,29 @@ def quantize_int8(float_path, path):
     )
 
 
+def inference_session(path, threads=None, optimized_path=None):
+    """ONNX Runtime's CPU session of the graph at `path`, its graph rewrites all but
+    `DISABLED_REWRITES`.
+
+    Args:
+        path: the `.onnx` file.
+        threads: intra-op threads; None: ONNX Runtime's default (the cores).
+        optimized_path: optional file where ONNX Runtime writes the graph it runs.
+    """
+    onnxruntime = _optional("onnxruntime")
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    if optimized_path is not None:
+        options.optimized_model_filepath = str(optimized_path)
+    return onnxruntime.InferenceSession(
+        str(path),
+        options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=list(DISABLED_REWRITES),
+    )
+
+
 class OnnxModel:
     """An exported graph run by ONNX Runtime, called like the model it came from:
     `features` (`{"token_ids", "segment_ids"}` int32 numpy `[batch, L]`) -> the model's
@@ -166,14 +196,8 @@ class OnnxModel:
     batch_size = 32
 
     def __init__(self, path, source, threads=None):
-        onnxruntime = _optional("onnxruntime")
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
         self.path = path
-        self.session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = inference_session(path, threads)
         metadata = self.session.get_modelmeta().custom_metadata_map
         if STRUCTURE_KEY not in metadata:
             raise InputError(f"{path}: not written by tf-ner export (no {STRUCTURE_KEY})")
