@@ -241,6 +241,42 @@ def test_tag_round_trip_flat(tokenizer, scheme, first_subtoken_only, text, data)
 # ---------------------------------------------------------------- what cannot be encoded
 
 
+def brute_force_words(offsets, tokens):
+    """Words by their definition, position by position: a token covering characters
+    joins the word before it when it starts with `##` and the token before it covers
+    characters too; otherwise it starts a word. Tokens covering nothing join none.
+    Returns `(first, last, start, end)` per word."""
+    words = []
+    for p, ((start, end), token) in enumerate(zip(offsets, tokens, strict=True)):
+        if end <= start:
+            continue
+        joins = p > 0 and offsets[p - 1][1] > offsets[p - 1][0] and token.startswith("##")
+        if joins:
+            first, _, word_start, _ = words.pop()
+            words.append((first, p, word_start, end))
+        else:
+            words.append((p, p, start, end))
+    return words
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(["a", "##b", "[CLS]", "##"])), max_size=40))
+def test_word_and_token_units_agree_with_brute_force(pieces):
+    """Word units (softmax layout) and token units (CRF layout) equal brute force on
+    any run of tokens, zero-width ones and `##` tokens after them included."""
+    from tf_ner.data.alignment import token_units, word_units
+
+    offsets, tokens, at = [], [], 0
+    for covers, token in pieces:
+        offsets.append((at, at + 2) if covers else (at, at))
+        tokens.append(token)
+        at += 2 * covers
+    assert [tuple(u) for u in word_units(offsets, tokens)] == brute_force_words(offsets, tokens)
+    expected = [(p, p, s, e) for p, (s, e) in enumerate(offsets) if e > s]
+    assert [tuple(u) for u in token_units(offsets, tokens)] == expected
+    assert all(type(value) is int for unit in word_units(offsets, tokens) for value in unit)
+
+
 def test_unrepresentable_entities_are_counted_and_listed(tokenizer):
     text = "obama's statement 北京"
     # tokens: obama ' s state ##ment 北 京
