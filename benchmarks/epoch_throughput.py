@@ -54,7 +54,13 @@ RESULTS_DIR = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks import rounds  # noqa: E402
-from benchmarks.processes import machine, machine_peak, peak_fraction, run_script  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    machine,
+    machine_line,
+    machine_peak,
+    peak_fraction,
+    run_script,
+)
 from benchmarks.results_file import command_text  # noqa: E402
 from benchmarks.throughput import peak_line  # noqa: E402
 
@@ -266,7 +272,7 @@ def main(argv=None):
     command = command_text("benchmarks/epoch_throughput.py", argv or sys.argv[1:])
     header = (
         "# Real-epoch throughput on MSRA\n\n"
-        f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "
+        f"Run {started} on {machine_line(machine())}; load average "
         f"(1/5/15 min) {tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
         f"Command: `{command}`"

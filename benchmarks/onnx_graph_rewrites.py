@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 import prediction  # noqa: E402
 
 from benchmarks import rounds  # noqa: E402
-from benchmarks.processes import machine  # noqa: E402
+from benchmarks.processes import machine, machine_line  # noqa: E402
 from benchmarks.results_file import write_results  # noqa: E402
 
 OURS = "tf_ner"
@@ -112,7 +112,7 @@ def main():
     lines = [
         "# ONNX Runtime's graph rewrites on tf_ner's exported graph",
         "",
-        f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs), ONNX Runtime's "
+        f"Run {started} on {machine_line(machine())}, ONNX Runtime's "
         f"default threads; model `{args.model}`, batches of {BATCH_SIZE} windows "
         f"sorted by length. Seconds per pass over a corpus's batches: medians over "
         f"{args.rounds} rounds (least-most), the sessions taking turns; ratios: medians "

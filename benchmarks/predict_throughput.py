@@ -226,7 +226,7 @@ def header(args, prepare, peak, config, started, load_start, load_end):
     return [
         "# Prediction end to end: texts to character spans",
         "",
-        f"Run {started} on {machine['cpu']} ({machine['cpus']} CPUs), threads per runner: "
+        f"Run {started} on {processes.machine_line(machine)}, threads per runner: "
         f"{args.threads or 'each framework default'}; load average (1/5/15 min) "
         f"{tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end. Each runner ran alone in its "

@@ -94,6 +94,10 @@ def run_tf_ner(arguments, log):
                        cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
 
 
+# /proc/cpuinfo flags, widest first
+VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+
+
 def machine_peak(threads=0, timeout=300):
     """The float32 GEMM rate of this machine now, in TensorFlow and in PyTorch.
 
@@ -114,14 +118,28 @@ def peak_fraction(gflops, peak):
     return gflops / peak["gflops"]
 
 
-def machine():
-    """The CPU model, its count and the platform, for a results file's header."""
-    model = platform.processor() or "unknown"
+def machine(cpuinfo="/proc/cpuinfo"):
+    """The CPU model, its widest vector instructions, its count and the platform, for a
+    results file's header (`vector`: "AVX-512", "AVX2", "AVX" or "none known"; two
+    machines of one model name, e.g. "AMD EPYC", may differ there, and matrix products
+    with them). `cpuinfo`: the file read (Linux's)."""
+    model, flags = None, set()
     try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+        for line in pathlib.Path(cpuinfo).read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and model is None:
+                model = value
+            elif key == "flags" and not flags:
+                flags = set(value.split())
     except OSError:
         pass
-    return {"cpu": model, "cpus": os.cpu_count(), "platform": platform.platform()}
+    model = model or platform.processor() or "unknown"
+    vector = next((name for flag, name in VECTOR_FLAGS if flag in flags), "none known")
+    return {
+        "cpu": model, "vector": vector, "cpus": os.cpu_count(), "platform": platform.platform()
+    }  # fmt: skip
+
+
+def machine_line(found):
+    """`"MODEL (N CPUs, VECTOR)"` of a `machine()` record, for a header."""
+    return f"{found['cpu']} ({found['cpus']} CPUs, {found['vector']})"

@@ -73,6 +73,7 @@ from benchmarks import rounds  # noqa: E402
 from benchmarks.processes import (  # noqa: E402
     RunnerFailed,
     machine,
+    machine_line,
     machine_peak,
     peak_fraction,
     run_script,
@@ -316,7 +317,7 @@ def main(argv=None):
     load_end = os.getloadavg()
     header = (
         f"# Throughput on fixed shapes\n\n"
-        f"Run {started} on {machine()['cpu']} ({os.cpu_count()} CPUs); load average "
+        f"Run {started} on {machine_line(machine())}; load average "
         f"(1/5/15 min) {tuple(round(x, 2) for x in load_start)} at the start, "
         f"{tuple(round(x, 2) for x in load_end)} at the end.\n\n"
         f"Command: `{command_text('benchmarks/throughput.py', argv or sys.argv[1:])}`"

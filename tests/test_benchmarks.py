@@ -438,6 +438,23 @@ def test_matmul_peak_and_peak_memory_of_each_runner():
     assert processes.peak_fraction(record["peak_gflops"], peak) == 0.5
 
 
+def test_machine_names_the_widest_vector_instructions_of_the_first_cpu(tmp_path):
+    processes = load_driver("processes")
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, vector in [
+        ("fpu sse2 avx fma avx2", "AVX2"),
+        ("avx avx2 avx512f avx512bw", "AVX-512"),
+        ("fpu sse2", "none known"),
+    ]:
+        cpuinfo.write_text(
+            f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
+            "processor\t: 1\nmodel name\t: Other\nflags\t\t: avx512f\n"
+        )
+        found = processes.machine(cpuinfo)
+        assert (found["cpu"], found["vector"]) == ("AMD EPYC", vector)
+        assert processes.machine_line(found) == f"AMD EPYC ({found['cpus']} CPUs, {vector})"
+
+
 def test_a_failing_runner_is_named_with_its_error(tmp_path):
     processes = load_processes()
     script = tmp_path / "broken_runner.py"

@@ -56,6 +56,10 @@ def word_units(offsets, tokens):
     Returns:
         list of `Unit`, in position order.
     """
+    if len(offsets) != len(tokens):
+        raise ValueError(f"{len(offsets)} offsets but {len(tokens)} tokens")
+    if "##" not in "".join(tokens):  # no continuation: a word per covering token
+        return token_units(offsets)
     units = []
     previous_covers = False
     for p, ((s, e), token) in enumerate(zip(offsets, tokens, strict=True)):

@@ -235,12 +235,14 @@ class TagLabeler(Labeler):
                 f"encoding ({len(encoding.ids)} tokens)"
             )
         _check_offsets(text, encoding)
+        if not (prediction[: len(encoding.ids)] > 0).any():  # all O (0, or negative)
+            return []
         units = self.units(encoding.offsets, encoding.tokens)
         tag_ids = prediction[[unit.first for unit in units]].astype(np.int64)
         out_of_range = tag_ids[tag_ids >= self.num_tags]
         if out_of_range.size:
             raise ValueError(f"tag id {out_of_range[0]} out of range for {self.num_tags} tags")
-        if not (tag_ids > 0).any():  # all O (id 0, or negative): most windows
+        if not (tag_ids > 0).any():  # tags only on positions that start no unit
             return []
         tags = [self.tags[i] if i >= 0 else "O" for i in tag_ids.tolist()]
         spans = tags_to_spans(tags, self.scheme, repair=True)
