@@ -21,11 +21,12 @@ from tf_ner.ground.errors import InputError
 
 INPUTS = ("token_ids", "segment_ids")
 # ONNX Runtime's graph rewrites left out when it loads a graph. MatMulAddFusion turns
-# each 2-D `MatMul` + bias `Add` of the encoder's Dense layers (tf2onnx writes them on
-# `[batch * length, hidden]`) into one `Gemm`; without it the same graph ran 1.08x
-# (sentences) and 1.10x (documents) as fast, level with Hugging Face's own export of
-# the same weights, which keeps 3-D MatMuls that the rewrite leaves alone (onnxruntime
-# 1.32, AMD EPYC, 2 cores; `benchmarks/results/onnx_graph_rewrites_amd.md`).
+# each 2-D `MatMul` + bias `Add` of the encoder's Dense layers (the encoder computes
+# them on `[batch * length, hidden]`, as Google's BERT does) into one `Gemm`; without it
+# the same graph ran 1.08x (sentences) and 1.10x (documents) as fast, level with Hugging
+# Face's own export of the same weights, whose 3-D MatMuls the rewrite leaves alone
+# (onnxruntime 1.32, AMD EPYC with AVX2, 2 cores;
+# `benchmarks/results/onnx_graph_rewrites_amd.md`).
 DISABLED_REWRITES = ("MatMulAddFusion",)
 # Opset 17: ONNX Runtime 1.14 and later run it.
 OPSET = 17
