@@ -108,11 +108,12 @@ def main():
     recognizer = tf_ner.load(args.model)
     calls = sessions(args.model, args.prepared)
     started = datetime.datetime.now().isoformat(timespec="seconds")
-    results = {"machine": machine(), "started": started, "corpora": {}}
+    host = machine()
+    results = {"machine": host, "started": started, "corpora": {}}
     lines = [
         "# ONNX Runtime's graph rewrites on tf_ner's exported graph",
         "",
-        f"Run {started} on {machine_line(machine())}, ONNX Runtime's "
+        f"Run {started} on {machine_line(host)}, ONNX Runtime's "
         f"default threads; model `{args.model}`, batches of {BATCH_SIZE} windows "
         f"sorted by length. Seconds per pass over a corpus's batches: medians over "
         f"{args.rounds} rounds (least-most), the sessions taking turns; ratios: medians "
