@@ -52,7 +52,8 @@ def export_hf_onnx(hf_dir, check_ids):
             compared with PyTorch's.
 
     Returns:
-        `{"fused": {operator: count}, "largest_score_difference": {graph: float}}`.
+        `{"fused": {operator: count}, "largest_score_difference": {graph: float},
+        "largest_score": float}`, the last PyTorch's largest score magnitude.
     """
     import onnx
     import torch
@@ -102,4 +103,5 @@ def export_hf_onnx(hf_dir, check_ids):
     }
     fused = {name: count for name, count in optimized.get_fused_operator_statistics().items()
              if count}  # fmt: skip
-    return {"fused": fused, "largest_score_difference": differences}
+    largest = float(np.abs(expected[real]).max())
+    return {"fused": fused, "largest_score_difference": differences, "largest_score": largest}
