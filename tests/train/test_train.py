@@ -2,6 +2,7 @@ import dataclasses
 import json
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -44,10 +45,23 @@ def config(corpus, out, **changes):
 
 
 @pytest.mark.parametrize("head", ["crf", "globalpointer"])
-def test_trains_evaluates_and_writes_a_self_contained_folder(corpus, tmp_path, head, capsys):
+def test_trains_evaluates_and_writes_a_self_contained_folder(
+    corpus, tmp_path, head, capsys, monkeypatch
+):
     out = tmp_path / head
     own = {"head_size": 16, "fold_width": True} if head == "globalpointer" else {}
+    traces = []
+    train_step = keras.Model.train_step
+
+    def counting_train_step(self, data):
+        traces.append(len(self.optimizer.variables))  # runs only while a graph is traced
+        return train_step(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counting_train_step)
     result = train(config(corpus, out, head=head, epochs=3, **own))
+    # One trace of the step, over an optimizer built before it: Keras, building it inside
+    # the first trace, made TensorFlow trace the whole step twice.
+    assert len(traces) == 1 and traces[0] > 1, traces
     # The vocabulary's coverage of the training texts is reported before training.
     assert re.search(r"^train: [\d,]+ of [\d,]+ tokens \([\d.]+%\) are \[UNK\], in [\d,]+ of 32 "
                      r"texts", capsys.readouterr().out, re.MULTILINE)  # fmt: skip

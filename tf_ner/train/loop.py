@@ -447,6 +447,10 @@ def fit(run, model):
     train_data = run.splits["train"][2]
     callbacks, stopper = training_callbacks(run)
     prepare_fit(model, train_data.dataset, run.strategy)
+    with run.strategy.scope():
+        # Keras builds the optimizer inside the first traced step when no strategy is
+        # set; creating variables there makes TensorFlow trace the whole step twice.
+        model.optimizer.build(model.trainable_variables)
     model.fit(train_data.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     # A run stopped mid-epoch leaves Keras's epoch iterator in a reference cycle, its
     # generator suspended; finalised at interpreter exit, it prints "Error occurred when
