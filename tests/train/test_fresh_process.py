@@ -1,6 +1,6 @@
 """A model folder written by `tf-ner train` is read by *other* processes, as users do.
 
-One process trains a folder per head (and records its in-memory model's scores,
+One process per precision trains a folder per head (and records its in-memory model's scores,
 predictions and optimizer state); then, in new interpreters that never trained:
 `tf-ner evaluate`, `tf-ner predict`, `Recognizer.load`, and `keras.models.load_model`
 after `import tf_ner.keras_objects` alone. A load in the process that saved would hide a class that
@@ -8,6 +8,7 @@ only training had registered (the optimizer was one).
 """
 
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -18,16 +19,31 @@ from tests.train.train_heads_script import HEADS
 from tf_ner.data import read_dataset
 from tf_ner.tasks.folder import named_classes
 
-PRECISIONS = {"float32": [], "mixed_bfloat16": ["--mixed-precision", "mixed_bfloat16"]}
+# Each precision's flags and the heads trained under it: under mixed_bfloat16 the CRF
+# (its float32 transitions and Viterbi) and GlobalPointer (RoPE, masks of large negative
+# logits); softmax and EfficientGlobalPointer share those heads' casts.
+PRECISIONS = {
+    "float32": ([], HEADS),
+    "mixed_bfloat16": (["--mixed-precision", "mixed_bfloat16"], ("crf", "globalpointer")),
+}
+# (precision, head) for the tests of one head's folder.
+CASES = [(precision, head) for precision, (_, heads) in PRECISIONS.items() for head in heads]
 
 
 @pytest.fixture(scope="module", params=list(PRECISIONS))
 def trained(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(request.param)
-    run_python(
-        [str(REPO_ROOT / "tests/train/train_heads_script.py"), str(out)] + PRECISIONS[request.param]
-    )
+    flags, heads = PRECISIONS[request.param]
+    script = REPO_ROOT / "tests/train/train_heads_script.py"
+    run_python([str(script), str(out), ",".join(heads)] + flags)
     return out
+
+
+def trained_heads(out):
+    """The heads the folder `out` was trained with (its precision's)."""
+    heads = [head for head in HEADS if (out / head).is_dir()]
+    assert heads, f"no head's folder in {out}"
+    return heads
 
 
 def in_memory(out, head):
@@ -39,7 +55,7 @@ def tf_ner_command(*args):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("trained, head", CASES, indirect=["trained"])
 def test_evaluate_and_predict_in_new_processes_match_the_training_process(trained, head):
     folder, expected = trained / head, in_memory(trained, head)
     tf_ner_command(
@@ -75,7 +91,7 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("trained, head", CASES, indirect=["trained"])
 def test_the_onnx_export_predicts_the_same_entities_in_new_processes(trained, head):
     """`tf-ner export --format onnx` in one process, `tf-ner predict --runtime onnx` in
     another: the spans of the training process's model, and its scores to float32
@@ -131,16 +147,17 @@ def check_error_page(path, data, expected, scores):
 
 @pytest.mark.slow
 def test_recognizer_load_in_a_new_interpreter_predicts_the_same(trained):
+    heads = trained_heads(trained)
     code = f"""
 import json, pathlib
 from tf_ner import Recognizer
 out = pathlib.Path({str(trained)!r})
 texts = (out / "texts.txt").read_text(encoding="utf-8").splitlines()
-found = {{head: Recognizer.load(out / head).predict(texts) for head in {HEADS!r}}}
+found = {{head: Recognizer.load(out / head).predict(texts) for head in {heads!r}}}
 print(json.dumps(found))
 """
     found = json.loads(run_python(code).stdout.splitlines()[-1])
-    for head in HEADS:
+    for head in heads:
         assert found[head] == in_memory(trained, head)["predictions"], head
 
 
@@ -148,7 +165,7 @@ print(json.dumps(found))
 def test_every_class_in_model_keras_resolves_after_the_documented_import(trained):
     """Layers, models, losses, metrics, optimizer and schedules of each `model.keras`."""
     names = set()
-    for head in HEADS:
+    for head in trained_heads(trained):
         with zipfile.ZipFile(trained / head / "model.keras") as archive:
             config = json.loads(archive.read("config.json"))
             names |= {name for _, name in named_classes(config) if name.startswith("tf_ner>")}
@@ -171,7 +188,7 @@ import numpy as np
 import tf_ner.keras_objects
 import keras
 out = pathlib.Path({str(trained)!r})
-for head in {HEADS!r}:
+for head in {trained_heads(trained)!r}:
     model = keras.models.load_model(out / head / "model.keras")
     optimizer = model.optimizer
     saved = np.load(out / f"{{head}}.optimizer.npz")
@@ -185,16 +202,11 @@ print("restored")
     assert run_python(code).stdout.splitlines()[-1] == "restored"
 
 
-def test_inference_loading_needs_no_optimizer(tmp_path):
+@pytest.mark.slow
+@pytest.mark.parametrize("trained", ["float32"], indirect=True)
+def test_inference_loading_needs_no_optimizer(trained, tmp_path):
     """`Recognizer.load` reads a folder whose compiled optimizer cannot be rebuilt."""
-    from tests.train.corpus import write_corpus
-
-    train_file = write_corpus(tmp_path, count=8)
-    run_python(
-        ["-m", "tf_ner.cli", "train", "--train", str(train_file), "--bert-size", "tiny",
-         "--max-length", "24", "--stride", "4", "--max-steps", "1",
-         "--output-dir", str(tmp_path / "m")]
-    )  # fmt: skip
+    shutil.copytree(trained / "crf", tmp_path / "m")
     # Rewrite model.keras naming an optimizer class that exists nowhere.
     path = tmp_path / "m" / "model.keras"
     with zipfile.ZipFile(path) as archive:
@@ -206,7 +218,10 @@ def test_inference_loading_needs_no_optimizer(tmp_path):
         for name, data in files.items():
             archive.writestr(name, data)
     code = f"""
+import json, pathlib
 from tf_ner import Recognizer
-print(Recognizer.load({str(tmp_path / "m")!r}).predict_spans(["张三昨天去北京"]))
+texts = pathlib.Path({str(trained / "texts.txt")!r}).read_text(encoding="utf-8").splitlines()
+print(json.dumps(Recognizer.load({str(tmp_path / "m")!r}).predict(texts)))
 """
-    assert run_python(code).stdout.splitlines()[-1].startswith("[[")
+    found = json.loads(run_python(code).stdout.splitlines()[-1])
+    assert found == in_memory(trained, "crf")["predictions"]

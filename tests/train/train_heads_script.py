@@ -1,7 +1,7 @@
 """Trains one model folder per head through the `tf-ner train` parser, then records
 what the training process's own in-memory models say, for the fresh-process tests.
 
-Usage: python tests/train/train_heads_script.py OUT_DIR [--mixed-precision POLICY]
+Usage: python tests/train/train_heads_script.py OUT_DIR HEAD[,HEAD...] [--mixed-precision POLICY]
 
 Writes OUT_DIR/<head>/ (the model folder) and OUT_DIR/<head>.in_memory.json with the
 test scores of the in-memory model, its predictions on the test texts, and
@@ -38,13 +38,13 @@ def mislabelled_examples():
     return [retyped, moved]
 
 
-def main(out, extra):
+def main(out, heads, extra):
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(tiny_examples(32, seed=1), out / "train.jsonl")
     write_jsonl(tiny_examples(8, seed=2) + mislabelled_examples(), out / "test.jsonl")
     texts = [e.text for e in tiny_examples(6, seed=3)] + ["", "北京" * 30]
     (out / "texts.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
-    for head in HEADS:
+    for head in heads:
         folder = out / head
         argv = [
             "train",
@@ -78,4 +78,4 @@ def main(out, extra):
 
 
 if __name__ == "__main__":
-    main(pathlib.Path(sys.argv[1]), sys.argv[2:])
+    main(pathlib.Path(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:])
