@@ -57,29 +57,30 @@ def assert_positive(record, fields):
         assert record[field] > 0, f"{record.get('runner')}: {field} = {record[field]!r}"
 
 
+# Our runner's heads spread over its modes, each head once (two in one run: its loop).
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script, extra, env, runners",
     [
         (
             "ours_runner.py",
-            ["--head", "dense,crf,globalpointer,softmax"],
+            ["--head", "crf,softmax"],
             None,
-            ["ours-dense", "ours-crf", "ours-globalpointer", "ours-softmax"],
+            ["ours-crf", "ours-softmax"],
         ),
         ("hf_runner.py", [], None, ["hf"]),
         (
             "ours_runner.py",
-            ["--head", "dense,crf", "--bf16"],
+            ["--head", "dense", "--bf16"],
             None,
-            ["ours-dense-bf16", "ours-crf-bf16"],
+            ["ours-dense-bf16"],
         ),
         ("hf_runner.py", ["--bf16"], None, ["hf-bf16"]),
         (
             "ours_runner.py",
-            ["--head", "softmax,globalpointer", "--dynamic-shapes"],
+            ["--head", "globalpointer", "--dynamic-shapes"],
             None,
-            ["ours-softmax-dynamic", "ours-globalpointer-dynamic"],
+            ["ours-globalpointer-dynamic"],
         ),
         (
             "ours_runner.py",
@@ -171,7 +172,7 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
     assert info["examples"] == 16 and info["real_tokens"] > 0
     common = ["--prepared", str(prepared), "--size", "tiny", "--batch", "4", "--warmup", "1"]
     common += ["--dropout", "0.25"]  # not the runners' default (0.1): it must reach the models
-    heads = ["--head", "dense,crf,globalpointer", "--batch-tokens", "64"]
+    heads = ["--head", "dense,crf", "--batch-tokens", "64"]
     ours = records(run_python([str(PEERS / "ours_epoch_runner.py"), *common, *heads], timeout=300))
     hf = records(
         run_python(
@@ -195,7 +196,6 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
     assert [r["runner"] for r in ours + hf] == [
         "ours-dense",
         "ours-crf",
-        "ours-globalpointer",
         "hf-default",
         "hf-grouped",
         "hf-grouped-eager",
@@ -207,7 +207,7 @@ def test_epoch_runners_train_on_the_same_tokens(tmp_path):
         assert record["dropout.sites"]["attention"] == 2  # one a layer of the tiny shape
         assert record["real_tokens"] == info["real_tokens"]
         assert record["padding_efficiency"] <= 1
-    assert [r.get("dropout.classifier") for r in ours + hf] == [None] + [0.25] * 5
+    assert [r.get("dropout.classifier") for r in ours + hf] == [None] + [0.25] * 4
     for record in ours:  # a budget of 64 tokens: every window once, no batch above it
         assert record["tokens_per_update"] * record["optimizer_steps"] == pytest.approx(
             info["real_tokens"]
