@@ -30,13 +30,20 @@ PRECISIONS = {
 CASES = [(precision, head) for precision, (_, heads) in PRECISIONS.items() for head in heads]
 
 
-@pytest.fixture(scope="module", params=list(PRECISIONS))
-def trained(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(request.param)
-    flags, heads = PRECISIONS[request.param]
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """Each precision's folder of trained heads, trained once for the module."""
     script = REPO_ROOT / "tests/train/train_heads_script.py"
-    run_python([str(script), str(out), ",".join(heads)] + flags)
-    return out
+    found = {}
+    for precision, (flags, heads) in PRECISIONS.items():
+        found[precision] = tmp_path_factory.mktemp(precision)
+        run_python([str(script), str(found[precision]), ",".join(heads)] + flags)
+    return found
+
+
+@pytest.fixture
+def trained(folders, precision):
+    return folders[precision]
 
 
 def trained_heads(out):
@@ -55,7 +62,7 @@ def tf_ner_command(*args):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trained, head", CASES, indirect=["trained"])
+@pytest.mark.parametrize("precision, head", CASES)
 def test_evaluate_and_predict_in_new_processes_match_the_training_process(trained, head):
     folder, expected = trained / head, in_memory(trained, head)
     tf_ner_command(
@@ -91,7 +98,7 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trained, head", CASES, indirect=["trained"])
+@pytest.mark.parametrize("precision, head", CASES)
 def test_the_onnx_export_predicts_the_same_entities_in_new_processes(trained, head):
     """`tf-ner export --format onnx` in one process, `tf-ner predict --runtime onnx` in
     another: the spans of the training process's model, and its scores to float32
@@ -146,6 +153,7 @@ def check_error_page(path, data, expected, scores):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("precision", list(PRECISIONS))
 def test_recognizer_load_in_a_new_interpreter_predicts_the_same(trained):
     heads = trained_heads(trained)
     code = f"""
@@ -162,6 +170,7 @@ print(json.dumps(found))
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("precision", list(PRECISIONS))
 def test_every_class_in_model_keras_resolves_after_the_documented_import(trained):
     """Layers, models, losses, metrics, optimizer and schedules of each `model.keras`."""
     names = set()
@@ -181,6 +190,7 @@ print("missing:", missing)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("precision", list(PRECISIONS))
 def test_load_model_after_the_documented_import_restores_the_optimizer_and_its_state(trained):
     code = f"""
 import pathlib
@@ -203,7 +213,7 @@ print("restored")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trained", ["float32"], indirect=True)
+@pytest.mark.parametrize("precision", ["float32"])
 def test_inference_loading_needs_no_optimizer(trained, tmp_path):
     """`Recognizer.load` reads a folder whose compiled optimizer cannot be rebuilt."""
     shutil.copytree(trained / "crf", tmp_path / "m")
