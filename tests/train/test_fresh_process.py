@@ -46,13 +46,6 @@ def trained(folders, precision):
     return folders[precision]
 
 
-def trained_heads(out):
-    """The heads the folder `out` was trained with (its precision's)."""
-    heads = [head for head in HEADS if (out / head).is_dir()]
-    assert heads, f"no head's folder in {out}"
-    return heads
-
-
 def in_memory(out, head):
     return json.loads((out / f"{head}.in_memory.json").read_text(encoding="utf-8"))
 
@@ -154,8 +147,8 @@ def check_error_page(path, data, expected, scores):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", list(PRECISIONS))
-def test_recognizer_load_in_a_new_interpreter_predicts_the_same(trained):
-    heads = trained_heads(trained)
+def test_recognizer_load_in_a_new_interpreter_predicts_the_same(trained, precision):
+    _, heads = PRECISIONS[precision]
     code = f"""
 import json, pathlib
 from tf_ner import Recognizer
@@ -171,10 +164,10 @@ print(json.dumps(found))
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", list(PRECISIONS))
-def test_every_class_in_model_keras_resolves_after_the_documented_import(trained):
+def test_every_class_in_model_keras_resolves_after_the_documented_import(trained, precision):
     """Layers, models, losses, metrics, optimizer and schedules of each `model.keras`."""
     names = set()
-    for head in trained_heads(trained):
+    for head in PRECISIONS[precision][1]:
         with zipfile.ZipFile(trained / head / "model.keras") as archive:
             config = json.loads(archive.read("config.json"))
             names |= {name for _, name in named_classes(config) if name.startswith("tf_ner>")}
@@ -191,14 +184,16 @@ print("missing:", missing)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", list(PRECISIONS))
-def test_load_model_after_the_documented_import_restores_the_optimizer_and_its_state(trained):
+def test_load_model_after_the_documented_import_restores_the_optimizer_and_its_state(
+    trained, precision
+):
     code = f"""
 import pathlib
 import numpy as np
 import tf_ner.keras_objects
 import keras
 out = pathlib.Path({str(trained)!r})
-for head in {trained_heads(trained)!r}:
+for head in {PRECISIONS[precision][1]!r}:
     model = keras.models.load_model(out / head / "model.keras")
     optimizer = model.optimizer
     saved = np.load(out / f"{{head}}.optimizer.npz")
