@@ -53,7 +53,8 @@ def export_hf_onnx(hf_dir, check_ids):
 
     Returns:
         `{"fused": {operator: count}, "largest_score_difference": {graph: float},
-        "largest_score": float}`, the last PyTorch's largest score magnitude.
+        "largest_score": float}`; `largest_score`: the largest magnitude of PyTorch's
+        scores on the real tokens of `check_ids`, the scale of the differences.
     """
     import onnx
     import torch

@@ -1,10 +1,11 @@
 """A model folder written by `tf-ner train` is read by *other* processes, as users do.
 
-One process per precision trains a folder per head (and records its in-memory model's scores,
-predictions and optimizer state); then, in new interpreters that never trained:
-`tf-ner evaluate`, `tf-ner predict`, `Recognizer.load`, and `keras.models.load_model`
-after `import tf_ner.keras_objects` alone. A load in the process that saved would hide a class that
-only training had registered (the optimizer was one).
+One process per precision trains a folder for each of its heads (and records the
+in-memory model's scores, predictions and optimizer state); then, in new interpreters
+that never trained: `tf-ner evaluate`, `tf-ner predict`, `Recognizer.load`, and
+`keras.models.load_model` after `import tf_ner.keras_objects` alone. A load in the
+process that saved would hide a class that only training had registered (the optimizer
+was one).
 """
 
 import json
