@@ -11,7 +11,9 @@ Runners, each in its own process (`processes.run_script`), one after another:
     ours             `Recognizer.predict` in-process: tokenisation, windows, the model
                      (CRF Viterbi included), decoding, merging, scores; after loading
                      and one warm-up call
-    tf-ner predict   the whole command, `python -m tf_ner.cli predict`, start-up included
+    tf-ner predict   the whole command, `python -m tf_ner.cli predict`, start-up included;
+                     with ONNX also `--runtime onnx` at the first of `--onnx-batch-sizes`
+                     (a process that imports no TensorFlow)
     hf-pipeline      `pipeline("token-classification", aggregation_strategy="simple")`
                      at batch 1 (its default) and each of `--hf-batch-sizes`
     hf-forward       plain batched PyTorch forward + argmax of the same windows,
@@ -27,6 +29,7 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      of the first of `--onnx-batch-sizes`; float32 also at each other
                      (`ours-onnx, batch N`)
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
+                     (with ONNX also `--runtime onnx`)
 
 With ONNX (the default; `--no-onnx` leaves it out), the F1 each runtime gets on the
 sentences, float32 and int8, on both sides (`peers/predict_onnx_quality.py`).
@@ -63,6 +66,7 @@ import rounds  # noqa: E402
 from results_file import write_results  # noqa: E402
 
 CLI_NAME = "tf-ner predict"
+CLI_ONNX_NAME = "tf-ner predict --runtime onnx"
 ONNX_GRAPHS = ("onnx", "onnx-optimized", "onnx-int8")  # peers/hf_onnx.py
 ONNX_RUNTIMES = ("onnx", "onnx-int8")  # tf_ner.load
 
@@ -101,18 +105,25 @@ def runner_plan(args, prepared, corpus):
             arguments = [*model, "--batch-size", size, "--runtime", runtime]
             plan.append((name, "predict_ours_runner.py", arguments))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
-    cli += ["--input", prediction.corpus_file(prepared, corpus), "--batch-size", args.batch_size]
-    plan.append((CLI_NAME, "predict_process_runner.py", cli))
+    cli += ["--input", prediction.corpus_file(prepared, corpus)]
+    plan.append((CLI_NAME, "predict_process_runner.py", [*cli, "--batch-size", args.batch_size]))
+    if args.onnx:
+        onnx = ["--runtime", "onnx", "--batch-size", args.onnx_batch_sizes[0]]
+        plan.append((CLI_ONNX_NAME, "predict_process_runner.py", [*cli, *onnx]))
     return plan
 
 
 def startup_plan(args, prepared):
     one = ["--what", "predict", "--model", args.model, "--corpus", "one text"]
-    return [
+    one += ["--input", pathlib.Path(prepared) / prediction.STARTUP_TEXT_FILE]
+    plan = [
         ("import tensorflow", "predict_process_runner.py", ["--what", "import-tensorflow"]),
-        (f"{CLI_NAME}, one text", "predict_process_runner.py",
-         [*one, "--input", pathlib.Path(prepared) / prediction.STARTUP_TEXT_FILE]),
-    ]  # fmt: skip
+        (f"{CLI_NAME}, one text", "predict_process_runner.py", one),
+    ]
+    if args.onnx:
+        plan.append((f"{CLI_ONNX_NAME}, one text", "predict_process_runner.py",
+                     [*one, "--runtime", "onnx"]))  # fmt: skip
+    return plan
 
 
 def runner_env(threads):
@@ -150,7 +161,8 @@ def corpus_table(records, config, peak):
     forward = next((r for r in records if r["name"] == "hf-forward"), None)
     hf_plain = next((r for r in records if r["name"] == "hf-onnx"), None)
     hf_onnx = next((r for r in records if r["name"] == "hf-onnx-optimized"), None)
-    ours = next((r for r in records if r["name"] == "ours"), None)
+    in_process = {CLI_NAME: "ours", CLI_ONNX_NAME: "ours-onnx"}  # the same batches
+    by_name = {r["name"]: r for r in records}
     lines = [
         "| runner | batch | texts/s | characters/s | x pipeline best | x batched forward "
         "| x HF ONNX | x HF ONNX optimized | GFLOP/s | of matmul peak | peak RSS MB | wall s "
@@ -159,8 +171,9 @@ def corpus_table(records, config, peak):
     ]
     for r in records:
         shapes = r.get("batch_shapes")
-        if shapes is None and r["name"] == CLI_NAME and ours and ours["batch"] == r["batch"]:
-            shapes = ours["batch_shapes"]  # the same batches as the in-process call
+        same = by_name.get(in_process.get(r["name"]))
+        if shapes is None and same and same["batch"] == r["batch"]:
+            shapes = same["batch_shapes"]  # the same batches as the in-process call
         gflops = forward_flops(config, shapes) / r["seconds"] / 1e9 if shapes else None
         name = r["name"] + (" (best)" if r is pipeline_best else "")
         lines.append(
@@ -371,11 +384,11 @@ def main(argv=None):
     for corpus, records in results.items():
         lines += [f"## {corpus}", "", *corpus_table(records, config, peak), ""]
         digests = {r["name"]: r.get("spans_digest") for r in records}
-        same = digests.get("ours") == digests.get(CLI_NAME)
-        lines += [
-            f"`ours` and `{CLI_NAME}` predicted {'the same' if same else 'DIFFERENT'} spans.",
-            "",
-        ]
+        for command, runner in ((CLI_NAME, "ours"), (CLI_ONNX_NAME, "ours-onnx")):
+            if command in digests:
+                same = digests.get(runner) == digests[command]
+                verdict = "the same" if same else "DIFFERENT"
+                lines += [f"`{runner}` and `{command}` predicted {verdict} spans.", ""]
     if quality:
         lines += [*quality_table(quality, prepare), ""]
     lines += [

@@ -492,6 +492,8 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
         dict(common, name="hf-onnx-optimized", texts_per_s=600.0, seconds=1.0),
         dict(common, name="ours", texts_per_s=750.0, seconds=1.0, batch_shapes=[[2, 10]]),
         dict(common, name="tf-ner predict", texts_per_s=250.0, seconds=2.0, child_peak_rss_mb=9.0),
+        dict(common, name="ours-onnx", texts_per_s=500.0, seconds=1.0, batch_shapes=[[1, 10]]),
+        dict(common, name="tf-ner predict --runtime onnx", texts_per_s=250.0, seconds=2.0),
     ]
     peak = {"gflops": 0.5}
     rows = {
@@ -505,6 +507,8 @@ def test_prediction_driver_counts_flops_and_tabulates_ratios():
     assert rows["ours"][12:14] == ["1.00", "3.00"]  # texts per CPU second: 3x the forward's
     # tf-ner predict runs the same batches as ours: half the rate in 2 s; its own peak RSS.
     assert rows["tf-ner predict"][8:11] == ["0.1", "12.7%", "9"]
+    # With --runtime onnx, the batches of ours-onnx (half ours'), in the same 2 s.
+    assert rows["tf-ner predict --runtime onnx"][8:10] == ["0.0", "6.3%"]
     assert rows["hf-pipeline-1"][8] == "–"  # no shapes recorded
 
 
@@ -513,10 +517,17 @@ def test_prediction_driver_runs_ours_on_onnx_at_each_batch_size_int8_at_the_firs
     args = driver.parse(["--model", str(FOLDERS / "ner_crf"), "--no-peers"])
     plan = {name: arguments for name, _, arguments in driver.runner_plan(args, "P", "sentences")}
     assert list(plan) == ["ours", "ours-onnx", "ours-onnx, batch 64", "ours-onnx-int8",
-                          "tf-ner predict"]  # fmt: skip
+                          "tf-ner predict", "tf-ner predict --runtime onnx"]  # fmt: skip
     batch = {name: args[args.index("--batch-size") + 1] for name, args in plan.items()}
     assert batch == {"ours": 64, "ours-onnx": 32, "ours-onnx, batch 64": 64,
-                     "ours-onnx-int8": 32, "tf-ner predict": 64}  # fmt: skip
+                     "ours-onnx-int8": 32, "tf-ner predict": 64,
+                     "tf-ner predict --runtime onnx": 32}  # fmt: skip
+    assert "--runtime" not in plan["tf-ner predict"]
+    onnx_command = plan["tf-ner predict --runtime onnx"]
+    assert onnx_command[onnx_command.index("--runtime") + 1] == "onnx"
+    startup = [name for name, _, _ in driver.startup_plan(args, "P")]
+    assert startup == ["import tensorflow", "tf-ner predict, one text",
+                       "tf-ner predict --runtime onnx, one text"]  # fmt: skip
 
 
 def test_documents_join_every_text_once_in_order():

@@ -5,8 +5,9 @@ Subpackages (imports point downwards): `ground` < `optimization` < `bert` < `lay
 `losses`, `metrics`, `data` < `tasks` < `reports` < `train` < `studies` < `cli`.
 `tf_ner.load(folder)` gives the predictor of a trained model folder
 (`tf_ner.Recognizer` for NER); names are imported on first use, so `import tf_ner`
-imports no TensorFlow. To read a `model.keras` of ours with `keras.models.load_model`,
-`import tf_ner.keras_objects` first.
+imports no TensorFlow, and neither does `tf_ner.load(folder, runtime="onnx")`, which
+predicts with numpy, tokenizers and onnxruntime alone. To read a `model.keras` of ours
+with `keras.models.load_model`, `import tf_ner.keras_objects` first.
 """
 
 from tf_ner.ground.lazy import lazy_exports

@@ -363,10 +363,17 @@ def _add_pretraining_corpus(commands):
 TENSORFLOW_COMMANDS = ("train", "pretrain", "stability", "evaluate", "predict")
 
 
+def needs_tensorflow(args):
+    """Whether the command runs TensorFlow (`predict` on ONNX Runtime does not)."""
+    return args.command in TENSORFLOW_COMMANDS and getattr(args, "runtime", None) in (
+        None, "tensorflow",
+    )  # fmt: skip
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    if not args.verbose and args.command in TENSORFLOW_COMMANDS:
+    if not args.verbose and needs_tensorflow(args):
         import_tensorflow_quietly()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -17,15 +17,20 @@ import importlib
 from tf_ner.tasks import TASKS
 from tf_ner.tasks.ner.heads import HEADS
 
-# The modules that register Keras classes, besides the tasks' and heads' modules.
+# The modules that register Keras classes, besides the tasks' and heads' modules (which
+# import Keras only when they build a model).
 # tests/test_keras_objects.py checks that no module of the package is missing.
 MODULES = (
     "tf_ner.bert.modeling",
     "tf_ner.layers",
     "tf_ner.losses",
-    "tf_ner.metrics",
+    "tf_ner.metrics.entity_f1",
+    "tf_ner.metrics.macro_f1",
+    "tf_ner.metrics.token_accuracy",
     "tf_ner.optimization.keras_optimizer",
     "tf_ner.optimization.schedules",
+    "tf_ner.tasks.classification.pooling",
+    "tf_ner.tasks.ner.masks",
     "tf_ner.train.schedules",
 )
 

@@ -2,10 +2,12 @@
 
     python benchmarks/peers/predict_process_runner.py --what predict --model runs/demo_msra_crf \
         --input /tmp/predict/sentences.txt --batch-size 64
+    python benchmarks/peers/predict_process_runner.py --what predict --model runs/demo_msra_crf \
+        --input /tmp/predict/sentences.txt --runtime onnx
     python benchmarks/peers/predict_process_runner.py --what import-tensorflow
 
-Runs the command in a child process and times it from start to exit:
-`python -m tf_ner.cli predict --model M --input F --output O --format lines` (what the
+Runs the command in a child process and times it from start to exit: `python -m
+tf_ner.cli predict --model M --input F --output O --format lines --runtime R` (what the
 `tf-ner` console script runs), or `python -c "import tensorflow"`. Records the child's
 wall and CPU seconds and its peak resident memory; for `predict`, also the entities
 it wrote and their digest (the same as the in-process runner's when nothing differs).
@@ -43,6 +45,7 @@ def main():
     p.add_argument("--input", help="one text per line (predict)")
     p.add_argument("--corpus", default="", help="the corpus's name, for the record")
     p.add_argument("--batch-size", type=int, default=None, help="--batch-size of tf-ner predict")
+    p.add_argument("--runtime", default="tensorflow", help="--runtime of tf-ner predict")
     args = p.parse_args()
     if args.what == "import-tensorflow":
         seconds, cpu, rss = run_child([sys.executable, "-c", "import tensorflow"])
@@ -55,7 +58,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         output = pathlib.Path(folder) / "predictions.jsonl"
         command = [sys.executable, "-m", "tf_ner.cli", "predict", "--model", args.model,
-                   "--input", args.input, "--output", str(output), "--format", "lines"]  # fmt: skip
+                   "--input", args.input, "--output", str(output), "--format", "lines",
+                   "--runtime", args.runtime]  # fmt: skip
         if args.batch_size:
             command += ["--batch-size", str(args.batch_size)]
         seconds, cpu, rss = run_child(command)

@@ -16,7 +16,7 @@ from tf_ner.data import (
     read_classification,
     write_classification,
 )
-from tf_ner.data.classification.batches import prediction_batches
+from tf_ner.data.classification.prediction_batches import prediction_batches
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tests.data.tiny_vocab import write_tiny_vocab
-from tests.helpers import run_python
+from tests.helpers import run_python, without_tensorflow
 from tests.page_tree import parse_page
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
@@ -145,12 +145,13 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     correct = sum(line["label"] == e.labels[0] for line, e in zip(lines, dev, strict=True))
     assert correct / len(dev) == pytest.approx(scores["overall"]["accuracy"])
     check_pages(tmp_path / "out.html", tmp_path / "errors.html", lines, dev)
-    # ONNX: exported by one process, run by ONNX Runtime in another; the same labels,
-    # the probabilities to float32 rounding.
+    # ONNX: exported by one process, run by ONNX Runtime in another that cannot import
+    # TensorFlow or Keras; the same labels, the probabilities to float32 rounding.
+    no_tensorflow = without_tensorflow(tmp_path / "without_tensorflow")
     run_python(["-m", "tf_ner.cli", "export", "--model", str(out), "--format", "onnx"])
     run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
                 "--format", "lines", "--output", str(tmp_path / "onnx.jsonl"),
-                "--runtime", "onnx"])  # fmt: skip
+                "--runtime", "onnx"], env=no_tensorflow)  # fmt: skip
     found = [json.loads(x) for x in (tmp_path / "onnx.jsonl").read_text().splitlines()]
     assert [x["label"] for x in found] == [x["label"] for x in lines]
     for ours, theirs in zip(found, lines, strict=True):
@@ -159,7 +160,7 @@ def test_train_then_evaluate_and_predict_in_new_processes(tmp_path):
     run_python(["-m", "tf_ner.cli", "export", "--model", str(out), "--format", "onnx-int8"])
     run_python(["-m", "tf_ner.cli", "predict", "--model", str(out), "--input", str(texts),
                 "--format", "lines", "--output", str(tmp_path / "int8.jsonl"),
-                "--runtime", "onnx-int8"])  # fmt: skip
+                "--runtime", "onnx-int8"], env=no_tensorflow)  # fmt: skip
     found = [json.loads(x) for x in (tmp_path / "int8.jsonl").read_text().splitlines()]
     differences = [abs(ours["probabilities"]["pos"] - theirs["probabilities"]["pos"])
                    for ours, theirs in zip(found, lines, strict=True)]  # fmt: skip

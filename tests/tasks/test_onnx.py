@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
+from tests.helpers import run_python, without_tensorflow
 from tests.tasks.test_folder import EXPECTED, FOLDERS
 from tf_ner import load
 from tf_ner.ground.errors import InputError, MissingFileError
@@ -157,3 +158,32 @@ def test_a_call_without_batch_size_takes_its_runtimes_default(exported, monkeypa
             predictor.records(["北京"])
             predictor.predict(["北京"], batch_size=50)
     assert asked == [64, 64, 50, 32, 32, 50] * 2
+
+
+# What an ONNX predictor imports besides the standard library and tf_ner.
+SERVING_PACKAGES = {"numpy", "onnxruntime", "tokenizers"}
+
+
+@pytest.mark.parametrize("folder", ["ner_crf", "cls"])
+def test_an_onnx_predictor_imports_no_tensorflow_only_numpy_tokenizers_onnxruntime(
+    exported, folder, tmp_path
+):
+    """`tf_ner.load(folder, runtime="onnx")` predicts in a process where TensorFlow and
+    Keras cannot be imported, and the packages it imported are the serving ones: a
+    server needs nothing else (TensorFlow alone took 4.5-7.6 s to import, here and in
+    `benchmarks/results/predict_throughput_decode_amd.md`)."""
+    code = f"""
+import json, sys
+import tf_ner
+predictor = tf_ner.load({str(exported / folder)!r}, runtime="onnx")
+records = predictor.records(["我爱北京天安门", "中国人民银行"])
+packages = {{name.split(".")[0] for name in sys.modules}} - set(sys.stdlib_module_names)
+print(json.dumps([records, sorted(p for p in packages if not p.startswith("_"))]))
+"""
+    out = run_python(code, env=without_tensorflow(tmp_path)).stdout.splitlines()[-1]
+    records, packages = json.loads(out)
+    assert set(packages) == SERVING_PACKAGES | {"tf_ner"}
+    assert records == load(exported / folder, runtime="onnx").records(
+        ["我爱北京天安门", "中国人民银行"]
+    )
+

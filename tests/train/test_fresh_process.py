@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from tests.helpers import REPO_ROOT, run_python
+from tests.helpers import REPO_ROOT, run_python, without_tensorflow
 from tests.page_tree import marks, parse_page
 from tests.train.train_heads_script import HEADS
 from tf_ner.data import read_dataset
@@ -51,8 +51,8 @@ def in_memory(out, head):
     return json.loads((out / f"{head}.in_memory.json").read_text(encoding="utf-8"))
 
 
-def tf_ner_command(*args):
-    return run_python(["-m", "tf_ner.cli", *args])
+def tf_ner_command(*args, env=None):
+    return run_python(["-m", "tf_ner.cli", *args], env=env)
 
 
 @pytest.mark.slow
@@ -95,15 +95,16 @@ def test_evaluate_and_predict_in_new_processes_match_the_training_process(traine
 @pytest.mark.parametrize("precision, head", CASES)
 def test_the_onnx_export_predicts_the_same_entities_in_new_processes(trained, head):
     """`tf-ner export --format onnx` in one process, `tf-ner predict --runtime onnx` in
-    another: the spans of the training process's model, and its scores to float32
-    rounding (a mixed_bfloat16 model is exported to compute in float32: to bfloat16's,
-    8 bits of mantissa)."""
+    another, where TensorFlow and Keras cannot be imported: the spans of the training
+    process's model, and its scores to float32 rounding (a mixed_bfloat16 model is
+    exported to compute in float32: to bfloat16's, 8 bits of mantissa)."""
     folder, expected = trained / head, in_memory(trained, head)
     tf_ner_command("export", "--model", str(folder), "--format", "onnx")
     output = trained / f"{head}.onnx_predictions.jsonl"
     tf_ner_command(
         "predict", "--model", str(folder), "--input", str(trained / "texts.txt"),
         "--format", "lines", "--output", str(output), "--runtime", "onnx",
+        env=without_tensorflow(trained / "without_tensorflow"),
     )  # fmt: skip
     found = [json.loads(line)["entities"] for line in output.read_text("utf-8").splitlines()]
     assert any(expected["predictions"]), "the trained model should find some entity"

@@ -260,6 +260,16 @@ class Tokenizer:
         return Encoding(ids=ids, segment_ids=segment_ids, offsets=offsets, tokens=tokens)
 
 
+def check_tokenizer(tokenizer):
+    """Raises InputError unless the tokenizer's [PAD] is id 0: batches pad with 0, and
+    the heads mask `token_ids != 0`."""
+    if tokenizer.pad_id != 0 or tokenizer.id_to_token(0) != "[PAD]":
+        raise InputError(
+            f"{tokenizer.vocab_file}: [PAD] must be id 0 (the first line of vocab.txt), "
+            f"got id 0 = {tokenizer.id_to_token(0)!r}; the heads mask token_ids != 0"
+        )
+
+
 def _to_encoding(text, encoded):
     return Encoding(
         ids=list(encoded.ids),

@@ -242,11 +242,20 @@ class TagLabeler(Labeler):
         out_of_range = tag_ids[tag_ids >= self.num_tags]
         if out_of_range.size:
             raise ValueError(f"tag id {out_of_range[0]} out of range for {self.num_tags} tags")
-        if not (tag_ids > 0).any():  # tags only on positions that start no unit
+        tagged = np.flatnonzero(tag_ids > 0).tolist()
+        if not tagged:  # tags only on positions that start no unit
             return []
-        tags = [self.tags[i] if i >= 0 else "O" for i in tag_ids.tolist()]
+        # The tagged units alone, with one O where untagged units part them: a run of O
+        # reads as one O, so these spans are those of the whole sequence.
+        read, tags = [], []
+        for i in tagged:
+            if read and i != read[-1] + 1:
+                read.append(None)
+                tags.append("O")
+            read.append(i)
+            tags.append(self.tags[tag_ids[i]])
         spans = tags_to_spans(tags, self.scheme, repair=True)
-        return sorted({(units[s].start, units[e - 1].end, t) for s, e, t in spans})
+        return sorted({(units[read[s]].start, units[read[e - 1]].end, t) for s, e, t in spans})
 
 
 def _check_offsets(text, encoding):

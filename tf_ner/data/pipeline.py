@@ -31,13 +31,13 @@ import logging
 import numpy as np
 import tensorflow as tf
 
+from tf_ner.bert.tokenization import check_tokenizer
 from tf_ner.data.alignment import Unit
 from tf_ner.data.buckets import check_buckets
 from tf_ner.data.encoding import IGNORE_INDEX, Labeler, SpanLabeler
 from tf_ner.data.encoding_report import LONGER_THAN_WINDOW, EncodingReport
 from tf_ner.data.sorted_batches import EpochBatches, TokenBatches, check_batch_tokens
 from tf_ner.data.windows import split_windows
-from tf_ner.ground.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -202,14 +202,6 @@ def batched_dataset(batches, labels_spec=None):
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
     return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def check_tokenizer(tokenizer):
-    if tokenizer.pad_id != 0 or tokenizer.id_to_token(0) != "[PAD]":
-        raise InputError(
-            f"{tokenizer.vocab_file}: [PAD] must be id 0 (the first line of vocab.txt), "
-            f"got id 0 = {tokenizer.id_to_token(0)!r}; the heads mask token_ids != 0"
-        )
 
 
 @dataclasses.dataclass

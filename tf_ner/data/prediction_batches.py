@@ -8,8 +8,8 @@ texts' order, windows merged (`PredictionBatches.decode`).
 
 import numpy as np
 
+from tf_ner.bert.tokenization import check_tokenizer
 from tf_ner.data.buckets import bucket_of, check_buckets
-from tf_ner.data.pipeline import batched_dataset, check_tokenizer
 from tf_ner.data.windows import merge_window_predictions, split_windows, window_encoding
 
 
@@ -72,7 +72,10 @@ class PredictionBatches:
 
     @property
     def dataset(self):
-        """The batches as a `tf.data.Dataset` (e.g. for a distribution strategy)."""
+        """The batches as a `tf.data.Dataset` (e.g. for a distribution strategy); the
+        only part of prediction that imports TensorFlow."""
+        from tf_ner.data.pipeline import batched_dataset
+
         return batched_dataset(self)
 
     def encoding(self, text_index, window_index):

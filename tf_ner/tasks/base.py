@@ -6,14 +6,13 @@ data files, completing its settings from the training data, examples -> labelled
 batches, the Keras model on the encoder, loss and metrics, predictions from outputs,
 its evaluation scores and its serving outputs. `train`, the CLI and `tf_ner.load`
 only call these; a task never sees the run's settings.
+
+What predicts from an ONNX graph imports no TensorFlow: the Keras half of running a
+model is `tf_ner.tasks.keras_forward`, imported when a Keras model runs.
 """
 
 import concurrent.futures
-import weakref
 
-import tensorflow as tf
-
-from tf_ner.data.pipeline import FEATURES_SPEC
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import from_dict
 from tf_ner.tasks.onnx import OnnxModel
@@ -239,31 +238,19 @@ class Predictor:
         return self.model
 
 
-_FORWARD = weakref.WeakKeyDictionary()
+def forward_function(model, features_spec=None):
+    """`model(features, training=False)` as a function of a batch's features.
 
-
-def forward_function(model, features_spec=FEATURES_SPEC):
-    """`model(features, training=False)` as a `tf.function`, one per model.
-
-    Not `predict_on_batch`: under a distribution strategy that runs the whole batch on
-    every replica (and across workers), where inference needs no collective at all.
-    Its input signature has any batch size and length, so it traces once for all
-    bucket lengths. The function holds the model weakly: a model nobody else holds is
-    freed with its function. An `OnnxModel` is its own forward function (numpy in and
-    out).
+    An `OnnxModel` is its own forward function (numpy in and out), and TensorFlow is
+    not imported: an ONNX predictor runs without it. A Keras model gets its
+    `tf.function` (`tf_ner.tasks.keras_forward.keras_forward_function`; `features_spec`:
+    its features as `tf.TensorSpec`s, None for `{"token_ids", "segment_ids"}`).
     """
-    if isinstance(model, OnnxModel):  # runs outside TensorFlow, on numpy
+    if isinstance(model, OnnxModel):
         return model
-    forward = _FORWARD.get(model)
-    if forward is None:
-        reference = weakref.ref(model)
-        forward = tf.function(
-            lambda features: reference()(features, training=False),
-            input_signature=[features_spec],
-            autograph=False,  # plain graph code: nothing for AutoGraph to convert
-        )
-        _FORWARD[model] = forward
-    return forward
+    from tf_ner.tasks.keras_forward import keras_forward_function
+
+    return keras_forward_function(model, features_spec)
 
 
 def outputs_ahead(forward, batches):
@@ -291,36 +278,3 @@ def outputs_ahead(forward, batches):
             pending = running
         if pending is not None:
             yield pending.result()
-
-
-def labelled_scores(
-    model, data, loss_function, metrics, metric_outputs=lambda outputs: outputs,
-    features_spec=FEATURES_SPEC,
-):  # fmt: skip
-    """Mean loss and Keras metrics of `model` over labelled batches, in inference mode.
-
-    Args:
-        model: the task's Keras model.
-        data: `LabelledData` (its dataset yields `(features, labels)`).
-        loss_function: callable `(labels, outputs) -> scalar mean over the batch`.
-        metrics: Keras metrics updated with `(labels, metric_outputs(outputs))`.
-        metric_outputs: callable picking what the metrics read from the outputs.
-        features_spec: the model's features, as `tf.TensorSpec`s.
-
-    Returns:
-        dict: `"loss"` (the mean over windows) and each metric's `result()` by name.
-    """
-    forward = forward_function(model, features_spec)
-    total, windows = 0.0, 0
-    for metric in metrics:
-        metric.reset_state()
-    for features, labels in data.dataset:
-        outputs = forward(features)
-        size = int(features["token_ids"].shape[0])
-        total += float(loss_function(labels, outputs)) * size
-        windows += size
-        for metric in metrics:
-            metric.update_state(labels, metric_outputs(outputs))
-    scores = {"loss": total / windows if windows else 0.0}
-    scores.update({metric.name: float(metric.result()) for metric in metrics})
-    return scores

@@ -10,6 +10,9 @@ Besides these, the training run writes its logs. Every file is written atomicall
 Reading a folder registers what it reads: the task's module and its head's (through
 their registries) and every `tf_ner` module that `model.keras` names, so that Keras
 finds each class without any import by the caller.
+
+Keras and TensorFlow are imported by the functions that write or read the Keras model:
+`load` with an ONNX runtime reads a folder without them.
 """
 
 import dataclasses
@@ -20,11 +23,6 @@ import shutil
 import tempfile
 import zipfile
 
-import keras
-import tensorflow as tf
-
-from tf_ner.bert.checkpoint import load_bert_checkpoint, save_bert_checkpoint
-from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
 from tf_ner.bert.config import BertConfig
 from tf_ner.bert.tokenization import Tokenizer
 from tf_ner.ground.errors import InputError, MissingFileError
@@ -45,6 +43,9 @@ RUNTIMES = ("tensorflow", *ONNX_FILES)
 def write_folder(task, model, folder, bert_config, vocab_file):
     """Writes the trained model's folder: what `load` reads, and for a task that keeps
     its model, a SavedModel for serving (`export_saved_model`)."""
+    from tf_ner.bert.checkpoint import save_bert_checkpoint
+    from tf_ner.bert.checkpoint_io import CHECKPOINT_NAME
+
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / CONFIG_FILE, bert_config.to_json_string())
@@ -74,6 +75,8 @@ def export_saved_model(model, task, path):
     heads, `logits` `[batch, types, length, length]` for GlobalPointer heads, where a
     span is an entity if its logit is > 0).
     """
+    import tensorflow as tf
+
     spec = tf.TensorSpec([None, None], tf.int32)
 
     @tf.function(input_signature=[spec, spec], autograph=False)
@@ -115,6 +118,10 @@ def load_model(task, folder, float32=False):
         float32: compute in float32 a model trained under a mixed-precision policy
             (its variables are float32 either way).
     """
+    import keras
+
+    from tf_ner.bert.checkpoint import load_bert_checkpoint
+
     folder = pathlib.Path(folder)
     if not task.saves_model:
         model = task.build_model(BertConfig.from_json_file(folder / CONFIG_FILE))

@@ -8,14 +8,14 @@ its loop as an ONNX `Loop`). The predictors decode them as they decode TensorFlo
 the same code turns either into spans or labels.
 
 The converter (`tf2onnx`) and the runtime (`onnxruntime`) are optional: each is
-imported by the function that needs it.
+imported by the function that needs it, and so is TensorFlow, which only the converter
+needs: an `OnnxModel` runs without it.
 """
 
 import hashlib
 import importlib
 
 import numpy as np
-import tensorflow as tf
 
 from tf_ner.ground.errors import InputError
 
@@ -109,6 +109,8 @@ def convert_to_onnx(model, path, source_sha256):
         source_sha256: the `model.keras` it came from, kept in the graph's metadata so
             that a stale export is refused at load.
     """
+    import tensorflow as tf
+
     tf2onnx = _optional("tf2onnx")
     spec = [tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUTS]
 

@@ -1,5 +1,5 @@
 """Classification examples -> token ids (`truncation`) -> bucketed `tf.data` batches for
-training, and numpy batches sorted by length for prediction."""
+training (for prediction: `prediction_batches`)."""
 
 import dataclasses
 import logging
@@ -7,12 +7,12 @@ import logging
 import numpy as np
 import tensorflow as tf
 
+from tf_ner.bert.tokenization import check_tokenizer
 from tf_ner.data.classification.truncation import TruncationReport, encode_texts
 from tf_ner.data.pipeline import (
     EpochBatches,
     batch_plan,
     batched_dataset,
-    check_tokenizer,
     plan_buckets,
 )
 
@@ -100,26 +100,3 @@ def make_classification_dataset(
         batched_dataset(batches, labels_spec), batches, token_ids, label_rows, report,
         batches.bucket_lengths,
     )
-
-
-def prediction_batches(token_ids, batch_size):
-    """Batches of encoded texts to predict, sorted by length so that each is padded only
-    to its longest text; numpy, for a forward function that takes any length.
-
-    Args:
-        token_ids: list of int32 arrays, one per text ([CLS] ... [SEP]).
-        batch_size: int, texts per batch.
-
-    Yields:
-        `(rows, features)`: the texts' indices `[batch]` and `{"token_ids",
-        "segment_ids"}` int32 `[batch, L]`.
-    """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
-    order = np.argsort([len(ids) for ids in token_ids], kind="stable")
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        ids = np.zeros((len(rows), len(token_ids[rows[-1]])), np.int32)
-        for row, text in enumerate(rows):
-            ids[row, : len(token_ids[text])] = token_ids[text]
-        yield rows, {"token_ids": ids, "segment_ids": np.zeros_like(ids)}

@@ -1,21 +1,21 @@
-"""Text classification as a task: the encoder, a pooled vector, a dense layer over labels."""
+"""Text classification as a task: the encoder, a pooled vector, a dense layer over labels.
+
+Keras and TensorFlow are imported by the methods that build, train, evaluate and export
+the model: a folder's ONNX graph predicts labels without them.
+"""
 
 import dataclasses
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data.classification import label_counts, read_classification, write_classification
-from tf_ner.data.classification.batches import make_classification_dataset, prediction_batches
+from tf_ner.data.classification.prediction_batches import prediction_batches
 from tf_ner.data.classification.truncation import encode_texts
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import resolved
-from tf_ner.metrics import MacroF1, prf
-from tf_ner.tasks.base import Task, forward_function, labelled_scores
+from tf_ner.metrics import prf
+from tf_ner.tasks.base import Task, forward_function
 from tf_ner.tasks.classification.classifier import TextClassifier
-from tf_ner.tasks.classification.pooling import TextPooling
 from tf_ner.tasks.classification.report import format_scores, scores_json
 from tf_ner.tasks.classification.settings import ClassificationSettings
 
@@ -124,6 +124,8 @@ class ClassificationTask(Task):
         self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None,
         batch_tokens=None, multiple=1,
     ):  # fmt: skip
+        from tf_ner.data.classification.batches import make_classification_dataset
+
         s = self.settings
         data = make_classification_dataset(
             examples, tokenizer, s.labels, s.max_length, s.truncation, s.head_tokens,
@@ -134,6 +136,11 @@ class ClassificationTask(Task):
         return data
 
     def build_model(self, bert_config):
+        import keras
+
+        from tf_ner.bert.modeling import BertEncoder
+        from tf_ner.tasks.classification.pooling import TextPooling
+
         s = self.settings
         if s.pooling == "concat-last-4" and bert_config.num_hidden_layers < 4:
             raise InputError(
@@ -158,11 +165,17 @@ class ClassificationTask(Task):
         return keras.Model(inputs, logits, name="text_classifier")
 
     def loss(self):
+        import keras
+
         if self.settings.multi_label:
             return keras.losses.BinaryCrossentropy(from_logits=True)
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def metrics(self):
+        import keras
+
+        from tf_ner.metrics import MacroF1
+
         s = self.settings
         macro = MacroF1(len(s.labels), s.multi_label, s.threshold, from_logits=True)
         if s.multi_label:
@@ -180,8 +193,7 @@ class ClassificationTask(Task):
         forward = forward_function(model)
         result = np.zeros((len(token_ids), len(s.labels)), np.float32)
         for rows, features in prediction_batches(token_ids, batch_size):
-            logits = tf.cast(forward(features), tf.float32)
-            result[rows] = (tf.sigmoid if s.multi_label else tf.nn.softmax)(logits).numpy()
+            result[rows] = label_probabilities(forward(features), s.multi_label)
         return result
 
     def predicted(self, probabilities):
@@ -197,6 +209,8 @@ class ClassificationTask(Task):
     def evaluate(self, model, tokenizer, examples, batch_size=64, data=None):
         """Accuracy (single-label), macro-F1 and per-class P/R/F1 over the texts, and
         the loss: one pass of the Keras metrics (`MacroF1`) over the labelled texts."""
+        from tf_ner.tasks.keras_forward import labelled_scores
+
         data = data or self.labelled_data(list(examples), tokenizer, batch_size)
         metrics = self.metrics()
         values = labelled_scores(model, data, self.loss(), metrics)
@@ -214,8 +228,20 @@ class ClassificationTask(Task):
     scores_json = staticmethod(scores_json)
 
     def serving_outputs(self, outputs, features):
+        import tensorflow as tf
+
         activation = tf.sigmoid if self.settings.multi_label else tf.nn.softmax
         return {"probabilities": activation(tf.cast(outputs, tf.float32))}
+
+
+def label_probabilities(logits, multi_label):
+    """float32 probabilities of logits `[texts, labels]` (numpy, or a tensor of any float
+    dtype): a sigmoid per label, or a softmax over them, computed in float64."""
+    logits = np.asarray(logits).astype(np.float64)
+    if multi_label:
+        return (0.5 * (1 + np.tanh(logits / 2))).astype(np.float32)  # no overflow
+    exponentials = np.exp(logits - logits.max(-1, keepdims=True))
+    return (exponentials / exponentials.sum(-1, keepdims=True)).astype(np.float32)
 
 
 TASK = ClassificationTask

@@ -22,7 +22,8 @@ from tf_ner.data.masked_lm import (
 from tf_ner.ground.errors import InputError
 from tf_ner.losses import masked_token_crossentropy
 from tf_ner.metrics import TokenAccuracy
-from tf_ner.tasks.base import Task, labelled_scores
+from tf_ner.tasks.base import Task
+from tf_ner.tasks.keras_forward import labelled_scores
 from tf_ner.tasks.masked_lm.electra import (
     ReplacedTokenDetection,
     electra_scores,

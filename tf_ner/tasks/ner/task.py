@@ -1,18 +1,18 @@
-"""NER as a task: the encoder plus one registered head, decoded to character spans."""
+"""NER as a task: the encoder plus one registered head, decoded to character spans.
+
+Keras and TensorFlow are imported by the methods that build, train and evaluate the
+model (the heads' likewise): a folder's ONNX graph predicts spans without them.
+"""
 
 import collections
 import dataclasses
 
-import keras
-
-from tf_ner.bert.modeling import BertEncoder
 from tf_ner.data import read_dataset, write_dataset
-from tf_ner.data.pipeline import make_dataset
 from tf_ner.data.prediction_batches import make_prediction_batches
 from tf_ner.ground.errors import InputError
 from tf_ner.ground.settings import resolved
 from tf_ner.metrics import prf
-from tf_ner.tasks.base import Task, forward_function, labelled_scores, outputs_ahead
+from tf_ner.tasks.base import Task, forward_function, outputs_ahead
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.recognizer import Recognizer
 from tf_ner.tasks.ner.report import format_scores, scores_json
@@ -101,6 +101,8 @@ class NerTask(Task):
         self, examples, tokenizer, batch_size, shuffle=False, seed=0, buckets=None,
         batch_tokens=None, multiple=1,
     ):  # fmt: skip
+        from tf_ner.data.pipeline import make_dataset
+
         s = self.settings
         return make_dataset(
             examples, tokenizer, self.labeler, s.max_length, s.stride, batch_size,
@@ -110,6 +112,10 @@ class NerTask(Task):
 
     def build_model(self, bert_config):
         """The encoder (the layer named `bert`; no pooler: no head reads it) and the head."""
+        import keras
+
+        from tf_ner.bert.modeling import BertEncoder
+
         token_ids = keras.Input((None,), dtype="int32", name="token_ids")
         segment_ids = keras.Input((None,), dtype="int32", name="segment_ids")
         inputs = {"token_ids": token_ids, "segment_ids": segment_ids}
@@ -162,6 +168,8 @@ class NerTask(Task):
         """Span P/R/F1 (`tf_ner.metrics.prf`), with `loss`, the head's metrics and the
         `report` of gold entities no label holds, over the labelled windows, and the
         `predictions` scored (per example, its `(start, end, type)` spans)."""
+        from tf_ner.tasks.keras_forward import labelled_scores
+
         examples = list(examples)
         predicted = self.predict_spans(model, tokenizer, [e.text for e in examples], batch_size)
         gold = {(i, *span) for i, e in enumerate(examples) for span in e.entities}

@@ -4,12 +4,15 @@ A head turns the encoder's hidden states into outputs, says how they are trained
 (labels, loss, Keras metrics), and how they are read back: the per-window rows that
 its labeler decodes into character spans, a confidence for each span, and the
 outputs of the exported SavedModel.
+
+A head's module imports Keras and TensorFlow inside the methods that build, train and
+export the model: reading outputs into spans and scores needs neither, so an ONNX
+predictor runs without them.
 """
 
 import numpy as np
 
 from tf_ner.data.encoding import TagLabeler
-from tf_ner.metrics import EntityF1, TokenAccuracy
 from tf_ner.tasks.ner.heads.settings import TagSettings
 
 
@@ -126,6 +129,8 @@ class TagHead(NerHead):
         return TagLabeler(settings.types, scheme, self.first_subtoken_only)
 
     def metrics(self, settings):
+        from tf_ner.metrics import EntityF1, TokenAccuracy
+
         tags = self.labeler(settings).tags
         return [EntityF1(tags=tags, scheme=settings.head_settings.scheme), TokenAccuracy()]
 

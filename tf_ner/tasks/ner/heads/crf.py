@@ -2,14 +2,10 @@
 
 import logging
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from tf_ner.layers import CRF, CRFModel, TokenClassifier
 from tf_ner.tasks.ner.heads.base import TagHead
 from tf_ner.tasks.ner.heads.settings import CrfSettings
-from tf_ner.tasks.ner.masks import SpanMask
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +23,11 @@ class CrfHead(TagHead):
     settings_type = CrfSettings
 
     def build_model(self, inputs, hidden, settings, dropout):
+        import keras
+
+        from tf_ner.layers import CRF, CRFModel, TokenClassifier
+        from tf_ner.tasks.ner.masks import SpanMask
+
         labeler = self.labeler(settings)
         emissions = TokenClassifier(labeler.num_tags, dropout=dropout, name="emissions")(hidden)
         mask = SpanMask(name="span_mask")(inputs["token_ids"])
@@ -48,6 +49,8 @@ class CrfHead(TagHead):
         model.compile(optimizer=optimizer, jit_compile=jit_compile)
 
     def evaluation_loss(self, model, settings):
+        import tensorflow as tf
+
         def negative_log_likelihood(labels, outputs):
             likelihood = model.crf.log_likelihood(outputs["emissions"], labels, outputs["mask"])
             return -tf.reduce_mean(likelihood)
@@ -64,6 +67,8 @@ class CrfHead(TagHead):
         return np.asarray(outputs["emissions"])
 
     def serving_outputs(self, outputs, token_ids):
+        import tensorflow as tf
+
         return {"tags": tf.cast(outputs["tags"], tf.int32)}
 
 

@@ -1,6 +1,5 @@
 """The Efficient GlobalPointer head: GlobalPointer with shared query/key projections."""
 
-from tf_ner.layers import EfficientGlobalPointer
 from tf_ner.tasks.ner.heads.global_pointer import GlobalPointerHead
 
 
@@ -9,7 +8,11 @@ class EfficientGlobalPointerHead(GlobalPointerHead):
     for all types plus a per-type bias, far fewer weights."""
 
     name = "efficient_globalpointer"
-    layer_class = EfficientGlobalPointer
+
+    def layer_class(self):
+        from tf_ner.layers import EfficientGlobalPointer
+
+        return EfficientGlobalPointer
 
 
 HEAD = EfficientGlobalPointerHead()

@@ -1,16 +1,10 @@
 """The GlobalPointer head: a logit per (type, first token, last token), nested spans."""
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from tf_ner.data.encoding import SpanLabeler
-from tf_ner.layers import GlobalPointer
-from tf_ner.losses import sparse_global_pointer_loss
-from tf_ner.metrics import EntityF1
 from tf_ner.tasks.ner.heads.base import NerHead, token_positions
 from tf_ner.tasks.ner.heads.settings import GlobalPointerSettings
-from tf_ner.tasks.ner.masks import SpanMask
 
 
 class GlobalPointerHead(NerHead):
@@ -25,23 +19,36 @@ class GlobalPointerHead(NerHead):
     name = "globalpointer"
     settings_type = GlobalPointerSettings
     nested = True
-    layer_class = GlobalPointer
+
+    def layer_class(self):
+        """The Keras layer of the span logits."""
+        from tf_ner.layers import GlobalPointer
+
+        return GlobalPointer
 
     def labeler(self, settings):
         return SpanLabeler(settings.types)
 
     def build_model(self, inputs, hidden, settings, dropout):
+        import keras
+
+        from tf_ner.tasks.ner.masks import SpanMask
+
         mask = SpanMask(name="span_mask")(inputs["token_ids"])
         hidden = keras.layers.Dropout(dropout, name="head_dropout")(hidden)
-        logits = self.layer_class(
+        logits = self.layer_class()(
             len(settings.types), head_size=settings.head_settings.head_size, name="global_pointer"
         )(hidden, mask=mask)
         return keras.Model(inputs, logits, name=f"ner_{self.name}")
 
     def loss(self, settings):
+        from tf_ner.losses import sparse_global_pointer_loss
+
         return sparse_global_pointer_loss
 
     def metrics(self, settings):
+        from tf_ner.metrics import EntityF1
+
         return [EntityF1()]
 
     def span_scores(self, settings, decoded, score_row, encoding, spans):
@@ -52,6 +59,8 @@ class GlobalPointerHead(NerHead):
         return [float(1 / (1 + np.exp(-cell))) for cell in cells]
 
     def serving_outputs(self, outputs, token_ids):
+        import tensorflow as tf
+
         return {"logits": tf.cast(outputs, tf.float32)}
 
 

@@ -1,10 +1,5 @@
 """The softmax head: a tag per word, read on each word's first sub-token."""
 
-import keras
-import tensorflow as tf
-
-from tf_ner.layers import TokenClassifier
-from tf_ner.losses import masked_token_crossentropy
 from tf_ner.tasks.ner.heads.base import TagHead
 
 
@@ -21,14 +16,22 @@ class SoftmaxHead(TagHead):
     loss_over_windows = False  # a mean over the batch's labelled tokens, as Hugging Face's
 
     def build_model(self, inputs, hidden, settings, dropout):
+        import keras
+
+        from tf_ner.layers import TokenClassifier
+
         num_tags = self.labeler(settings).num_tags
         logits = TokenClassifier(num_tags, dropout=dropout, name="classifier")(hidden)
         return keras.Model(inputs, logits, name="ner_softmax")
 
     def loss(self, settings):
+        from tf_ner.losses import masked_token_crossentropy
+
         return masked_token_crossentropy
 
     def serving_outputs(self, outputs, token_ids):
+        import tensorflow as tf
+
         tags = tf.argmax(outputs, axis=-1, output_type=tf.int32)
         return {"tags": tf.where(tf.not_equal(token_ids, 0), tags, 0)}
 
