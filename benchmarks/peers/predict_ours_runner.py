@@ -9,6 +9,7 @@ first call traces the forward function), then times `predict` over the whole cor
 tokenisation, windows, the model (the CRF's Viterbi included), decoding to spans with
 their scores, and merging the windows of long texts. After timing, it records the
 shape of every batch the prediction ran (`make_prediction_batches`) for the FLOP count.
+On ONNX Runtime the process imports no TensorFlow, as a server's would not.
 """
 
 import argparse
@@ -27,13 +28,11 @@ def batch_shapes(recognizer, texts, batch_size):
     batches = make_prediction_batches(
         texts, recognizer.tokenizer, s.max_length, s.stride, batch_size
     )
-    return [list(features["token_ids"].shape) for features in batches.dataset.as_numpy_iterator()]
+    return [list(features["token_ids"].shape) for features in batches]
 
 
 def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
     """The record of one timed `Recognizer.predict` over `texts`."""
-    import tensorflow as tf
-
     import tf_ner
 
     recognizer, load_s, _ = prediction.timed(
@@ -55,23 +54,24 @@ def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
         entities=sum(map(len, spans)),
         spans_digest=prediction.spans_digest(spans),
         batch_shapes=batch_shapes(recognizer, texts, batch_size),
-        intra_op_threads=(
-            tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
-            if runtime == "tensorflow"
-            else prediction.onnx_threads() or "onnxruntime default"
-        ),
-        framework_version=framework_version(runtime),
+        **framework(runtime),
     )
 
 
-def framework_version(runtime):
-    import tensorflow as tf
-
+def framework(runtime):
+    """The runtime's version and intra-op threads (imported only for these, after
+    timing: TensorFlow is already loaded when it ran the model)."""
     if runtime == "tensorflow":
-        return f"tensorflow {tf.__version__}"
+        import tensorflow as tf
+
+        threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+        return {"intra_op_threads": threads, "framework_version": f"tensorflow {tf.__version__}"}
     import onnxruntime
 
-    return f"onnxruntime {onnxruntime.__version__}"
+    return {
+        "intra_op_threads": prediction.onnx_threads() or "onnxruntime default",
+        "framework_version": f"onnxruntime {onnxruntime.__version__}",
+    }
 
 
 def main():
