@@ -32,11 +32,12 @@ def run_python(code_or_args, env=None, timeout=600, cwd=None, check=True):
 
 def without_tensorflow(directory):
     """`run_python`'s `env` for a process in which `import tensorflow` and `import keras`
-    fail, as on a machine that has neither: packages of those names that raise
-    ImportError, made in `directory` and put first on the path."""
+    fail as on a machine that has neither: packages of those names that raise
+    ModuleNotFoundError, made in `directory` and put first on the path."""
     for name in ("tensorflow", "keras", "tf_keras"):
         package = pathlib.Path(directory) / name
         package.mkdir(parents=True, exist_ok=True)
-        (package / "__init__.py").write_text(f"raise ImportError('no {name} here')\n")
+        raising = f'raise ModuleNotFoundError("No module named {name!r}", name={name!r})\n'
+        (package / "__init__.py").write_text(raising)
     path = [str(directory), os.environ.get("PYTHONPATH", "")]
     return {"PYTHONPATH": os.pathsep.join(entry for entry in path if entry)}

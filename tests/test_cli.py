@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_python
+from tests.helpers import run_python, without_tensorflow
 from tf_ner.bert.checkpoint_io import CheckpointReader
 from tf_ner.bert.tiny import write_random_checkpoint
 from tf_ner.cli import build_parser, main
@@ -55,6 +55,23 @@ for argv in (["--help"], ["train", "--help"], ["stability", "--help"], ["predict
 print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
     assert run_python(code).stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("flags", [[], ["--verbose"]])
+def test_a_tensorflow_command_without_tensorflow_says_how_to_install_it(tmp_path, flags):
+    """Where TensorFlow is not installed (a serving machine of ONNX graphs), a command
+    that needs it is one line saying so, exit code 2, not a traceback."""
+    proc = run_python(
+        ["-m", "tf_ner.cli", *flags, "predict", "--model", "m", "--input", "i", "--output", "o"],
+        env=without_tensorflow(tmp_path),
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "tf-ner predict: error: TensorFlow is not installed: install tf_ner with it (pip "
+        "install -e .[cpu], or .[gpu]); without it, tf-ner predict runs a model exported by "
+        "tf-ner export --format onnx, with --runtime onnx"
+    ]
 
 
 def test_train_help_shows_every_setting_grouped_by_its_owner():

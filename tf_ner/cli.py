@@ -363,6 +363,13 @@ def _add_pretraining_corpus(commands):
 TENSORFLOW_COMMANDS = ("train", "pretrain", "stability", "evaluate", "predict")
 
 
+NO_TENSORFLOW = (
+    "TensorFlow is not installed: install tf_ner with it (pip install -e .[cpu], or .[gpu]); "
+    "without it, tf-ner predict runs a model exported by tf-ner export --format onnx, with "
+    "--runtime onnx"
+)
+
+
 def needs_tensorflow(args):
     """Whether the command runs TensorFlow (`predict` on ONNX Runtime does not)."""
     return args.command in TENSORFLOW_COMMANDS and getattr(args, "runtime", None) in (
@@ -373,8 +380,17 @@ def needs_tensorflow(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    if not args.verbose and needs_tensorflow(args):
-        import_tensorflow_quietly()
+    if needs_tensorflow(args):
+        try:
+            if args.verbose:
+                import tensorflow  # noqa: F401
+            else:
+                import_tensorflow_quietly()
+        except ModuleNotFoundError as error:
+            if error.name != "tensorflow":
+                raise
+            print(f"tf-ner {args.command}: error: {NO_TENSORFLOW}", file=sys.stderr)
+            return 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
