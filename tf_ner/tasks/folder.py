@@ -217,7 +217,8 @@ def load(model_dir, runtime="tensorflow", threads=None):
         runtime: `"tensorflow"`; `"onnx"`: the folder's `model.onnx` (written by
             `tf-ner export --format onnx`, `export_onnx`) run by ONNX Runtime;
             `"onnx-int8"`: its int8 version `model.int8.onnx` (`--format onnx-int8`).
-            An ONNX predictor predicts (NER and classification) but does not evaluate.
+            An ONNX predictor predicts (NER and classification) but does not evaluate,
+            and neither it nor this call imports TensorFlow or Keras.
         threads: ONNX Runtime's threads (None: its default).
 
     Returns:
