@@ -165,22 +165,26 @@ SERVING_PACKAGES = {"numpy", "onnxruntime", "tokenizers"}
 
 
 @pytest.mark.parametrize("folder", ["ner_crf", "cls"])
-def test_an_onnx_predictor_imports_no_tensorflow_only_numpy_tokenizers_onnxruntime(
+def test_a_serving_folder_predicts_without_tensorflow_on_numpy_tokenizers_onnxruntime(
     exported, folder, tmp_path
 ):
-    """`tf_ner.load(folder, runtime="onnx")` predicts in a process where TensorFlow and
-    Keras cannot be imported, and the packages it imported are the serving ones: a
-    server needs nothing else (TensorFlow alone took 4.5-7.6 s to import, here and in
-    `benchmarks/results/predict_throughput_decode_amd.md`)."""
+    """A folder of `task.json`, `vocab.txt` and `model.onnx` alone, loaded with
+    `tf_ner.load(folder, runtime="onnx")` in a process where TensorFlow and Keras cannot
+    be imported, predicts what the whole folder predicts, and the packages it imported
+    are the serving ones: a server needs nothing else."""
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    for name in ("task.json", "vocab.txt", "model.onnx"):
+        shutil.copy(exported / folder / name, serving / name)
     code = f"""
 import json, sys
 import tf_ner
-predictor = tf_ner.load({str(exported / folder)!r}, runtime="onnx")
+predictor = tf_ner.load({str(serving)!r}, runtime="onnx")
 records = predictor.records(["我爱北京天安门", "中国人民银行"])
 packages = {{name.split(".")[0] for name in sys.modules}} - set(sys.stdlib_module_names)
 print(json.dumps([records, sorted(p for p in packages if not p.startswith("_"))]))
 """
-    out = run_python(code, env=without_tensorflow(tmp_path)).stdout.splitlines()[-1]
+    out = run_python(code, env=without_tensorflow(tmp_path / "blocked")).stdout.splitlines()[-1]
     records, packages = json.loads(out)
     assert set(packages) == SERVING_PACKAGES | {"tf_ner"}
     assert records == load(exported / folder, runtime="onnx").records(

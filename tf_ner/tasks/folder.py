@@ -218,7 +218,9 @@ def load(model_dir, runtime="tensorflow", threads=None):
             `tf-ner export --format onnx`, `export_onnx`) run by ONNX Runtime;
             `"onnx-int8"`: its int8 version `model.int8.onnx` (`--format onnx-int8`).
             An ONNX predictor predicts (NER and classification) but does not evaluate,
-            and neither it nor this call imports TensorFlow or Keras.
+            and neither it nor this call imports TensorFlow or Keras; it reads
+            `task.json`, `vocab.txt` and the graph alone (with `model.keras` there, the
+            graph must have been exported from it).
         threads: ONNX Runtime's threads (None: its default).
 
     Returns:
@@ -241,7 +243,9 @@ def load(model_dir, runtime="tensorflow", threads=None):
                 f"{path} not found: write it with tf-ner export --model {model_dir} "
                 f"--format {runtime}"
             )
-        return task.predictor(OnnxModel(path, model_dir / MODEL_FILE, threads), tokenizer)
+        source = model_dir / MODEL_FILE  # absent from a folder copied for serving
+        model = OnnxModel(path, source if source.is_file() else None, threads)
+        return task.predictor(model, tokenizer)
     return task.predictor(load_model(task, model_dir), tokenizer)
 
 

@@ -181,8 +181,9 @@ class OnnxModel:
 
     Args:
         path: the `.onnx` file (`convert_to_onnx`).
-        source: the `model.keras` it must have been converted from; a graph converted
-            from another is refused.
+        source: the `model.keras` it must have been converted from, where there is one:
+            a graph converted from another is refused; None (a serving folder that holds
+            the graph alone) checks nothing.
         threads: ONNX Runtime's intra-op threads; None: its default (the cores).
 
     Attributes:
@@ -204,7 +205,7 @@ class OnnxModel:
         metadata = self.session.get_modelmeta().custom_metadata_map
         if STRUCTURE_KEY not in metadata:
             raise InputError(f"{path}: not written by tf-ner export (no {STRUCTURE_KEY})")
-        if metadata.get(SOURCE_KEY) != file_sha256(source):
+        if source is not None and metadata.get(SOURCE_KEY) != file_sha256(source):
             raise InputError(
                 f"{path} was exported from another {source.name}: run tf-ner export again"
             )
