@@ -12,6 +12,7 @@ from tf_ner.data.classification import label_counts, read_classification, write_
 from tf_ner.data.classification.prediction_batches import prediction_batches
 from tf_ner.data.classification.truncation import encode_texts
 from tf_ner.ground.errors import InputError
+from tf_ner.ground.probabilities import sigmoid, softmax
 from tf_ner.ground.settings import resolved
 from tf_ner.metrics import prf
 from tf_ner.tasks.base import Task, forward_function
@@ -237,11 +238,7 @@ class ClassificationTask(Task):
 def label_probabilities(logits, multi_label):
     """float32 probabilities of logits `[texts, labels]` (numpy, or a tensor of any float
     dtype): a sigmoid per label, or a softmax over them, computed in float64."""
-    logits = np.asarray(logits).astype(np.float64)
-    if multi_label:
-        return (0.5 * (1 + np.tanh(logits / 2))).astype(np.float32)  # no overflow
-    exponentials = np.exp(logits - logits.max(-1, keepdims=True))
-    return (exponentials / exponentials.sum(-1, keepdims=True)).astype(np.float32)
+    return (sigmoid if multi_label else softmax)(logits).astype(np.float32)
 
 
 TASK = ClassificationTask

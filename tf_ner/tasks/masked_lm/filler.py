@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tf_ner.ground.probabilities import softmax
 from tf_ner.tasks.base import Predictor
 
 
@@ -35,9 +36,7 @@ class MaskFiller(Predictor):
                 continue
             features = {"token_ids": ids, "segment_ids": np.zeros_like(ids),
                         "masked_positions": positions[None]}  # fmt: skip
-            logits = np.asarray(self.model(features, training=False), np.float64)[0]
-            probabilities = np.exp(logits - logits.max(-1, keepdims=True))
-            probabilities /= probabilities.sum(-1, keepdims=True)
+            probabilities = softmax(np.asarray(self.model(features, training=False))[0])
             masks = []
             for position, row in zip(positions, probabilities, strict=True):
                 best = np.argsort(-row)[:top_k]

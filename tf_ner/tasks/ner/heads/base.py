@@ -13,6 +13,7 @@ predictor runs without them.
 import numpy as np
 
 from tf_ner.data.encoding import TagLabeler
+from tf_ner.ground.probabilities import softmax
 from tf_ner.tasks.ner.heads.settings import TagSettings
 
 
@@ -144,9 +145,7 @@ class TagHead(NerHead):
         if not spans:
             return []
         first, last = token_positions(encoding)
-        scores = np.asarray(score_row, np.float64)
-        probabilities = np.exp(scores - scores.max(-1, keepdims=True))
-        probabilities /= probabilities.sum(-1, keepdims=True)
+        probabilities = softmax(score_row)
         tags = np.asarray(decoded)
         chosen = probabilities[np.arange(len(tags)), tags]
         return [float(chosen[first[s] : last[e] + 1].mean()) for s, e, _ in spans]

@@ -3,6 +3,7 @@
 import numpy as np
 
 from tf_ner.data.encoding import SpanLabeler
+from tf_ner.ground.probabilities import sigmoid
 from tf_ner.tasks.ner.heads.base import NerHead, token_positions
 from tf_ner.tasks.ner.heads.settings import GlobalPointerSettings
 
@@ -54,9 +55,9 @@ class GlobalPointerHead(NerHead):
     def span_scores(self, settings, decoded, score_row, encoding, spans):
         first, last = token_positions(encoding)
         type_ids = {t: k for k, t in enumerate(settings.types)}
-        logits = np.asarray(score_row, np.float64)
+        logits = np.asarray(score_row)
         cells = [logits[type_ids[t], first[s], last[e]] for s, e, t in spans]
-        return [float(1 / (1 + np.exp(-cell))) for cell in cells]
+        return [float(p) for p in sigmoid(cells)]
 
     def serving_outputs(self, outputs, token_ids):
         import tensorflow as tf
