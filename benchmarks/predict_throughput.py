@@ -28,11 +28,16 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      `"onnx-int8"`: the folder exported by `tf-ner export`, in batches
                      of the first of `--onnx-batch-sizes`; float32 also at each other
                      (`ours-onnx, batch N`)
+    ours-onnx, overlapping windows
+                     (documents) float32 at the first batch size with sentence cuts
+                     off: the windows overlap by 32 everywhere, as the Hugging Face
+                     runners' do
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
                      (with ONNX also `--runtime onnx`)
 
 With ONNX (the default; `--no-onnx` leaves it out), the F1 each runtime gets on the
-sentences, float32 and int8, on both sides (`peers/predict_onnx_quality.py`).
+sentences, float32 and int8, on both sides, and on the documents with each side's
+windows (`peers/predict_onnx_quality.py`).
 
 Every run first measures the machine's float32 matmul peak (TensorFlow and PyTorch,
 same threads; `processes.machine_peak`); each runner's GFLOP/s counts the encoder's
@@ -69,6 +74,12 @@ CLI_NAME = "tf-ner predict"
 CLI_ONNX_NAME = "tf-ner predict --runtime onnx"
 ONNX_GRAPHS = ("onnx", "onnx-optimized", "onnx-int8")  # peers/hf_onnx.py
 ONNX_RUNTIMES = ("onnx", "onnx-int8")  # tf_ner.load
+OVERLAPPING_NAME = "ours-onnx, overlapping windows"
+DOCUMENT_WINDOWS = {  # peers/predict_onnx_quality.py's documents rows
+    "ours-onnx": "the model's (sentence cuts where its settings have them)",
+    OVERLAPPING_NAME: "overlapping by the stride",
+    "hf-onnx-optimized": "the fast tokenizer's, overlapping by 32",
+}
 
 
 def forward_flops(config, batch_shapes):
@@ -104,6 +115,9 @@ def runner_plan(args, prepared, corpus):
             name = f"ours-{runtime}" + (f", batch {size}" if index else "")
             arguments = [*model, "--batch-size", size, "--runtime", runtime]
             plan.append((name, "predict_ours_runner.py", arguments))
+            if corpus == "documents" and runtime == "onnx" and not index:
+                overlapping = [*arguments, "--overlapping-windows"]
+                plan.append((OVERLAPPING_NAME, "predict_ours_runner.py", overlapping))
     cli = ["--what", "predict", "--model", args.model, "--corpus", corpus]
     cli += ["--input", prediction.corpus_file(prepared, corpus)]
     plan.append((CLI_NAME, "predict_process_runner.py", [*cli, "--batch-size", args.batch_size]))
@@ -212,6 +226,15 @@ def quality_table(quality, prepare):
         f"| {f1['ours-onnx-int8']:.2%} | {f1['ours-onnx-int8'] - f1['ours-onnx']:+.2%} |",
         f"| Hugging Face ONNX optimized | {f1['hf-onnx-optimized']:.2%} "
         f"| {f1['hf-onnx-int8']:.2%} | {f1['hf-onnx-int8'] - f1['hf-onnx-optimized']:+.2%} |",
+        "",
+        "The same entities on the documents (float32 ONNX), each predictor with its windows:",
+        "",
+        "| predictor | windows | F1 on the documents |",
+        "|---|---|--:|",
+        *(
+            f"| {name} | {DOCUMENT_WINDOWS[name]} | {value:.2%} |"
+            for name, value in quality["f1_documents"].items()
+        ),
     ]
 
 
@@ -235,6 +258,8 @@ def startup_table(records):
 
 def header(args, prepare, peak, config, started, load_start, load_end):
     machine = processes.machine()
+    settings = json.loads((pathlib.Path(args.model) / "task.json").read_text("utf-8"))["settings"]
+    cuts = settings.get("sentence_cuts", True)  # the setting's default where a folder lacks it
     tf_peak, torch_peak = peak["tensorflow"], peak["torch"]
     return [
         "# Prediction end to end: texts to character spans",
@@ -260,8 +285,12 @@ def header(args, prepare, peak, config, started, load_start, load_end):
         f"({prepare['sentence_characters']:,} characters, mean "
         f"{prepare['sentence_characters'] / prepare['sentences']:.1f}); `documents`, the same "
         f"texts joined into {prepare['documents']} paragraphs of {prepare['shortest_document']:,}-"
-        f"{prepare['longest_document']:,} characters. Windows of 128 tokens overlapping by 32 "
-        "for every runner.",
+        f"{prepare['longest_document']:,} characters. Windows of 128 tokens: the Hugging Face "
+        "runners' overlap by 32 tokens (the fast tokenizer's `stride`); ours are the model's "
+        f"(stride {settings['stride']}, sentence cuts "
+        f"{'on' if cuts else 'off'}: a window ends at a "
+        "sentence end past its middle where there is one, and the next starts after it "
+        f"without overlap), and `{OVERLAPPING_NAME}` overlaps by the stride everywhere.",
         "",
         f"Matmul peak (float32 {tf_peak['n']}x{tf_peak['n']} GEMM, best of {10}): TensorFlow "
         f"{tf_peak['peak_gflops']:.1f} GFLOP/s, PyTorch {torch_peak['peak_gflops']:.1f}; "

@@ -4,7 +4,8 @@
         --prepared /tmp/predict --data msra_test.txt --texts 5000
 
 Scores the first `--texts` texts of `--data` against their gold entities (exact
-`(text, start, end, type)` matches, micro F1, `tf_ner.metrics.prf`):
+`(text, start, end, type)` matches, micro F1, `tf_ner.metrics.prf`), and the documents
+made of them (their gold entities moved to where each text lies in its document):
 
     ours            `tf_ner.load(model)` with each runtime: tensorflow, onnx, onnx-int8
                     (the whole predictor: windows, decoding, merging)
@@ -15,7 +16,9 @@ Scores the first `--texts` texts of `--data` against their gold entities (exact
 
 Both sides' int8 cost is the difference to their own float32 row: the decoding of the
 two sides differs (the CRF's Viterbi, our merging of windows), so the rows of different
-sides are not compared with each other. Prints one JSON line.
+sides are not compared with each other. On the documents, float32 ONNX only: ours with
+the model's windows and with overlapping windows (`prediction.overlapping_windows`),
+and Hugging Face's optimized graph. Prints one JSON line.
 """
 
 import argparse
@@ -86,6 +89,22 @@ def f1(gold, spans):
     return prf(span_set(gold), span_set(spans))["f1"]
 
 
+def document_gold(documents, examples):
+    """Each document's gold spans: the consecutive `examples` it joins, their entities
+    moved by where each text starts in it."""
+    gold, remaining = [], iter(examples)
+    for index, document in enumerate(documents):
+        spans, position = [], 0
+        while position < len(document):
+            example = next(remaining, None)
+            if example is None or not document.startswith(example.text, position):
+                raise SystemExit(f"document {index} is not the sentences joined in order")
+            spans += [(s + position, e + position, t) for s, e, t in example.entities]
+            position += len(example.text)
+        gold.append(spans)
+    return gold
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="a tf_ner NER model folder, exported to ONNX")
@@ -101,14 +120,22 @@ def main():
     scores = {}
     for runtime in RUNTIMES:
         recognizer = tf_ner.load(args.model, runtime=runtime)
-        found = recognizer.predict(texts)
-        spans = [[(e["start"], e["end"], e["type"]) for e in entities] for entities in found]
-        scores[f"ours-{runtime}"] = f1(gold, spans)
+        scores[f"ours-{runtime}"] = f1(gold, recognizer.predict_spans(texts))
     labels = list(recognizer.task.labeler.tags)
     hf_dir = f"{args.prepared}/{prediction.HF_DIR}"
     for graph in HF_GRAPHS:
         scores[f"hf-{graph}"] = f1(gold, hf_spans(hf_dir, graph, texts, labels))
-    prediction.emit({"runner": "onnx-quality", "texts": len(texts), "f1": scores})
+    documents = prediction.read_texts(prediction.corpus_file(args.prepared, "documents"))
+    gold = document_gold(documents, examples)
+    recognizer = tf_ner.load(args.model, runtime="onnx")
+    on_documents = {"ours-onnx": f1(gold, recognizer.predict_spans(documents))}
+    overlapping = prediction.overlapping_windows(recognizer).predict_spans(documents)
+    on_documents["ours-onnx, overlapping windows"] = f1(gold, overlapping)
+    hf_found = hf_spans(hf_dir, "onnx-optimized", documents, labels)
+    on_documents["hf-onnx-optimized"] = f1(gold, hf_found)
+    prediction.emit(
+        {"runner": "onnx-quality", "texts": len(texts), "f1": scores, "f1_documents": on_documents}
+    )
 
 
 if __name__ == "__main__":

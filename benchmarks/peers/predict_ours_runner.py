@@ -7,9 +7,11 @@ Loads the model folder (`tf_ner.load` with `--runtime`, timed; ONNX Runtime's th
 `OMP_NUM_THREADS` where the driver sets it), predicts `--warmup` texts once (the
 first call traces the forward function), then times `predict` over the whole corpus:
 tokenisation, windows, the model (the CRF's Viterbi included), decoding to spans with
-their scores, and merging the windows of long texts. After timing, it records the
-shape of every batch the prediction ran (`make_prediction_batches`) for the FLOP count.
-On ONNX Runtime the process imports no TensorFlow, as a server's would not.
+their scores, and merging the windows of long texts. Windows are the model's (sentence
+cuts where its settings have them; `--overlapping-windows` turns them off). After
+timing, it records the shape of every batch the prediction ran
+(`make_prediction_batches`) for the FLOP count. On ONNX Runtime the process imports no
+TensorFlow, as a server's would not.
 """
 
 import argparse
@@ -26,18 +28,21 @@ def batch_shapes(recognizer, texts, batch_size):
 
     s = recognizer.settings
     batches = make_prediction_batches(
-        texts, recognizer.tokenizer, s.max_length, s.stride, batch_size
-    )
+        texts, recognizer.tokenizer, s.max_length, s.stride, batch_size,
+        sentence_cuts=s.sentence_cuts,
+    )  # fmt: skip
     return [list(features["token_ids"].shape) for features in batches]
 
 
-def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
+def measure(model_dir, texts, corpus, batch_size, warmup, runtime, overlapping):
     """The record of one timed `Recognizer.predict` over `texts`."""
     import tf_ner
 
     recognizer, load_s, _ = prediction.timed(
         lambda: tf_ner.load(model_dir, runtime=runtime, threads=prediction.onnx_threads())
     )
+    if overlapping:
+        prediction.overlapping_windows(recognizer)
     batch_size = recognizer.resolved_batch_size(batch_size)
     _, first_s, _ = prediction.timed(lambda: recognizer.predict(texts[:warmup], batch_size))
     predictions, seconds, cpu_s = prediction.timed(lambda: recognizer.predict(texts, batch_size))
@@ -52,6 +57,7 @@ def measure(model_dir, texts, corpus, batch_size, warmup, runtime):
         load_s=load_s,
         first_call_s=first_s,
         entities=sum(map(len, spans)),
+        sentence_cuts=recognizer.settings.sentence_cuts,
         spans_digest=prediction.spans_digest(spans),
         batch_shapes=batch_shapes(recognizer, texts, batch_size),
         **framework(runtime),
@@ -88,10 +94,17 @@ def main():
         "--runtime", default="tensorflow", choices=("tensorflow", "onnx", "onnx-int8"),
         help="tf_ner.load's runtime (onnx: the folder's export, predict_prepare.py --onnx)",
     )  # fmt: skip
+    p.add_argument(
+        "--overlapping-windows", action="store_true",
+        help="sentence cuts off: long texts' windows overlap by the stride everywhere",
+    )  # fmt: skip
     args = p.parse_args()
     texts = prediction.read_texts(prediction.corpus_file(args.prepared, args.corpus))
     prediction.emit(
-        measure(args.model, texts, args.corpus, args.batch_size, args.warmup, args.runtime)
+        measure(
+            args.model, texts, args.corpus, args.batch_size, args.warmup, args.runtime,
+            args.overlapping_windows,
+        )  # fmt: skip
     )
 
 

@@ -10,6 +10,7 @@ characters, the seconds of the timed call, and `batch_shapes`, the `[rows, lengt
 of every forward batch, padding included, from which the driver counts FLOPs.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -64,6 +65,14 @@ def join_documents(texts, shortest=1000, longest=3000, seed=0):
     elif current:
         documents.append(current)
     return documents
+
+
+def overlapping_windows(recognizer):
+    """`recognizer` with sentence cuts off: the windows of its long texts overlap by the
+    model's stride everywhere, as the Hugging Face runners' windows do."""
+    task = recognizer.task
+    task.settings = dataclasses.replace(task.settings, sentence_cuts=False)
+    return recognizer
 
 
 def spans_digest(spans_per_text):

@@ -74,6 +74,40 @@ def test_grid_by_hand(tokenizer):
     assert encoding.tokens[1:-1] == list(text[6:16])
 
 
+def test_windows_end_at_sentence_ends_without_overlap(tokenizer):
+    # Sentences of 8, 8 (a closing quote after "；"), 16 and 5 tokens; windows of 10.
+    text = "北京上海天安门。" "我爱中国人民；”" "长江大桥南市的在是了和北京上海。" "天安门我爱"
+    content = tokenizer.tokenize(text)
+    assert len(content.ids) == 37 and content.tokens[15] == "”"
+    windows = split_windows(content, 12, 4)
+    # Sentence ends at 8 and 16 (after the quote) lie past the windows' middle; from 16
+    # none does by 26, so the grid overlaps by 4 until the end at 32; the last window
+    # starts with the last sentence.
+    assert [(w.token_start, w.token_end) for w in windows] == [
+        (0, 8), (8, 16), (16, 26), (22, 32), (32, 37),
+    ]  # fmt: skip
+    plain = split_windows(content, 12, 4, sentence_cuts=False)
+    assert [(w.token_start, w.token_end) for w in plain] == [
+        (0, 10), (6, 16), (12, 22), (18, 28), (24, 34), (27, 37),
+    ]  # fmt: skip
+
+
+def test_the_last_window_starts_at_a_sentence_cut(tokenizer):
+    text = "北京上海天安门我爱。" + "中国人民银行的"  # 10 + 7 tokens, windows of 10
+    windows = split_windows(tokenizer.tokenize(text), 12, 4)
+    assert [(w.token_start, w.token_end) for w in windows] == [(0, 10), (10, 17)]
+
+
+def test_no_sentence_cut_inside_an_entity_when_training(tokenizer):
+    text = "北京上海天安门我爱。" + "中国人民银行的在是了和"  # "。" at token 9
+    content = tokenizer.tokenize(text)
+    entity = (8, 11, "ORG")  # 爱。中: a cut after "。" would split it
+    windows = split_windows(content, 12, 4, entities=[entity])
+    assert (0, 10) not in [(w.token_start, w.token_end) for w in windows]
+    assert any(w.contains(entity) for w in windows)
+    assert [(w.token_start, w.token_end) for w in split_windows(content, 12, 4)][0] == (0, 10)
+
+
 def test_windows_do_not_split_words(tokenizer):
     text = " ".join(["statement"] * 40)  # state ##ment: a cut between them splits a word
     content = tokenizer.tokenize(text)
@@ -89,6 +123,7 @@ def test_windows_do_not_split_words(tokenizer):
 
 def _random_text(rng_draw, chinese_only):
     pieces = list(CHINESE) if chinese_only else list(CHINESE) + WORDS
+    pieces += ["。", "；”", "!"]
     parts = rng_draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=120))
     return " ".join(parts) if not chinese_only else "".join(parts)
 
@@ -104,7 +139,8 @@ def test_windows_cover_tokens_and_hold_every_entity(tokenizer, data, chinese_onl
     capacity = max_length - 2
     stride = data.draw(st.integers(0, capacity - 1))
 
-    grid = split_windows(content, max_length, stride)
+    sentence_cuts = data.draw(st.booleans())
+    grid = split_windows(content, max_length, stride, sentence_cuts=sentence_cuts)
     assert all(0 < w.num_tokens <= capacity for w in grid)
     covered = set()
     for w in grid:
@@ -112,7 +148,11 @@ def test_windows_cover_tokens_and_hold_every_entity(tokenizer, data, chinese_onl
     assert covered == set(range(n)), "prediction windows must cover every token"
     assert [w.token_start for w in grid] == sorted({w.token_start for w in grid})
     for previous, window in zip(grid, grid[1:], strict=False):
-        assert previous.token_end - window.token_start >= stride
+        overlap = previous.token_end - window.token_start
+        if overlap < stride:  # only at a sentence end, in the window's second half
+            assert sentence_cuts and overlap == 0
+            assert content.tokens[previous.token_end - 1] in ("。", "；", "”", "!")
+            assert previous.num_tokens > capacity // 2
     if capacity >= 5 and stride <= capacity // 2:  # words here have at most 2 tokens
         for w in grid:  # so there is always a word edge near where a window would cut
             assert not content.tokens[w.token_start].startswith("##")
@@ -121,7 +161,7 @@ def test_windows_cover_tokens_and_hold_every_entity(tokenizer, data, chinese_onl
     pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))))
     spans = sorted({(min(a, b), max(a, b)) for a, b in pairs})
     entities = [(content.offsets[i][0], content.offsets[j][1], "LOC") for i, j in spans]
-    training = split_windows(content, max_length, stride, entities=entities)
+    training = split_windows(content, max_length, stride, entities, sentence_cuts)
     assert all(0 < w.num_tokens <= capacity for w in training)
     for i, j in spans:
         held = any(w.token_start <= i and j < w.token_end for w in training)
@@ -132,10 +172,13 @@ def test_windows_cover_tokens_and_hold_every_entity(tokenizer, data, chinese_onl
 
 
 def _long_text(seed):
+    """2,000 characters of words, with a sentence end every 30 pieces or so."""
     rng = random.Random(seed)
     parts = []
     while sum(map(len, parts)) < 2000:
-        parts.append(rng.choice(list(CHINESE) * 3 + WORDS) + rng.choice(["", "", "", " "]))
+        ends = rng.random() < 0.03
+        piece = rng.choice(["。", "；”"] if ends else list(CHINESE) * 3 + WORDS)
+        parts.append(piece + rng.choice(["", "", "", " "]))
     return "".join(parts)[:2000]
 
 
@@ -234,6 +277,10 @@ def test_prediction_windows_recover_entities_up_to_stride_plus_one(tokenizer, ma
     n = len(content.ids)
     spans = {(i, min(n - 1, i + rng.randrange(stride + 1))) for i in rng.sample(range(n), n // 2)}
     spans |= {(i, i) for i, _ in spans}
+    ends = [t in ("。", "；", "”") for t in content.tokens]
+    across = {(i, j) for i, j in spans if any(ends[i:j])}  # a sentence cut may split these
+    assert len(across) >= 20
+    spans -= across
     example = Example(
         text, [(content.offsets[i][0], content.offsets[j][1], "LOC") for i, j in spans]
     )

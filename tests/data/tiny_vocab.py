@@ -1,5 +1,5 @@
 """A tiny uncased WordPiece vocabulary for the data tests: Chinese characters, Latin
-word pieces with `##` continuations, digits and punctuation."""
+word pieces with `##` continuations, digits and punctuation (sentence ends among it)."""
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 CHINESE = list("北京上海天安门我爱中国人民银行的在是了和长江大桥南市")
@@ -26,7 +26,7 @@ LATIN = [
     "cafe",
 ]
 DIGITS = [str(d) for d in range(10)] + [f"##{d}" for d in range(10)] + ["20", "##24"]
-PUNCT = [".", ",", "'", "-", "!"]
+PUNCT = [".", ",", "'", "-", "!", "。", "；", "”"]
 TOKENS = SPECIAL + CHINESE + LATIN + DIGITS + PUNCT
 
 

@@ -17,7 +17,7 @@ from tf_ner.bert.tokenization import Encoding, Tokenizer
 from tf_ner.data.encoding import IGNORE_INDEX
 from tf_ner.data.example import Example
 from tf_ner.data.windows import window_encoding
-from tf_ner.ground.settings import Situation, resolved
+from tf_ner.ground.settings import Situation, from_dict, resolved
 from tf_ner.tasks.base import forward_function, outputs_ahead
 from tf_ner.tasks.ner.heads import HEADS
 from tf_ner.tasks.ner.masks import span_mask
@@ -283,3 +283,38 @@ def test_the_heads_keras_metrics_equal_decoding_every_window(tmp_path, head):
     assert 0 < scores["entity_f1"] < 1
     assert scores["entity_f1"] == pytest.approx(prf(gold, pred)["f1"], abs=1e-6)
     assert np.isfinite(scores["loss"])
+
+
+@pytest.mark.parametrize("sentence_cuts", [True, False])
+def test_the_task_windows_long_texts_as_its_sentence_cuts_setting_says(
+    tmp_path, monkeypatch, sentence_cuts
+):
+    import tf_ner.tasks.ner.task as task_module
+
+    tokenizer = Tokenizer(write_tiny_vocab(tmp_path))
+    text = "北京上海天安门我爱。" * 4  # sentences of 10 tokens; windows hold 14
+    examples = [Example(text, [(0, 2, "LOC")])]
+    task = ner_task(head="softmax", types=["LOC"], max_length=16, stride=4,
+                    sentence_cuts=sentence_cuts)  # fmt: skip
+    cut = [(0, 10), (10, 20), (20, 30), (30, 40)]
+    overlapping = [(0, 14), (10, 24), (20, 34), (26, 40)]
+    expected = cut if sentence_cuts else overlapping
+    windows = task.labelled_data(examples, tokenizer, batch_size=4).encoded.windows
+    assert [(w.token_start, w.token_end) for w in windows] == expected
+    made = []
+    original = task_module.make_prediction_batches
+
+    def recorded(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(task_module, "make_prediction_batches", recorded)
+    model = task.build_model(_tiny_bert(tokenizer.vocab_size))
+    task.predict_spans(model, tokenizer, [text], batch_size=4)
+    [[*predicted]] = made[0].windows
+    assert [(w.token_start, w.token_end) for w in predicted] == expected
+
+
+def test_a_folder_written_before_sentence_cuts_gets_them():
+    values = {"head": "softmax", "stride": 32, "types": ["LOC"], "max_length": 128}
+    assert from_dict(NerSettings, values, "task.json").sentence_cuts is True

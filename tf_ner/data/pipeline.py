@@ -69,7 +69,9 @@ class EncodedWindows:
     labeler: Labeler
 
 
-def encode_examples(examples, tokenizer, labeler, max_length, stride, report=None):
+def encode_examples(
+    examples, tokenizer, labeler, max_length, stride, report=None, sentence_cuts=True
+):
     """Tokenizes a corpus once, splits long texts into windows and builds their labels.
 
     Args:
@@ -79,6 +81,8 @@ def encode_examples(examples, tokenizer, labeler, max_length, stride, report=Non
         max_length: int, positions of a window including [CLS] and [SEP].
         stride: int, tokens shared by consecutive windows (see `tf_ner.data.windows`).
         report: optional `EncodingReport` to add to (a new one by default).
+        sentence_cuts: bool, windows end at sentence ends where they can (see
+            `tf_ner.data.windows`).
 
     Returns:
         `EncodedWindows`. Every entity is either held whole by some window's labels or
@@ -102,7 +106,7 @@ def encode_examples(examples, tokenizer, labeler, max_length, stride, report=Non
             report.add(source, entity, reason, detail)
         spans.sort(key=lambda s: (s[1], s[2]))
         entities = [(units[i].start, units[j].end, labeler.types[t]) for t, i, j in spans]
-        windows = split_windows(content, max_length, stride, entities=entities)
+        windows = split_windows(content, max_length, stride, entities, sentence_cuts)
         held = _encode_windows(encoded, tokenizer, content, units, spans, windows, index)
         for k in sorted(set(range(len(spans))) - held):
             t, i, j = spans[k]
@@ -241,6 +245,7 @@ def make_dataset(
     batch_tokens=None,
     multiple=1,
     window_weights=False,
+    sentence_cuts=True,
 ):
     """Labelled batches of `examples` for `model.fit` / evaluation.
 
@@ -268,6 +273,8 @@ def make_dataset(
             the same whatever its batch (`TokenBatches`). For losses averaged over
             windows; a loss averaged over tokens needs none (a token batch holds
             about the same number of tokens whatever its length).
+        sentence_cuts: bool, windows of long texts end at sentence ends where they
+            can (see `tf_ner.data.windows`).
 
     Returns:
         `LabelledData`.
@@ -285,7 +292,9 @@ def make_dataset(
         raise ValueError(f"labeler={labeler!r}: expected a SpanLabeler or TagLabeler")
     check_tokenizer(tokenizer)
     buckets = plan_buckets(buckets, max_length, batch_tokens, multiple)
-    encoded = encode_examples(examples, tokenizer, labeler, max_length, stride)
+    encoded = encode_examples(
+        examples, tokenizer, labeler, max_length, stride, sentence_cuts=sentence_cuts
+    )
     report = encoded.report
     logger.log(logging.WARNING if report.unrepresentable else logging.INFO, report.summary())
     labels_spec = tf.TensorSpec(

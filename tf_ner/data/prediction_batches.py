@@ -33,7 +33,10 @@ class PredictionBatches:
         rows: list of `(text_index, window_index)`, one per batch row, in order.
     """
 
-    def __init__(self, texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None):
+    def __init__(
+        self, texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None,
+        sentence_cuts=True,
+    ):  # fmt: skip
         check_tokenizer(tokenizer)
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
@@ -41,7 +44,10 @@ class PredictionBatches:
         self.texts = list(texts)
         self.tokenizer = tokenizer
         self._contents = tokenizer.tokenize_batch(self.texts)
-        self.windows = [split_windows(c, max_length, stride) for c in self._contents]
+        self.windows = [
+            split_windows(c, max_length, stride, sentence_cuts=sentence_cuts)
+            for c in self._contents
+        ]
         keys = [(t, w) for t, windows in enumerate(self.windows) for w in range(len(windows))]
         self.rows = sorted(keys, key=lambda key: self.windows[key[0]][key[1]].num_tokens)
         self._starts = range(0, len(self.rows), batch_size)
@@ -128,7 +134,7 @@ class PredictionBatches:
 
 
 def make_prediction_batches(
-    texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None
+    texts, tokenizer, max_length=128, stride=32, batch_size=32, buckets=None, sentence_cuts=True
 ):
     """`PredictionBatches` for raw texts (see that class).
 
@@ -140,8 +146,12 @@ def make_prediction_batches(
         batch_size: int, windows per batch.
         buckets: optional increasing ints, the lengths batches are padded to; None
             (the default) pads each batch to its longest window.
+        sentence_cuts: bool, windows of long texts end at sentence ends where they
+            can (see `tf_ner.data.windows`).
 
     Returns:
         `PredictionBatches`.
     """
-    return PredictionBatches(texts, tokenizer, max_length, stride, batch_size, buckets)
+    return PredictionBatches(
+        texts, tokenizer, max_length, stride, batch_size, buckets, sentence_cuts
+    )

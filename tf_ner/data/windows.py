@@ -12,11 +12,19 @@ Window edges fall between words where they can (a word: a token not starting wit
 and its `##` continuations), and, when the entities are known, outside entities. The
 last window ends at the end of the text and reaches back for a full window of context.
 
+Sentence cuts (`sentence_cuts=True`, the default): where a sentence ends in the second
+half of a window's reach, the window ends with that sentence and the next one starts
+with the next sentence, sharing no token: a sentence needs no context from across its
+end, and the overlap is computed twice. A sentence ends after `。！？!?；;` and the
+closing quotes and brackets that follow them; "." is not taken for one (abbreviations,
+decimals). Where no sentence ends within reach, windows overlap as above. The last
+window starts at a sentence cut when the previous window ended with one.
+
 Training (`entities` given): after the regular windows, an extra window is added,
 centred on it, for every entity that no window holds whole; so every entity of at
 most `capacity` tokens lies whole in at least one window. Prediction (no entities):
 every token lies in at least one window, and an entity of at most `stride + 1`
-tokens lies whole in one.
+tokens lies whole in one unless it runs across a sentence cut.
 
 Merging (`merge_window_predictions`) is a union of exact `(start, end, type)` spans
 in which each span is decided by the windows that hold it most centrally: a span is
@@ -32,6 +40,10 @@ import math
 
 from tf_ner.bert.tokenization import Encoding
 from tf_ner.ground.errors import SettingsError
+
+# Tokens that end a sentence, and closing marks that end it with them (`sentence_cuts`).
+SENTENCE_ENDS = frozenset("。！？!?；;")
+CLOSING_MARKS = frozenset("”’」』）)》】")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +131,7 @@ def token_span(offsets, span):
     return (first, last) if first <= last else None
 
 
-def split_windows(encoding, max_length, stride, entities=None):
+def split_windows(encoding, max_length, stride, entities=None, sentence_cuts=True):
     """Splits a tokenised text into overlapping windows.
 
     Args:
@@ -130,6 +142,8 @@ def split_windows(encoding, max_length, stride, entities=None):
         entities: optional iterable of `(start, end, type)` character spans (training):
             edges avoid them and every entity of at most `max_length - 2` tokens lies
             whole in some window. None for prediction.
+        sentence_cuts: bool, end windows at sentence ends without overlap where one
+            is within reach (see the module).
 
     Returns:
         list of `Window` sorted by `(token_start, token_end)`; one window (the whole
@@ -149,7 +163,8 @@ def split_windows(encoding, max_length, stride, entities=None):
         if tokens is not None:
             spans.append(tokens)
     tiers = _boundary_tiers(encoding.tokens, n, spans)
-    grid = _grid(n, capacity, stride, tiers)
+    cuts = _sentence_cuts(encoding.tokens, n, tiers[0]) if sentence_cuts else [False] * (n + 1)
+    grid = _grid(n, capacity, stride, tiers, cuts)
     starts = [a for a, _ in grid]
     # A window holds tokens first..last iff it starts at or before `first` and ends
     # after `last`: compare with the furthest end among windows starting by `first`.
@@ -195,6 +210,16 @@ def _boundary_tiers(tokens, n, spans):
     return [free, word_start]
 
 
+def _sentence_cuts(tokens, n, free):
+    """Per boundary `p` (`0 <= p <= n`): True where a sentence ends before token `p`,
+    outside every entity (`free`)."""
+    ends = [False] * (n + 1)
+    for p in range(1, n + 1):
+        token = tokens[p - 1]
+        ends[p] = token in SENTENCE_ENDS or (token in CLOSING_MARKS and ends[p - 1])
+    return [end and ok for end, ok in zip(ends, free, strict=True)]
+
+
 def _pick(lo, hi, target, tiers):
     """The boundary in `[lo, hi]` of the best tier nearest `target` (else `target`)."""
     for tier in tiers:
@@ -205,16 +230,23 @@ def _pick(lo, hi, target, tiers):
     return target
 
 
-def _grid(n, capacity, stride, tiers):
-    """The regular windows `(a, b)`: cover every token, overlap at least `stride`."""
+def _grid(n, capacity, stride, tiers, cuts):
+    """The regular windows `(a, b)`: cover every token, overlap at least `stride`
+    except at the furthest sentence cut (`cuts[p]`) in the second half of a window."""
     windows, a = [], 0
     while a + capacity < n:
+        b = next((p for p in range(a + capacity, a + capacity // 2, -1) if cuts[p]), None)
+        if b is not None:
+            windows.append((a, b))
+            a = b
+            continue
         b = _pick(a + max(stride + 1, capacity // 2), a + capacity, a + capacity, tiers)
         windows.append((a, b))
         # Overlap at least `stride` (more, up to capacity // 4, to reach a word start).
         a = _pick(max(a + 1, b - stride - capacity // 4), b - stride, b - stride, tiers)
-    # The last window ends the text and reaches back for a full window of context.
-    windows.append((_pick(n - capacity, a, n - capacity, tiers), n))
+    # The last window ends the text; unless it starts a sentence, it reaches back for a
+    # full window of context.
+    windows.append((a if cuts[a] else _pick(n - capacity, a, n - capacity, tiers), n))
     return windows
 
 

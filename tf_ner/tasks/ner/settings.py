@@ -14,6 +14,10 @@ class NerSettings:
     Args:
         head: a registered head name (`tf_ner.tasks.ner.heads.HEADS`).
         stride: tokens shared by consecutive windows of a long text.
+        sentence_cuts: windows of a long text end at sentence ends where they can, the
+            next starting with the next sentence, without overlap
+            (`tf_ner.data.windows`). Folders written before it get it too: windows
+            are chosen at prediction, the weights do not depend on them.
         head_settings: the head's own settings (its `settings_type`); None: its defaults.
         types: entity types (sorted; a type's id is its index), from the training data.
         max_length: tokens per window, [CLS] and [SEP] included (the run's).
@@ -23,6 +27,11 @@ class NerSettings:
 
     head: str = setting("crf", "the NER head", choices=HEADS.names, variants=HEADS)
     stride: int = setting(32, "tokens shared by overlapping windows of long texts")
+    sentence_cuts: bool = setting(
+        True,
+        "end a long text's windows at sentence ends (。！？!?；;) where one is in reach, "
+        "the next window starting with the next sentence, without overlap",
+    )
     head_settings: object = None
     types: tuple = ()
     max_length: int = 128

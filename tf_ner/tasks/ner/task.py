@@ -108,6 +108,7 @@ class NerTask(Task):
             examples, tokenizer, self.labeler, s.max_length, s.stride, batch_size,
             shuffle=shuffle, seed=seed, buckets=buckets, batch_tokens=batch_tokens,
             multiple=multiple, window_weights=self.head.loss_over_windows,
+            sentence_cuts=s.sentence_cuts,
         )  # fmt: skip
 
     def build_model(self, bert_config):
@@ -139,7 +140,9 @@ class NerTask(Task):
             `(start, end, type, score)` with scores.
         """
         s = self.settings
-        batches = make_prediction_batches(texts, tokenizer, s.max_length, s.stride, batch_size)
+        batches = make_prediction_batches(
+            texts, tokenizer, s.max_length, s.stride, batch_size, sentence_cuts=s.sentence_cuts
+        )
         score_rows = collections.deque()  # per window, what its scores are computed from
         forward = forward_function(model)
 
