@@ -628,6 +628,33 @@ def test_prediction_runner_measures_predict_on_a_tiny_folder(tiny_ner_folder):
     assert all(length <= 16 for _, length in record["batch_shapes"])
 
 
+def test_prediction_runner_turns_sentence_cuts_off_for_the_overlapping_row(tiny_ner_folder):
+    runner = load_peer("predict_ours_runner")
+    texts = ["我爱北京天安门。" * 4]  # sentences of 8 tokens; windows hold 14
+    cut, overlapping = (
+        runner.measure(str(tiny_ner_folder), texts, "documents", 8, 1, "tensorflow", flag)
+        for flag in (False, True)
+    )
+    assert cut["sentence_cuts"] and not overlapping["sentence_cuts"]
+    assert cut["batch_shapes"] == [[4, 10]]  # a sentence a window, [CLS] and [SEP] added
+    assert overlapping["batch_shapes"] == [[3, 16]]  # 0-14, 10-24, 18-32 (stride 4)
+
+
+def test_document_gold_moves_each_sentence_entities_into_its_document():
+    from tf_ner.data.example import Example
+
+    quality = load_peer("predict_onnx_quality")
+    examples = [
+        Example("我在北京", [(2, 4, "LOC")]),
+        Example("张三好", [(0, 2, "PER")]),
+        Example("上海", [(0, 2, "LOC")]),
+    ]
+    gold = quality.document_gold(["我在北京张三好", "上海"], examples)
+    assert gold == [[(2, 4, "LOC"), (4, 6, "PER")], [(0, 2, "LOC")]]
+    with pytest.raises(SystemExit, match="document 0 is not the sentences joined in order"):
+        quality.document_gold(["张三好我在北京"], examples)
+
+
 def test_prediction_runner_measures_the_onnx_runtimes(tiny_ner_folder, tmp_path):
     """The float32 export predicts TensorFlow's spans; the int8 one is timed alike."""
     runner = load_peer("predict_ours_runner")

@@ -34,7 +34,7 @@ def batch_shapes(recognizer, texts, batch_size):
     return [list(features["token_ids"].shape) for features in batches]
 
 
-def measure(model_dir, texts, corpus, batch_size, warmup, runtime, overlapping):
+def measure(model_dir, texts, corpus, batch_size, warmup, runtime, overlapping=False):
     """The record of one timed `Recognizer.predict` over `texts`."""
     import tf_ner
 

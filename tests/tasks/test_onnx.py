@@ -146,9 +146,9 @@ def test_a_call_without_batch_size_takes_its_runtimes_default(exported, monkeypa
                          (classification_task, "prediction_batches")):  # fmt: skip
         original = getattr(module, name)
 
-        def recording(*args, original=original):
-            asked.append(args[-1])  # the batch size, last in both
-            return original(*args)
+        def recording(*args, original=original, **options):
+            asked.append(args[-1])  # the batch size, the last positional in both
+            return original(*args, **options)
 
         monkeypatch.setattr(module, name, recording)
     for folder in ("ner_crf", "cls"):
