@@ -643,16 +643,32 @@ def test_prediction_runner_turns_sentence_cuts_off_for_the_overlapping_row(tiny_
 def test_document_gold_moves_each_sentence_entities_into_its_document():
     from tf_ner.data.example import Example
 
-    quality = load_peer("predict_onnx_quality")
+    prediction = load_peer("prediction")
     examples = [
         Example("我在北京", [(2, 4, "LOC")]),
         Example("张三好", [(0, 2, "PER")]),
         Example("上海", [(0, 2, "LOC")]),
     ]
-    gold = quality.document_gold(["我在北京张三好", "上海"], examples)
+    gold = prediction.document_gold(["我在北京张三好", "上海"], examples)
     assert gold == [[(2, 4, "LOC"), (4, 6, "PER")], [(0, 2, "LOC")]]
     with pytest.raises(SystemExit, match="document 0 is not the sentences joined in order"):
-        quality.document_gold(["张三好我在北京"], examples)
+        prediction.document_gold(["张三好我在北京"], examples)
+
+
+def test_window_quality_scores_both_windows_of_a_tiny_folder(tiny_ner_folder):
+    from tf_ner.data.example import Example
+
+    driver = load_driver("window_quality")
+    examples = [Example("我爱北京天安门。", [(2, 4, "LOC")])] * 6  # 8 tokens each
+    record = driver.measure(tiny_ner_folder, examples, ["我爱北京天安门。" * 6])
+    own, overlapping = record["own windows"], record["overlapping windows"]
+    assert own["sentence_cuts"] and not overlapping["sentence_cuts"]
+    # windows of 14 tokens: a sentence each; or 0-14, 10-24, 20-34, 30-44, 34-48 (stride 4)
+    assert (own["windows"], own["tokens"]) == (6, 60)
+    assert (overlapping["windows"], overlapping["tokens"]) == (5, 80)
+    assert own["support"] == overlapping["support"] == 6  # the entities moved along
+    assert record["sentences"]["support"] == 6
+    assert 0 < own["f1"] <= 1 and 0 < record["sentences"]["f1"] <= 1
 
 
 def test_prediction_runner_measures_the_onnx_runtimes(tiny_ner_folder, tmp_path):

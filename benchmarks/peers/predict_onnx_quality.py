@@ -89,22 +89,6 @@ def f1(gold, spans):
     return prf(span_set(gold), span_set(spans))["f1"]
 
 
-def document_gold(documents, examples):
-    """Each document's gold spans: the consecutive `examples` it joins, their entities
-    moved by where each text starts in it."""
-    gold, remaining = [], iter(examples)
-    for index, document in enumerate(documents):
-        spans, position = [], 0
-        while position < len(document):
-            example = next(remaining, None)
-            if example is None or not document.startswith(example.text, position):
-                raise SystemExit(f"document {index} is not the sentences joined in order")
-            spans += [(s + position, e + position, t) for s, e, t in example.entities]
-            position += len(example.text)
-        gold.append(spans)
-    return gold
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="a tf_ner NER model folder, exported to ONNX")
@@ -126,7 +110,7 @@ def main():
     for graph in HF_GRAPHS:
         scores[f"hf-{graph}"] = f1(gold, hf_spans(hf_dir, graph, texts, labels))
     documents = prediction.read_texts(prediction.corpus_file(args.prepared, "documents"))
-    gold = document_gold(documents, examples)
+    gold = prediction.document_gold(documents, examples)
     recognizer = tf_ner.load(args.model, runtime="onnx")
     on_documents = {"ours-onnx": f1(gold, recognizer.predict_spans(documents))}
     overlapping = prediction.overlapping_windows(recognizer).predict_spans(documents)

@@ -75,6 +75,22 @@ def overlapping_windows(recognizer):
     return recognizer
 
 
+def document_gold(documents, examples):
+    """Each document's gold spans: the consecutive `examples` it joins, their entities
+    moved by where each text starts in it."""
+    gold, remaining = [], iter(examples)
+    for index, document in enumerate(documents):
+        spans, position = [], 0
+        while position < len(document):
+            example = next(remaining, None)
+            if example is None or not document.startswith(example.text, position):
+                raise SystemExit(f"document {index} is not the sentences joined in order")
+            spans += [(s + position, e + position, t) for s, e, t in example.entities]
+            position += len(example.text)
+        gold.append(spans)
+    return gold
+
+
 def spans_digest(spans_per_text):
     """A short digest of every text's `(start, end, type)` spans, to compare runs."""
     canonical = json.dumps([sorted(map(list, spans)) for spans in spans_per_text])

@@ -14,8 +14,8 @@ last window ends at the end of the text and reaches back for a full window of co
 
 Sentence cuts (`sentence_cuts=True`, the default): where a sentence ends in the second
 half of a window's reach, the window ends with that sentence and the next one starts
-with the next sentence, sharing no token: a sentence needs no context from across its
-end, and the overlap is computed twice. A sentence ends after `。！？!?；;` and the
+with the next sentence, sharing no token: the sentence is read whole, and no token is
+computed twice there. A sentence ends after `。！？!?；;` and the
 closing quotes and brackets that follow them; "." is not taken for one (abbreviations,
 decimals). Where no sentence ends within reach, windows overlap as above. The last
 window starts at a sentence cut when the previous window ended with one.
