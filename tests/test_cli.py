@@ -104,6 +104,16 @@ def test_train_help_shows_every_setting_grouped_by_its_owner():
                                                         bert_size="tiny")  # fmt: skip
 
 
+def test_no_sentence_cuts_reaches_the_ner_settings():
+    from tf_ner.train.flags import config_from_args
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    args = train.parse_args(
+        ["--train", "t", "--output-dir", "o", "--bert-size", "tiny", "--no-sentence-cuts"]
+    )
+    assert config_from_args(train, args).task_settings.sentence_cuts is False
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [
