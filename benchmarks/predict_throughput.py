@@ -30,8 +30,8 @@ Runners, each in its own process (`processes.run_script`), one after another:
                      (`ours-onnx, batch N`)
     ours-onnx, overlapping windows
                      (documents) float32 at the first batch size with sentence cuts
-                     off: the windows overlap by 32 everywhere, as the Hugging Face
-                     runners' do
+                     off: the windows overlap by the model's stride everywhere, as the
+                     Hugging Face runners' overlap by 32
     start-up         `python -c "import tensorflow"`, and `tf-ner predict` on one text
                      (with ONNX also `--runtime onnx`)
 
