@@ -35,10 +35,6 @@ import processes  # noqa: E402
 from results_file import write_results  # noqa: E402
 
 
-def span_set(spans_per_text):
-    return {(i, *span[:3]) for i, spans in enumerate(spans_per_text) for span in spans}
-
-
 def windows_of(recognizer, documents):
     """`(windows, tokens)` the recognizer's settings compute over `documents`."""
     from tf_ner.data.prediction_batches import make_prediction_batches
@@ -55,8 +51,19 @@ def scored(recognizer, texts, gold):
     """Micro precision, recall and F1 of the recognizer's spans of `texts`."""
     from tf_ner.metrics.prf import prf
 
-    found = prf(span_set(gold), span_set(recognizer.predict_spans(texts)))
+    found = prf(prediction.span_set(gold), prediction.span_set(recognizer.predict_spans(texts)))
     return {key: found[key] for key in ("precision", "recall", "f1", "predicted", "support")}
+
+
+def on_documents(recognizer, documents, gold):
+    """The windows the recognizer's settings compute over `documents`, and its F1 there."""
+    windows, tokens = windows_of(recognizer, documents)
+    return {
+        "sentence_cuts": recognizer.settings.sentence_cuts,
+        "windows": windows,
+        "tokens": tokens,
+        **scored(recognizer, documents, gold),
+    }
 
 
 def measure(model_dir, examples, documents):
@@ -74,16 +81,9 @@ def measure(model_dir, examples, documents):
         "sentences": scored(recognizer, texts, [example.entities for example in examples]),
     }
     gold = prediction.document_gold(documents, examples)
-    for name in ("own windows", "overlapping windows"):
-        if name == "overlapping windows":
-            prediction.overlapping_windows(recognizer)
-        windows, tokens = windows_of(recognizer, documents)
-        record[name] = {
-            "sentence_cuts": recognizer.settings.sentence_cuts,
-            "windows": windows,
-            "tokens": tokens,
-            **scored(recognizer, documents, gold),
-        }
+    record["own windows"] = on_documents(recognizer, documents, gold)
+    prediction.overlapping_windows(recognizer)
+    record["overlapping windows"] = on_documents(recognizer, documents, gold)
     return record
 
 

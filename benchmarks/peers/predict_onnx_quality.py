@@ -80,13 +80,9 @@ def hf_spans(hf_dir, graph, texts, labels, batch_size=32, stride=32):
     return spans
 
 
-def span_set(spans_per_text):
-    return {(i, *span) for i, spans in enumerate(spans_per_text) for span in spans}
-
-
 def f1(gold, spans):
     """Micro F1 of each text's spans against `gold` (lists of `(start, end, type)`)."""
-    return prf(span_set(gold), span_set(spans))["f1"]
+    return prf(prediction.span_set(gold), prediction.span_set(spans))["f1"]
 
 
 def main():

@@ -75,6 +75,12 @@ def overlapping_windows(recognizer):
     return recognizer
 
 
+def span_set(spans_per_text):
+    """Every text's spans as one set of `(text index, start, end, type)` (a score after
+    the type is left out)."""
+    return {(i, *span[:3]) for i, spans in enumerate(spans_per_text) for span in spans}
+
+
 def document_gold(documents, examples):
     """Each document's gold spans: the consecutive `examples` it joins, their entities
     moved by where each text starts in it."""
